@@ -1,0 +1,5 @@
+//! Handlers the host provides: Tornado's `RedirectHandler`.
+
+mod redirect;
+
+pub use redirect::Redirect;

@@ -1,0 +1,105 @@
+//! The server's settings: command-line flags, each also read from a `GALE_*` variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::runtime::HandlerLimits;
+
+/// How `gale serve` (and `gale dev`) serve.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServeOptions {
+    /// Address to listen on; port 0 picks a free port (printed at start).
+    #[arg(long, env = "GALE_LISTEN", default_value = "127.0.0.1:8000")]
+    pub listen: SocketAddr,
+
+    /// Event loops (OS threads) sharing the port, as Tornado's `server.start(N)`.
+    #[arg(long, env = "GALE_WORKERS", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub workers: u16,
+
+    /// Wall-clock limit for a handler; past it the handler is stopped and the request is 503.
+    #[arg(long, env = "GALE_HANDLER_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub handler_timeout: Duration,
+
+    /// Linear memory a handler instance may use (e.g. 64MiB).
+    #[arg(long, env = "GALE_HANDLER_MEMORY", default_value = "64MiB", value_parser = parse_size)]
+    pub handler_memory: usize,
+
+    /// Handler instances alive at once, across workers; beyond it requests are 503.
+    #[arg(long, env = "GALE_MAX_INSTANCES", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_instances: u32,
+
+    /// Largest request body accepted; larger is 413 (Tornado's default, 100MiB).
+    #[arg(long, env = "GALE_MAX_BODY_SIZE", default_value = "100MiB", value_parser = parse_size)]
+    pub max_body_size: usize,
+
+    /// How long a shutdown waits for requests in flight before closing them.
+    #[arg(long, env = "GALE_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub shutdown_timeout: Duration,
+}
+
+impl ServeOptions {
+    /// The limits every handler instance runs under.
+    pub fn handler_limits(&self) -> HandlerLimits {
+        HandlerLimits { memory: self.handler_memory, timeout: self.handler_timeout, instances: self.max_instances }
+    }
+}
+
+/// Where `gale serve` finds its plugins.
+#[derive(clap::Args, Debug, Clone)]
+pub struct PluginDir {
+    /// Directory of compiled plugins (`*.wasm`); their routes are tried in file-name order.
+    #[arg(long, env = "GALE_PLUGINS", value_name = "DIR")]
+    pub plugins: PathBuf,
+}
+
+/// Parses `250ms`, `10s`, `2m` or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().map_err(|_| format!("{text:?} is not a duration: write e.g. 500ms, 10s or 2m"))?;
+    let seconds = match unit.trim() {
+        "ms" => number / 1000.0,
+        "" | "s" => number,
+        "m" => number * 60.0,
+        other => return Err(format!("unknown unit {other:?} in {text:?}: use ms, s or m")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("{text:?} is out of range"))
+}
+
+/// Parses `512`, `64KiB`, `64MiB`, `1GiB` (also `KB`, `MB`, `GB` and `K`, `M`, `G`, all
+/// powers of 1024).
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: usize = number.parse().map_err(|_| format!("{text:?} is not a size: write e.g. 64MiB"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        other => return Err(format!("unknown unit {other:?} in {text:?}: use KiB, MiB or GiB")),
+    };
+    number.checked_mul(1 << shift).ok_or_else(|| format!("{text:?} is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_sizes_parse_with_units() {
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("10s").unwrap(), Duration::from_secs(10));
+        assert_eq!(parse_duration("3").unwrap(), Duration::from_secs(3));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert!(parse_duration("ten").is_err());
+        assert!(parse_duration("5h").is_err());
+        assert_eq!(parse_size("64MiB").unwrap(), 64 << 20);
+        assert_eq!(parse_size("100").unwrap(), 100);
+        assert_eq!(parse_size("1g").unwrap(), 1 << 30);
+        assert!(parse_size("12 parsecs").is_err());
+    }
+}

@@ -1,0 +1,282 @@
+//! The response a handler builds, with Tornado's rules for headers, status, Etag and finish.
+
+use bytes::BytesMut;
+use hyper::header::{self, HeaderName, HeaderValue};
+use hyper::{HeaderMap, Method, StatusCode};
+use sha1::{Digest, Sha1};
+
+use super::body::ResponseBody;
+use super::status::{is_valid_reason, reason_phrase};
+
+/// The `Server` header every response carries.
+pub const SERVER: &str = concat!("gale/", env!("CARGO_PKG_VERSION"));
+
+/// The default content type, as Tornado's.
+const HTML: &str = "text/html; charset=UTF-8";
+
+/// A response being built: status, headers and the buffered body.
+#[derive(Debug)]
+pub struct ResponseState {
+    status: u16,
+    reason: String,
+    headers: HeaderMap,
+    body: BytesMut,
+    finished: bool,
+}
+
+impl Default for ResponseState {
+    fn default() -> Self {
+        let mut response =
+            Self { status: 200, reason: String::new(), headers: HeaderMap::new(), body: BytesMut::new(), finished: false };
+        response.clear();
+        response
+    }
+}
+
+impl ResponseState {
+    /// Tornado's `clear()`: status 200 and the default headers, no body.
+    pub fn clear(&mut self) {
+        self.status = 200;
+        self.reason = "OK".into();
+        self.headers.clear();
+        self.headers.insert(header::SERVER, HeaderValue::from_static(SERVER));
+        self.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(HTML));
+        self.headers.insert(header::DATE, super::date::now());
+        self.body.clear();
+    }
+
+    /// Sets the status. A code with no standard phrase needs `reason`; an invalid reason is
+    /// refused.
+    pub fn set_status(&mut self, code: u16, reason: Option<&str>) -> Result<(), String> {
+        if !(100..=999).contains(&code) {
+            return Err(format!("invalid status code {code}: it must be from 100 to 999"));
+        }
+        let reason = match reason {
+            Some(reason) if is_valid_reason(reason) => reason,
+            Some(reason) => return Err(format!("invalid reason phrase {reason:?}: visible text only, no '<'")),
+            None => reason_phrase(code).ok_or_else(|| format!("unknown status code {code}: give a reason phrase"))?,
+        };
+        self.status = code;
+        self.reason = reason.to_owned();
+        Ok(())
+    }
+
+    /// Sets the status of an error response, as Tornado's `send_error`: an unknown code or a
+    /// bad reason reads `Unknown`, and a code HTTP cannot carry becomes 500.
+    pub fn set_error_status(&mut self, code: u16, reason: Option<&str>) {
+        if self.set_status(code, reason).is_err() {
+            let code = if StatusCode::from_u16(code).is_ok() { code } else { 500 };
+            self.status = code;
+            self.reason = reason_phrase(code).unwrap_or("Unknown").to_owned();
+        }
+    }
+
+    /// The status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The reason phrase.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// Replaces a header.
+    pub fn set_header(&mut self, name: &str, value: &str) -> Result<(), String> {
+        let (name, value) = header_pair(name, value)?;
+        self.headers.insert(name, value);
+        Ok(())
+    }
+
+    /// Adds a value for a header.
+    pub fn add_header(&mut self, name: &str, value: &str) -> Result<(), String> {
+        let (name, value) = header_pair(name, value)?;
+        self.headers.append(name, value);
+        Ok(())
+    }
+
+    /// Removes a header (all its values).
+    pub fn clear_header(&mut self, name: &str) {
+        self.headers.remove(name);
+    }
+
+    /// Appends to the body; an error after `finish`.
+    pub fn write(&mut self, chunk: &[u8]) -> Result<(), &'static str> {
+        if self.finished {
+            return Err("Cannot write() after finish()");
+        }
+        self.body.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    /// Ends the response; an error the second time.
+    pub fn finish(&mut self) -> Result<(), &'static str> {
+        if std::mem::replace(&mut self.finished, true) {
+            return Err("finish() called twice");
+        }
+        Ok(())
+    }
+
+    /// Drops what has been written, keeping status and headers.
+    pub fn clear_body(&mut self) {
+        self.body.clear();
+        self.finished = false;
+    }
+
+    /// Whether the response is finished.
+    pub fn finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Tornado's `redirect`: the status (301, 302 or a given 3xx), `Location`, then finish.
+    pub fn redirect(&mut self, url: &str, permanent: bool, status: Option<u16>) -> Result<(), String> {
+        if self.finished {
+            return Err("Cannot redirect after finish()".into());
+        }
+        let status = match status {
+            None if permanent => 301,
+            None => 302,
+            Some(status @ 300..=399) => status,
+            Some(status) => return Err(format!("a redirect status must be 3xx, not {status}")),
+        };
+        self.set_header("Location", url)?;
+        self.set_status(status, None)?;
+        self.finished = true;
+        Ok(())
+    }
+
+    /// Tornado's `finish()` on the wire: Etag and 304 for a GET, no body or content headers
+    /// for 1xx, 204 and 304, `Content-Length` otherwise.
+    pub fn into_response(mut self, method: &Method, if_none_match: Option<&HeaderValue>) -> hyper::Response<ResponseBody> {
+        if self.status == 200 && matches!(*method, Method::GET | Method::HEAD) && !self.headers.contains_key(header::ETAG) {
+            let etag = format!("\"{:x}\"", Sha1::digest(&self.body));
+            if if_none_match.is_some_and(|wanted| etag_matches(wanted.as_bytes(), etag.as_bytes())) {
+                self.body.clear();
+                self.status = 304;
+                self.reason = "Not Modified".into();
+            }
+            self.headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("a hex Etag is a valid header"));
+        }
+        if matches!(self.status, 100..=199 | 204 | 304) {
+            for name in [header::CONTENT_ENCODING, header::CONTENT_LANGUAGE, header::CONTENT_TYPE] {
+                self.headers.remove(name);
+            }
+            self.body.clear();
+        } else if !self.headers.contains_key(header::CONTENT_LENGTH) {
+            self.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(self.body.len()));
+        }
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = hyper::Response::new(ResponseBody::new(self.body.freeze()));
+        *response.status_mut() = status;
+        *response.headers_mut() = self.headers;
+        if status.canonical_reason() != Some(self.reason.as_str())
+            && let Ok(reason) = hyper::ext::ReasonPhrase::try_from(self.reason.into_bytes())
+        {
+            response.extensions_mut().insert(reason);
+        }
+        response
+    }
+}
+
+/// A validated header name and value; values may hold tabs and visible text only, as
+/// Tornado's `_convert_header_value`.
+fn header_pair(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), String> {
+    let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("invalid header name {name:?}"))?;
+    if value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+        return Err(format!("Unsafe header value {value:?}: control characters are not allowed"));
+    }
+    let value = HeaderValue::from_bytes(value.as_bytes()).map_err(|_| format!("Unsafe header value {value:?}"))?;
+    Ok((name, value))
+}
+
+/// Tornado's `check_etag_header`: the first listed tag is `*`, or any listed tag equals ours
+/// ignoring `W/`.
+fn etag_matches(if_none_match: &[u8], etag: &[u8]) -> bool {
+    let weakless = |tag: &'_ [u8]| -> Vec<u8> { tag.strip_prefix(b"W/").unwrap_or(tag).to_vec() };
+    let tags = etag_list(if_none_match);
+    match tags.first() {
+        None => false,
+        Some(first) if *first == b"*" => true,
+        Some(_) => tags.iter().any(|tag| weakless(tag) == weakless(etag)),
+    }
+}
+
+/// The tags of an `If-None-Match` header, found as Tornado's `\*|(?:W/)?"[^"]*"`.
+fn etag_list(header: &[u8]) -> Vec<&[u8]> {
+    let mut tags = Vec::new();
+    let mut at = 0;
+    while at < header.len() {
+        let rest = &header[at..];
+        let open = if rest.starts_with(b"W/\"") { 2 } else { 0 };
+        if rest[0] == b'*' {
+            tags.push(&rest[..1]);
+        } else if rest[open] == b'"'
+            && let Some(len) = rest[open + 1..].iter().position(|&b| b == b'"')
+        {
+            let end = open + len + 2;
+            tags.push(&rest[..end]);
+            at += end;
+            continue;
+        }
+        at += 1;
+    }
+    tags
+}
+
+/// A finished response with Tornado's default error page.
+pub fn error_response(status: u16, method: &Method) -> hyper::Response<ResponseBody> {
+    let mut response = ResponseState::default();
+    response.set_error_status(status, None);
+    let page = error_page(response.status(), response.reason());
+    response.body.extend_from_slice(page.as_bytes());
+    response.finished = true;
+    response.into_response(method, None)
+}
+
+/// Tornado's default error page, byte for byte.
+pub fn error_page(status: u16, reason: &str) -> String {
+    format!("<html><title>{status}: {reason}</title><body>{status}: {reason}</body></html>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etag_matching_follows_tornado() {
+        let ours = br#""abc""#;
+        assert!(etag_matches(br#""abc""#, ours));
+        assert!(etag_matches(br#"W/"abc""#, ours));
+        assert!(etag_matches(br#""x", "abc""#, ours));
+        assert!(etag_matches(b"*", ours));
+        assert!(!etag_matches(br#""abd""#, ours));
+        assert!(!etag_matches(b"", ours));
+    }
+
+    #[test]
+    fn unknown_status_needs_a_reason() {
+        let mut response = ResponseState::default();
+        assert!(response.set_status(599, None).is_err());
+        response.set_status(599, Some("Custom")).unwrap();
+        assert_eq!((response.status(), response.reason()), (599, "Custom"));
+        assert!(response.set_status(200, Some("<b>")).is_err());
+        assert!(response.set_status(42, Some("x")).is_err());
+    }
+
+    #[test]
+    fn header_values_with_line_breaks_are_refused() {
+        let mut response = ResponseState::default();
+        assert!(response.set_header("X-A", "a\r\nSet-Cookie: x=y").is_err());
+        assert!(response.set_header("X A", "a").is_err());
+        response.set_header("X-A", "tab\tok").unwrap();
+    }
+
+    #[test]
+    fn error_status_falls_back_as_send_error_does() {
+        let mut response = ResponseState::default();
+        response.set_error_status(599, None);
+        assert_eq!((response.status(), response.reason()), (599, "Unknown"));
+        response.set_error_status(1000, None);
+        assert_eq!((response.status(), response.reason()), (500, "Internal Server Error"));
+    }
+}

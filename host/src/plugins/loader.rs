@@ -1,0 +1,110 @@
+//! Loading a plugin file: checks that say what is wrong, compilation off the event loop,
+//! pre-linking, and reading the route table from a first instance.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, anyhow, bail};
+use wasmtime::component::Component;
+
+use super::Plugin;
+use crate::http::request::RequestData;
+use crate::runtime::Runtime;
+use crate::runtime::bindings::{PluginPre, WIT_VERSION};
+
+/// Loads `path`: reads it, checks it is a component built against this host's contract,
+/// compiles it on a blocking thread, pre-links it and reads its routes.
+pub async fn load(runtime: &Arc<Runtime>, path: &Path) -> anyhow::Result<Plugin> {
+    let name: Arc<str> = plugin_name(path).into();
+    let bytes = tokio::fs::read(path).await.with_context(|| format!("cannot read {}", path.display()))?;
+    check_is_component(&bytes)?;
+    let engine = runtime.engine.clone();
+    let component = tokio::task::spawn_blocking(move || Component::from_binary(&engine, &bytes))
+        .await?
+        .map_err(|error| anyhow!("{error:#}"))
+        .context("the component does not compile")?;
+    check_contract(runtime, &component)?;
+    let pre = runtime.linker.instantiate_pre(&component).map_err(|error| anyhow!("{error:#}")).context("cannot link")?;
+    let pre = PluginPre::new(pre).map_err(|error| anyhow!("{error:#}")).context("it does not export gale:web/app")?;
+    let mut store = runtime.new_store(name.clone(), RequestData::placeholder());
+    let instance = pre.instantiate_async(&mut store).await.map_err(|error| anyhow!("{error:#}")).context("cannot instantiate")?;
+    let routes = instance
+        .gale_web_app()
+        .call_routes(&mut store)
+        .await
+        .map_err(|error| anyhow!("{error:#}"))
+        .context("its routes() trapped")?;
+    Ok(Plugin { name, path: path.to_owned(), pre, routes })
+}
+
+/// The `*.wasm` files of `dir`, sorted by name: the order their routes are tried in.
+pub fn plugin_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(dir).with_context(|| format!("cannot read the plugin directory {}", dir.display()))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "wasm") && path.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// A plugin's name: its file name without `.wasm`.
+pub fn plugin_name(path: &Path) -> String {
+    path.file_stem().map_or_else(|| path.display().to_string(), |stem| stem.to_string_lossy().into_owned())
+}
+
+/// Refuses what is not a WebAssembly component, saying what it is instead.
+fn check_is_component(bytes: &[u8]) -> anyhow::Result<()> {
+    // The preamble: the magic `\0asm`, then the version and layer (component: 0x0d 0 1 0).
+    match bytes.get(..8) {
+        Some([0, b'a', b's', b'm', 0x0d, 0, 1, 0]) => Ok(()),
+        Some([0, b'a', b's', b'm', 1, 0, 0, 0]) => {
+            bail!("it is a core WebAssembly module, not a component: build it with `--target wasm32-wasip2`")
+        }
+        _ => bail!("it is not a WebAssembly component (no component header)"),
+    }
+}
+
+/// Refuses a component built against another version of `gale:web`.
+fn check_contract(runtime: &Runtime, component: &Component) -> anyhow::Result<()> {
+    let ty = component.component_type();
+    let names = ty.imports(&runtime.engine).map(|(name, _)| name).chain(ty.exports(&runtime.engine).map(|(name, _)| name));
+    for name in names {
+        let Some(interface) = name.strip_prefix("gale:web/") else { continue };
+        let version = interface.split_once('@').map_or("none", |(_, version)| version);
+        if !compatible(version) {
+            bail!(
+                "it was built against gale:web@{version} but this host provides gale:web@{WIT_VERSION}: \
+                 rebuild it with a gale-sdk for {WIT_VERSION}"
+            );
+        }
+    }
+    if ty.get_export(&runtime.engine, &format!("gale:web/app@{WIT_VERSION}")).is_none() {
+        bail!("it does not export gale:web/app@{WIT_VERSION}: it is not a gale plugin");
+    }
+    Ok(())
+}
+
+/// Whether a plugin's contract version can be served: the same major and, before 1.0, the
+/// same minor version.
+fn compatible(version: &str) -> bool {
+    let key = |v: &str| -> Option<(u64, u64)> {
+        let mut parts = v.split(['.', '-', '+']).map(str::parse::<u64>);
+        let major = parts.next()?.ok()?;
+        let minor = parts.next()?.ok()?;
+        Some(if major == 0 { (0, minor) } else { (major, 0) })
+    };
+    key(version).is_some_and(|k| Some(k) == key(WIT_VERSION))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn contract_versions_are_compatible_within_a_minor_before_one() {
+        assert!(super::compatible("0.1.0"));
+        assert!(super::compatible("0.1.7"));
+        assert!(!super::compatible("0.2.0"));
+        assert!(!super::compatible("1.1.0"));
+        assert!(!super::compatible("none"));
+    }
+}

@@ -1,0 +1,54 @@
+//! The route table in force, published as an immutable snapshot behind one atomic pointer:
+//! a request takes the snapshot once and keeps it, so replacing the table never disturbs a
+//! request in flight.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+
+use super::Plugin;
+use crate::builtin::Redirect;
+use crate::router::{Pattern, Route, RouteTable, Target};
+use crate::runtime::bindings::exports::gale::web::app;
+
+/// The published route table.
+#[derive(Default)]
+pub struct Registry {
+    table: ArcSwap<RouteTable>,
+}
+
+impl Registry {
+    /// The table in force now.
+    pub fn snapshot(&self) -> Arc<RouteTable> {
+        self.table.load_full()
+    }
+
+    /// Publishes the routes of `plugins`, in the given order (each plugin's routes in the
+    /// order it declared them).
+    pub fn publish(&self, plugins: &[(Arc<Plugin>, Vec<Route>)]) {
+        let routes = plugins.iter().flat_map(|(_, routes)| routes.iter().cloned()).collect();
+        self.table.store(Arc::new(RouteTable::new(routes)));
+    }
+}
+
+/// A plugin's routes, compiled and checked; the error names the route and what is wrong.
+pub fn compile_routes(plugin: &Arc<Plugin>) -> Result<Vec<Route>, String> {
+    plugin
+        .routes
+        .iter()
+        .map(|declared| {
+            let context = |what: String| format!("route {:?}: {what}", declared.pattern);
+            let pattern = Pattern::new(&declared.pattern).map_err(|error| context(format!("bad regex: {error}")))?;
+            let init_args: serde_json::Value = serde_json::from_str(&declared.init_args)
+                .map_err(|error| context(format!("init args are not JSON: {error}")))?;
+            let target = match declared.target {
+                app::Target::Handler(handler) if (handler as usize) < plugin.routes.len() => {
+                    Target::Plugin { plugin: plugin.clone(), handler }
+                }
+                app::Target::Handler(handler) => return Err(context(format!("handler {handler} does not exist"))),
+                app::Target::Builtin(app::Builtin::Redirect) => Target::Redirect(Redirect::from_init_args(&init_args).map_err(context)?),
+            };
+            Ok(Route { pattern, target, name: declared.name.clone() })
+        })
+        .collect()
+}

@@ -1,0 +1,11 @@
+//! Host bindings generated from `wit/gale.wit`.
+
+wasmtime::component::bindgen!({
+    path: "../wit",
+    world: "plugin",
+    imports: { default: trappable },
+    exports: { default: async },
+});
+
+/// The WIT package version this host implements; a plugin's imports must carry it.
+pub const WIT_VERSION: &str = "0.1.0";

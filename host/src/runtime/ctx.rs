@@ -1,0 +1,40 @@
+//! What a plugin instance's store holds: the request, the response being built, and the
+//! sandbox's own state.
+
+use std::sync::Arc;
+
+use wasmtime::StoreLimits;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::http::request::RequestData;
+use crate::http::response::ResponseState;
+
+/// The data of one request's store.
+pub struct Ctx {
+    /// The plugin's name, for log lines.
+    pub plugin: Arc<str>,
+    /// The request being handled.
+    pub request: RequestData,
+    /// The response being built.
+    pub response: ResponseState,
+    /// The memory and instance caps.
+    pub limits: StoreLimits,
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl Ctx {
+    /// The store data for `request`: no files, no network, no environment; stderr goes to
+    /// the host's (so a panic message is seen).
+    pub fn new(plugin: Arc<str>, request: RequestData, limits: StoreLimits) -> Self {
+        let wasi = WasiCtx::builder().inherit_stderr().build();
+        Self { plugin, request, response: ResponseState::default(), limits, wasi, table: ResourceTable::new() }
+    }
+}
+
+impl WasiView for Ctx {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}

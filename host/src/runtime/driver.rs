@@ -1,0 +1,139 @@
+//! The handler lifecycle, driven from the host: a fresh instance per request, the request
+//! stage, `write_error` on failure, the response handed to hyper, then `on_finish` once it
+//! has been sent.
+
+use wasmtime::{Store, Trap};
+
+use super::Runtime;
+use super::bindings::Plugin as PluginInstance;
+use super::bindings::exports::gale::web::app::{HttpError, Stage};
+use super::ctx::Ctx;
+use crate::http::body::ResponseBody;
+use crate::http::request::RequestData;
+use crate::http::response::{error_page, error_response};
+use crate::plugins::Plugin;
+
+/// Runs handler `handler` of `plugin` for `request` and returns the response. `on_finish`
+/// runs later, on the loop, once hyper is done with the body.
+pub async fn run(runtime: &Runtime, plugin: &Plugin, handler: u32, request: RequestData) -> hyper::Response<ResponseBody> {
+    let method = request.method.clone();
+    let route = request.path().to_owned();
+    let mut store = runtime.new_store(plugin.name.clone(), request);
+    let instance = match plugin.pre.instantiate_async(&mut store).await {
+        Ok(instance) => instance,
+        Err(error) => {
+            // The pool is full or the plugin's start-up traps: this request cannot be served.
+            tracing::error!(plugin = &*plugin.name, route, "cannot instantiate the handler: {error:#}");
+            return error_response(503, &method);
+        }
+    };
+    let outcome = instance.gale_web_app().call_dispatch(&mut store, &Stage::Request(handler)).await;
+    let healthy = match outcome {
+        Ok(Ok(())) => true,
+        Ok(Err(error)) => send_error(&instance, &mut store, error).await,
+        Err(trap) => {
+            contain_trap(&mut store, &trap);
+            false
+        }
+    };
+    let ctx = store.data_mut();
+    if !ctx.response.finished() {
+        // An unfinished response is finished for the handler, as Tornado's auto-finish.
+        let _ = ctx.response.finish();
+    }
+    let if_none_match = ctx.request.headers.get(hyper::header::IF_NONE_MATCH).cloned();
+    let mut response = std::mem::take(&mut ctx.response).into_response(&method, if_none_match.as_ref());
+    if healthy {
+        let sent = response.body_mut().on_sent();
+        tokio::task::spawn_local(async move {
+            // Sent or abandoned, the request is over either way.
+            let _ = sent.await;
+            on_finish(&instance, &mut store).await;
+        });
+    }
+    response
+}
+
+/// Tornado's `send_error`: the response is cleared and `write_error` renders the error. A
+/// failure to do so falls back to the default page. Returns whether the instance is still
+/// usable.
+async fn send_error(instance: &PluginInstance, store: &mut Store<Ctx>, error: HttpError) -> bool {
+    log_error(store.data(), &error);
+    let response = &mut store.data_mut().response;
+    if response.finished() {
+        return true;
+    }
+    response.clear();
+    response.set_error_status(error.status, error.reason.as_deref());
+    match instance.gale_web_app().call_dispatch(&mut *store, &Stage::Error(error)).await {
+        Ok(Ok(())) => true,
+        Ok(Err(again)) => {
+            tracing::error!(plugin = &*store.data().plugin, "write_error failed: {}", describe(&again));
+            default_page(store.data_mut());
+            true
+        }
+        Err(trap) => {
+            contain_trap(store, &trap);
+            false
+        }
+    }
+}
+
+/// A trap ends the instance: the request gets the default error page (503 for a handler
+/// past its deadline, 500 otherwise) unless it had already finished.
+fn contain_trap(store: &mut Store<Ctx>, trap: &wasmtime::Error) {
+    let ctx = store.data_mut();
+    let timed_out = matches!(trap.downcast_ref::<Trap>(), Some(Trap::Interrupt));
+    let route = ctx.request.path().to_owned();
+    if timed_out {
+        tracing::error!(plugin = &*ctx.plugin, route, "handler exceeded its time limit and was stopped");
+    } else {
+        tracing::error!(plugin = &*ctx.plugin, route, "handler trapped: {}", trap.root_cause());
+        tracing::debug!(plugin = &*ctx.plugin, route, "the trap in full: {trap:?}");
+    }
+    if !ctx.response.finished() {
+        ctx.response.clear();
+        ctx.response.set_error_status(if timed_out { 503 } else { 500 }, None);
+        default_page(ctx);
+    }
+}
+
+/// Writes the default error page for the status already set and finishes.
+fn default_page(ctx: &mut Ctx) {
+    let response = &mut ctx.response;
+    let page = error_page(response.status(), response.reason());
+    response.clear_body();
+    // The response was cleared above; writing and finishing cannot fail.
+    let _ = response.write(page.as_bytes());
+    let _ = response.finish();
+}
+
+/// `on_finish`, whose failures are logged and never sent.
+async fn on_finish(instance: &PluginInstance, store: &mut Store<Ctx>) {
+    let outcome = instance.gale_web_app().call_dispatch(&mut *store, &Stage::Finish).await;
+    let plugin = &*store.data().plugin;
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::error!(plugin, "on_finish failed: {}", describe(&error)),
+        Err(trap) => tracing::error!(plugin, "on_finish trapped: {}", trap.root_cause()),
+    }
+}
+
+/// Logs a handler's error as Tornado does: a warning for a 4xx, an error for the rest.
+fn log_error(ctx: &Ctx, error: &HttpError) {
+    let (plugin, method, uri) = (&*ctx.plugin, &ctx.request.method, &ctx.request.uri);
+    if (400..500).contains(&error.status) {
+        tracing::warn!(plugin, "{} {method} {uri}: {}", error.status, error.message);
+    } else {
+        tracing::error!(plugin, "{} {method} {uri}: {}", error.status, describe(error));
+    }
+}
+
+/// An error as one line.
+fn describe(error: &HttpError) -> String {
+    match &error.reason {
+        Some(reason) => format!("HTTP {} ({reason}) {}", error.status, error.message),
+        None => format!("HTTP {} {}", error.status, error.message),
+    }
+}
+

@@ -1,0 +1,96 @@
+//! The wasmtime engine: component model, async calls, pooling allocator, epoch interruption.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wasmtime::component::Linker;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimitsBuilder, UpdateDeadline};
+
+use super::bindings::Plugin as PluginWorld;
+use super::ctx::Ctx;
+use crate::http::request::RequestData;
+
+/// How often the epoch advances: a busy handler yields the loop at least this often.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Limits that apply to every handler instance.
+#[derive(Debug, Clone, Copy)]
+pub struct HandlerLimits {
+    /// Linear memory per instance, in bytes.
+    pub memory: usize,
+    /// Wall-clock time a handler stage may run before it is trapped.
+    pub timeout: Duration,
+    /// Instances that may be alive at once, across all workers.
+    pub instances: u32,
+}
+
+impl Default for HandlerLimits {
+    fn default() -> Self {
+        Self { memory: 64 << 20, timeout: Duration::from_secs(10), instances: 1000 }
+    }
+}
+
+/// The engine and the linker every plugin is pre-linked with; shared by all workers.
+pub struct Runtime {
+    /// The engine.
+    pub engine: Engine,
+    /// The host's imports: gale's interfaces and a capability-free WASI.
+    pub linker: Linker<Ctx>,
+    /// The per-instance limits.
+    pub limits: HandlerLimits,
+}
+
+impl Runtime {
+    /// Builds the engine and linker, and starts the epoch ticker.
+    pub fn new(limits: HandlerLimits) -> anyhow::Result<Arc<Self>> {
+        let mut pooling = PoolingAllocationConfig::new();
+        pooling
+            .total_component_instances(limits.instances)
+            .total_core_instances(limits.instances * 4)
+            .total_memories(limits.instances * 2)
+            .total_tables(limits.instances * 4)
+            .total_stacks(limits.instances)
+            .max_memory_size(limits.memory);
+        let mut config = Config::new();
+        config.epoch_interruption(true).allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+        let engine = Engine::new(&config)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        PluginWorld::add_to_linker::<Ctx, wasmtime::component::HasSelf<Ctx>>(&mut linker, |ctx| ctx)?;
+        start_epoch_ticker(&engine);
+        Ok(Arc::new(Self { engine, linker, limits }))
+    }
+
+    /// A store for one request: memory capped, and a deadline checked at every epoch tick,
+    /// where a running handler also yields to the loop.
+    pub fn new_store(&self, plugin: Arc<str>, request: RequestData) -> Store<Ctx> {
+        let limits = StoreLimitsBuilder::new().memory_size(self.limits.memory).build();
+        let mut store = Store::new(&self.engine, Ctx::new(plugin, request, limits));
+        store.limiter(|ctx| &mut ctx.limits);
+        let deadline = Instant::now() + self.limits.timeout;
+        store.epoch_deadline_callback(move |_| {
+            if Instant::now() >= deadline {
+                Ok(UpdateDeadline::Interrupt)
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+        store.set_epoch_deadline(1);
+        store
+    }
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] for the life of the process.
+fn start_epoch_ticker(engine: &Engine) {
+    let engine = engine.weak();
+    std::thread::Builder::new()
+        .name("gale-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = engine.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .expect("spawning the epoch thread");
+}

@@ -1,0 +1,175 @@
+//! The imports a plugin calls: `request`, `response` and `log`, served from the store's
+//! [`Ctx`]. A misuse that Tornado raises for (a write after finish) traps the handler.
+
+use wasmtime::Result;
+
+use super::bindings::gale::web::{log, request, response};
+use super::ctx::Ctx;
+use crate::http::args::decode_value;
+use crate::http::request::ArgSource;
+
+impl From<request::ArgSource> for ArgSource {
+    fn from(source: request::ArgSource) -> Self {
+        match source {
+            request::ArgSource::Query => ArgSource::Query,
+            request::ArgSource::Body => ArgSource::Body,
+            request::ArgSource::All => ArgSource::All,
+        }
+    }
+}
+
+impl request::Host for Ctx {
+    fn method(&mut self) -> Result<String> {
+        Ok(self.request.method.to_string())
+    }
+
+    fn uri(&mut self) -> Result<String> {
+        Ok(self.request.uri.to_string())
+    }
+
+    fn path(&mut self) -> Result<String> {
+        Ok(self.request.path().to_owned())
+    }
+
+    fn query(&mut self) -> Result<String> {
+        Ok(self.request.query().to_owned())
+    }
+
+    fn version(&mut self) -> Result<String> {
+        Ok(self.request.version_str().to_owned())
+    }
+
+    fn host(&mut self) -> Result<String> {
+        Ok(self.request.host())
+    }
+
+    fn protocol(&mut self) -> Result<String> {
+        Ok("http".to_owned())
+    }
+
+    fn remote_ip(&mut self) -> Result<String> {
+        Ok(self.request.remote.ip().to_string())
+    }
+
+    fn header(&mut self, name: String) -> Result<Option<String>> {
+        Ok(self.request.header(&name))
+    }
+
+    fn headers(&mut self) -> Result<Vec<(String, String)>> {
+        Ok(self
+            .request
+            .headers
+            .iter()
+            .map(|(name, value)| (canonical_case(name.as_str()), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+            .collect())
+    }
+
+    fn argument(&mut self, source: request::ArgSource, name: String, strip: bool) -> Result<Result<Vec<String>, String>> {
+        let values = self.request.arguments(source.into()).get(&name);
+        Ok(values.iter().map(|raw| decode_value(&name, raw, strip)).collect())
+    }
+
+    fn arguments(&mut self, source: request::ArgSource) -> Result<Vec<(String, Vec<String>)>> {
+        let arguments = self.request.arguments(source.into());
+        Ok(arguments
+            .iter()
+            .map(|(name, values)| {
+                let values = values.iter().map(|raw| String::from_utf8_lossy(raw).into_owned()).collect();
+                (name.to_owned(), values)
+            })
+            .collect())
+    }
+
+    fn path_args(&mut self) -> Result<Vec<Option<String>>> {
+        Ok(self.request.path_args.args.clone())
+    }
+
+    fn path_kwargs(&mut self) -> Result<Vec<(String, Option<String>)>> {
+        Ok(self.request.path_args.kwargs.clone())
+    }
+
+    fn body(&mut self) -> Result<Vec<u8>> {
+        Ok(self.request.body.to_vec())
+    }
+}
+
+/// `content-type` as `Content-Type`, the case Tornado's `HTTPHeaders` shows names in.
+fn canonical_case(name: &str) -> String {
+    name.split('-')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map_or_else(String::new, |first| first.to_ascii_uppercase().to_string() + chars.as_str())
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+impl response::Host for Ctx {
+    fn set_status(&mut self, code: u16, reason: Option<String>) -> Result<Result<(), String>> {
+        Ok(self.response.set_status(code, reason.as_deref()))
+    }
+
+    fn get_status(&mut self) -> Result<u16> {
+        Ok(self.response.status())
+    }
+
+    fn get_reason(&mut self) -> Result<String> {
+        Ok(self.response.reason().to_owned())
+    }
+
+    fn set_header(&mut self, name: String, value: String) -> Result<Result<(), String>> {
+        Ok(self.response.set_header(&name, &value))
+    }
+
+    fn add_header(&mut self, name: String, value: String) -> Result<Result<(), String>> {
+        Ok(self.response.add_header(&name, &value))
+    }
+
+    fn clear_header(&mut self, name: String) -> Result<()> {
+        self.response.clear_header(&name);
+        Ok(())
+    }
+
+    fn write(&mut self, chunk: Vec<u8>) -> Result<()> {
+        self.response.write(&chunk).map_err(wasmtime::Error::msg)
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        self.response.finish().map_err(wasmtime::Error::msg)
+    }
+
+    fn finished(&mut self) -> Result<bool> {
+        Ok(self.response.finished())
+    }
+
+    fn redirect(&mut self, url: String, permanent: bool, status: Option<u16>) -> Result<Result<(), String>> {
+        Ok(self.response.redirect(&url, permanent, status))
+    }
+
+    fn reverse_url(&mut self, name: String, args: Vec<String>) -> Result<Result<String, String>> {
+        Ok(self.request.routes.reverse_url(&name, &args))
+    }
+}
+
+impl log::Host for Ctx {
+    fn log(&mut self, level: log::Level, message: String) -> Result<()> {
+        let plugin = &*self.plugin;
+        match level {
+            log::Level::Debug => tracing::debug!(plugin, "{message}"),
+            log::Level::Info => tracing::info!(plugin, "{message}"),
+            log::Level::Warn => tracing::warn!(plugin, "{message}"),
+            log::Level::Error => tracing::error!(plugin, "{message}"),
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn header_names_are_shown_in_canonical_case() {
+        assert_eq!(super::canonical_case("content-type"), "Content-Type");
+        assert_eq!(super::canonical_case("x-xsrftoken"), "X-Xsrftoken");
+        assert_eq!(super::canonical_case("te"), "Te");
+    }
+}

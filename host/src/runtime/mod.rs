@@ -1,0 +1,10 @@
+//! The WebAssembly side: the engine, the bindings, the store data, the host imports and the
+//! lifecycle driver.
+
+pub mod bindings;
+pub mod ctx;
+pub mod driver;
+mod engine;
+mod host;
+
+pub use engine::{EPOCH_TICK, HandlerLimits, Runtime};

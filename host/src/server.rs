@@ -1,0 +1,175 @@
+//! Listeners and workers. A worker is one OS thread running one tokio `current_thread`
+//! loop, as Tornado's IOLoop: it accepts, parses, routes and runs handlers. `--workers N`
+//! runs N of them on one port with `SO_REUSEPORT`, sharing the compiled plugins.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use socket2::{Domain, Socket, Type};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_util::task::TaskTracker;
+
+use crate::config::ServeOptions;
+use crate::http::body::ResponseBody;
+use crate::http::request::RequestData;
+use crate::http::response::error_response;
+use crate::plugins::registry::Registry;
+use crate::router::Target;
+use crate::runtime::{Runtime, driver};
+
+/// What every worker shares.
+pub struct Shared {
+    /// The engine and linker.
+    pub runtime: Arc<Runtime>,
+    /// The route table in force.
+    pub registry: Arc<Registry>,
+    /// The settings.
+    pub options: ServeOptions,
+}
+
+/// Binds `count` listening sockets to `addr` (the first picks the port when it is 0).
+pub fn bind(addr: SocketAddr, count: u16) -> anyhow::Result<Vec<std::net::TcpListener>> {
+    let first = bind_one(addr, count > 1).with_context(|| format!("cannot listen on {addr}"))?;
+    let addr = first.local_addr()?;
+    let mut listeners = vec![first];
+    for _ in 1..count {
+        listeners.push(bind_one(addr, true).with_context(|| format!("cannot add a worker on {addr}"))?);
+    }
+    Ok(listeners)
+}
+
+fn bind_one(addr: SocketAddr, reuse_port: bool) -> std::io::Result<std::net::TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(reuse_port)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
+}
+
+/// Runs one worker on `listener` until `shutdown` turns true, then finishes the requests in
+/// flight (up to the shutdown timeout) and returns.
+pub fn run_worker(shared: Arc<Shared>, listener: std::net::TcpListener, shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, serve_loop(shared, listener, shutdown))
+}
+
+async fn serve_loop(shared: Arc<Shared>, listener: std::net::TcpListener, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+    let listener = TcpListener::from_std(listener)?;
+    let graceful = GracefulShutdown::new();
+    let tasks = TaskTracker::new();
+    let worker = Rc::new(shared);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!("accept failed: {error}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = shutdown.wait_for(|stop| *stop) => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let worker = worker.clone();
+        let service = service_fn(move |request| {
+            let worker = worker.clone();
+            async move { Ok::<_, Infallible>(serve_request(&worker, request, remote).await) }
+        });
+        let connection = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tasks.spawn_local(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%remote, "connection ended: {error}");
+            }
+        });
+    }
+    drop(listener);
+    let deadline = worker.options.shutdown_timeout;
+    tasks.close();
+    let drained = tokio::time::timeout(deadline, async {
+        graceful.shutdown().await;
+        tasks.wait().await;
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("shutdown: requests still running after {deadline:?} were dropped");
+    }
+    Ok(())
+}
+
+/// Routes one request and runs its handler; logs it as Tornado's access log does.
+async fn serve_request(shared: &Shared, request: hyper::Request<Incoming>, remote: SocketAddr) -> hyper::Response<ResponseBody> {
+    let started = Instant::now();
+    let (method, uri) = (request.method().clone(), request.uri().clone());
+    let response = route(shared, request, remote).await;
+    let status = response.status().as_u16();
+    let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+    match status {
+        500.. => tracing::error!("{status} {method} {uri} ({}) {elapsed:.2}ms", remote.ip()),
+        400..500 => tracing::warn!("{status} {method} {uri} ({}) {elapsed:.2}ms", remote.ip()),
+        _ => tracing::debug!("{status} {method} {uri} ({}) {elapsed:.2}ms", remote.ip()),
+    }
+    response
+}
+
+async fn route(shared: &Shared, request: hyper::Request<Incoming>, remote: SocketAddr) -> hyper::Response<ResponseBody> {
+    let table = shared.registry.snapshot();
+    let (parts, body) = request.into_parts();
+    let Some((route, captures)) = table.find(parts.uri.path()) else {
+        return error_response(404, &parts.method);
+    };
+    let path_args = match captures {
+        Ok(path_args) => path_args,
+        Err(error) => {
+            tracing::warn!("400 {} {}: {error}", parts.method, parts.uri);
+            return error_response(400, &parts.method);
+        }
+    };
+    let target = route.target.clone();
+    let body = match read_body(body, shared.options.max_body_size).await {
+        Ok(body) => body,
+        Err(status) => return error_response(status, &parts.method),
+    };
+    let request = RequestData::new(parts, body, remote, path_args, table);
+    match target {
+        Target::Plugin { plugin, handler } => driver::run(&shared.runtime, &plugin, handler, request).await,
+        Target::Redirect(redirect) => redirect.respond(&request),
+    }
+}
+
+/// Reads the whole body, refusing one larger than `limit` with 413 before reading it when
+/// `Content-Length` says so.
+async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, u16> {
+    if hyper::body::Body::size_hint(&body).lower() > limit as u64 {
+        tracing::warn!("413: the request body is larger than the {limit}-byte limit (--max-body-size)");
+        return Err(413);
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+            tracing::warn!("413: the request body exceeded the {limit}-byte limit (--max-body-size)");
+            Err(413)
+        }
+        Err(error) => {
+            tracing::warn!("400: the request body could not be read: {error}");
+            Err(400)
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! Tornado's `HTTPError`, as a value.
+
+use std::fmt;
+
+/// What a handler method returns: `Ok(())`, or the error that becomes the response.
+pub type Result<T = ()> = std::result::Result<T, HttpError>;
+
+/// An HTTP error, as Tornado's `HTTPError(status_code, log_message, reason=...)`.
+///
+/// Returning it from a handler method clears the response and calls `write_error`. Any
+/// `std::error::Error` converts into a 500 with its text as the log message, so `?` works
+/// on ordinary errors as an uncaught exception does in Tornado.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpError {
+    /// The response status.
+    pub status: u16,
+    /// A reason phrase to use instead of the standard one.
+    pub reason: Option<String>,
+    /// A message for the log, never sent to the client.
+    pub message: String,
+}
+
+impl HttpError {
+    /// An error with this status, the standard reason and no log message.
+    pub fn new(status: u16) -> Self {
+        Self { status, reason: None, message: String::new() }
+    }
+
+    /// The same error with a custom reason phrase.
+    pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    /// The same error with a message for the log.
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
+    }
+}
+
+impl fmt::Display for HttpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HTTP {}", self.status)?;
+        if let Some(reason) = &self.reason {
+            write!(f, " ({reason})")?;
+        }
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl<E: std::error::Error> From<E> for HttpError {
+    fn from(error: E) -> Self {
+        Self::new(500).with_message(error.to_string())
+    }
+}

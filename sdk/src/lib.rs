@@ -1,0 +1,111 @@
+//! Write gale handlers the way Tornado's `RequestHandler` reads.
+//!
+//! A plugin is a `cdylib` crate built for `wasm32-wasip2`. It implements [`RequestHandler`]
+//! for its handlers and lists them with [`routes!`], which reads like Tornado's
+//! `Application([...])`:
+//!
+//! ```ignore
+//! use gale_sdk::{PathArgs, Request, RequestHandler, Result};
+//!
+//! #[derive(Default)]
+//! struct TimeHandler;
+//! impl RequestHandler for TimeHandler {
+//!     fn get(&mut self, req: &mut Request, args: PathArgs) -> Result {
+//!         req.write(format!("{}-{}-{}", &args[0], &args[1], &args[2]));
+//!         Ok(())
+//!     }
+//! }
+//! gale_sdk::routes![url(r"/time/(\d+)/(\d+)/(\d+)", TimeHandler, name = "time")];
+//! ```
+//!
+//! Every request runs in a fresh instance of the plugin, so a handler's fields live exactly
+//! as long as one request, as a Tornado handler object does.
+
+mod error;
+mod handler;
+pub mod json;
+pub mod log;
+mod path_args;
+mod request;
+#[doc(hidden)]
+pub mod runtime;
+
+pub use error::{HttpError, Result};
+pub use handler::{BaseHandler, DefaultBase, RequestHandler, default_error_page};
+pub use path_args::PathArgs;
+pub use request::{Chunk, Request};
+pub use bindings::gale::web::request::ArgSource;
+pub use runtime::RedirectHandler;
+pub use serde_json::{self, Value, json};
+
+/// The bindings generated from `wit/gale.wit`; plugins use them only through the SDK.
+#[doc(hidden)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "plugin",
+        pub_export_macro: true,
+        export_macro_name: "__export_plugin",
+        default_bindings_module: "gale_sdk::bindings",
+    });
+}
+
+/// Declares the plugin's route table, as Tornado's `Application([...])` list, and exports it.
+///
+/// Entries are tried in order and the first match wins:
+/// - `(pattern, Handler)` and `(pattern, Handler, init_args)`;
+/// - `url(pattern, Handler)`, optionally with `init_args` and `name = "..."` for
+///   `reverse_url`.
+///
+/// `init_args` is a JSON object (use [`json!`]) handed to [`RequestHandler::initialize`], or
+/// the configuration of a built-in such as [`RedirectHandler`]. Use it once per plugin.
+#[macro_export]
+macro_rules! routes {
+    ($($($url:ident)? ($($entry:tt)*)),* $(,)?) => {
+        static __GALE_ROUTES: &[$crate::runtime::Entry] = &[$($crate::__route!($($url)? ($($entry)*))),*];
+        struct __GalePlugin;
+        impl $crate::bindings::exports::gale::web::app::Guest for __GalePlugin {
+            fn routes() -> ::std::vec::Vec<$crate::bindings::exports::gale::web::app::Route> {
+                $crate::runtime::describe(__GALE_ROUTES)
+            }
+            fn dispatch(
+                stage: $crate::bindings::exports::gale::web::app::Stage,
+            ) -> ::std::result::Result<(), $crate::bindings::exports::gale::web::app::HttpError> {
+                $crate::runtime::dispatch(__GALE_ROUTES, stage)
+            }
+        }
+        $crate::bindings::__export_plugin!(__GalePlugin with_types_in $crate::bindings);
+    };
+}
+
+/// One route of [`routes!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __route {
+    (($pattern:expr, $handler:ty)) => {
+        $crate::__route!(@ $pattern, $handler, || $crate::json!({}), None)
+    };
+    (($pattern:expr, $handler:ty, $init:expr)) => {
+        $crate::__route!(@ $pattern, $handler, || $init, None)
+    };
+    (url($pattern:expr, $handler:ty)) => {
+        $crate::__route!(($pattern, $handler))
+    };
+    (url($pattern:expr, $handler:ty, name = $name:expr)) => {
+        $crate::__route!(@ $pattern, $handler, || $crate::json!({}), Some($name))
+    };
+    (url($pattern:expr, $handler:ty, $init:expr)) => {
+        $crate::__route!(($pattern, $handler, $init))
+    };
+    (url($pattern:expr, $handler:ty, $init:expr, name = $name:expr)) => {
+        $crate::__route!(@ $pattern, $handler, || $init, Some($name))
+    };
+    (@ $pattern:expr, $handler:ty, $init:expr, $name:expr) => {
+        $crate::runtime::Entry {
+            pattern: $pattern,
+            target: <$handler as $crate::runtime::Routable>::TARGET,
+            init_args: $init,
+            name: $name,
+        }
+    };
+}
