@@ -66,11 +66,19 @@ pub fn main() -> anyhow::Result<()> {
         Command::Serve { dir, options } => serve(dir.plugins, options),
         Command::Dev { crates, options } => {
             let out = PathBuf::from("target/gale/dev-plugins");
-            build::build_plugins(&build::find_crates(&crates)?, WASM_TARGET_DIR.as_ref(), &out)?;
+            build::build_plugins(
+                &build::find_crates(&crates)?,
+                WASM_TARGET_DIR.as_ref(),
+                &out,
+            )?;
             serve(out, options)
         }
         Command::Build { crates, out } => {
-            for file in build::build_plugins(&build::find_crates(&crates)?, WASM_TARGET_DIR.as_ref(), &out)? {
+            for file in build::build_plugins(
+                &build::find_crates(&crates)?,
+                WASM_TARGET_DIR.as_ref(),
+                &out,
+            )? {
                 println!("{}", file.display());
             }
             Ok(())
@@ -80,21 +88,32 @@ pub fn main() -> anyhow::Result<()> {
 }
 
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("GALE_LOG").unwrap_or_else(|_| "info".into());
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("GALE_LOG").unwrap_or_else(|_| "info".into());
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 /// Loads the plugins of `dir`, binds, runs the workers and waits for Ctrl-C or SIGTERM.
 fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
-    let main_loop = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let main_loop = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let runtime = Runtime::new(options.handler_limits())?;
     let registry = Arc::new(Registry::default());
     let loaded = main_loop.block_on(load_dir(&runtime, &dir))?;
     registry.publish(&loaded);
     let listeners = server::bind(options.listen, options.workers)?;
     let addr = listeners[0].local_addr()?;
-    let shared = Arc::new(Shared { runtime, registry, options });
+    let shared = Arc::new(Shared {
+        runtime,
+        registry,
+        options,
+    });
     let (stop, stopped) = watch::channel(false);
     let workers: Vec<_> = listeners
         .into_iter()
@@ -106,19 +125,28 @@ fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
                 .spawn(move || server::run_worker(shared, listener, stopped))
         })
         .collect::<Result<_, _>>()?;
-    println!("gale: listening on http://{addr} ({} worker(s), plugins from {})", workers.len(), dir.display());
+    println!(
+        "gale: listening on http://{addr} ({} worker(s), plugins from {})",
+        workers.len(),
+        dir.display()
+    );
     main_loop.block_on(shutdown_signal())?;
     tracing::info!("shutting down: finishing the requests in flight");
     let _ = stop.send(true);
     for worker in workers {
-        worker.join().map_err(|_| anyhow::anyhow!("a worker panicked"))??;
+        worker
+            .join()
+            .map_err(|_| anyhow::anyhow!("a worker panicked"))??;
     }
     Ok(())
 }
 
 /// Loads every plugin of `dir`; a plugin that cannot be loaded is refused with a log line
 /// and the others serve.
-async fn load_dir(runtime: &Arc<Runtime>, dir: &std::path::Path) -> anyhow::Result<Vec<(Arc<Plugin>, Vec<Route>)>> {
+async fn load_dir(
+    runtime: &Arc<Runtime>,
+    dir: &std::path::Path,
+) -> anyhow::Result<Vec<(Arc<Plugin>, Vec<Route>)>> {
     let mut loaded = Vec::new();
     for path in loader::plugin_files(dir)? {
         let name = loader::plugin_name(&path);
@@ -131,14 +159,22 @@ async fn load_dir(runtime: &Arc<Runtime>, dir: &std::path::Path) -> anyhow::Resu
         };
         match compile_routes(&plugin) {
             Ok(routes) => {
-                tracing::info!(plugin = name, routes = routes.len(), "loaded {}", path.display());
+                tracing::info!(
+                    plugin = name,
+                    routes = routes.len(),
+                    "loaded {}",
+                    path.display()
+                );
                 loaded.push((plugin, routes));
             }
             Err(error) => tracing::error!(plugin = name, "refused {}: {error}", path.display()),
         }
     }
     if loaded.is_empty() {
-        tracing::warn!("no plugin loaded from {}: every request will be 404", dir.display());
+        tracing::warn!(
+            "no plugin loaded from {}: every request will be 404",
+            dir.display()
+        );
     }
     Ok(loaded)
 }
@@ -155,13 +191,31 @@ async fn shutdown_signal() -> anyhow::Result<()> {
 
 /// `gale check`: loads the component as `serve` would and prints its routes.
 fn check(file: PathBuf) -> anyhow::Result<()> {
-    let runtime = Runtime::new(HandlerLimits { instances: 4, ..HandlerLimits::default() })?;
-    let main_loop = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let plugin = Arc::new(main_loop.block_on(loader::load(&runtime, &file)).with_context(|| format!("{} is refused", file.display()))?);
-    let routes = compile_routes(&plugin).map_err(|error| anyhow::anyhow!("{} is refused: {error}", file.display()))?;
-    println!("{}: a valid gale plugin with {} route(s)", file.display(), routes.len());
+    let runtime = Runtime::new(HandlerLimits {
+        instances: 4,
+        ..HandlerLimits::default()
+    })?;
+    let main_loop = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let plugin = Arc::new(
+        main_loop
+            .block_on(loader::load(&runtime, &file))
+            .with_context(|| format!("{} is refused", file.display()))?,
+    );
+    let routes = compile_routes(&plugin)
+        .map_err(|error| anyhow::anyhow!("{} is refused: {error}", file.display()))?;
+    println!(
+        "{}: a valid gale plugin with {} route(s)",
+        file.display(),
+        routes.len()
+    );
     for (route, declared) in routes.iter().zip(&plugin.routes) {
-        let name = route.name.as_deref().map(|name| format!(" (name {name:?})")).unwrap_or_default();
+        let name = route
+            .name
+            .as_deref()
+            .map(|name| format!(" (name {name:?})"))
+            .unwrap_or_default();
         println!("  {}  {}{name}", route.pattern.as_str(), declared.init_args);
     }
     Ok(())

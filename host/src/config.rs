@@ -41,7 +41,11 @@ pub struct ServeOptions {
 impl ServeOptions {
     /// The limits every handler instance runs under.
     pub fn handler_limits(&self) -> HandlerLimits {
-        HandlerLimits { memory: self.handler_memory, timeout: self.handler_timeout, instances: self.max_instances }
+        HandlerLimits {
+            memory: self.handler_memory,
+            timeout: self.handler_timeout,
+            instances: self.max_instances,
+        }
     }
 }
 
@@ -56,14 +60,22 @@ pub struct PluginDir {
 /// Parses `250ms`, `10s`, `2m` or a bare number of seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().map_err(|_| format!("{text:?} is not a duration: write e.g. 500ms, 10s or 2m"))?;
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration: write e.g. 500ms, 10s or 2m"))?;
     let seconds = match unit.trim() {
         "ms" => number / 1000.0,
         "" | "s" => number,
         "m" => number * 60.0,
-        other => return Err(format!("unknown unit {other:?} in {text:?}: use ms, s or m")),
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} in {text:?}: use ms, s or m"
+            ));
+        }
     };
     Duration::try_from_secs_f64(seconds).map_err(|_| format!("{text:?} is out of range"))
 }
@@ -72,17 +84,27 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 /// powers of 1024).
 pub fn parse_size(text: &str) -> Result<usize, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let number: usize = number.parse().map_err(|_| format!("{text:?} is not a size: write e.g. 64MiB"))?;
+    let number: usize = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size: write e.g. 64MiB"))?;
     let shift = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 0,
         "k" | "kb" | "kib" => 10,
         "m" | "mb" | "mib" => 20,
         "g" | "gb" | "gib" => 30,
-        other => return Err(format!("unknown unit {other:?} in {text:?}: use KiB, MiB or GiB")),
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} in {text:?}: use KiB, MiB or GiB"
+            ));
+        }
     };
-    number.checked_mul(1 << shift).ok_or_else(|| format!("{text:?} is too large"))
+    number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("{text:?} is too large"))
 }
 
 #[cfg(test)]

@@ -43,11 +43,24 @@ pub struct Pattern {
 impl Pattern {
     /// Compiles `source` as Tornado does: `$` appended unless present, matched from the start.
     pub fn new(source: &str) -> Result<Self, regex::Error> {
-        let anchored = if source.ends_with('$') { source.to_owned() } else { format!("{source}$") };
+        let anchored = if source.ends_with('$') {
+            source.to_owned()
+        } else {
+            format!("{source}$")
+        };
         let regex = Regex::new(&format!("^(?:{anchored})"))?;
-        let group_names = regex.capture_names().skip(1).map(|name| name.map(str::to_owned)).collect();
+        let group_names = regex
+            .capture_names()
+            .skip(1)
+            .map(|name| name.map(str::to_owned))
+            .collect();
         let reverse = reverse_template(&anchored, regex.captures_len() - 1);
-        Ok(Self { source: source.to_owned(), regex, group_names, reverse })
+        Ok(Self {
+            source: source.to_owned(),
+            regex,
+            group_names,
+            reverse,
+        })
     }
 
     /// The pattern as declared.
@@ -62,7 +75,11 @@ impl Pattern {
         let named = self.group_names.iter().any(Option::is_some);
         let mut args = PathArgs::default();
         for (index, name) in self.group_names.iter().enumerate() {
-            let value = match captures.get(index + 1).map(|m| unescape(m.as_str())).transpose() {
+            let value = match captures
+                .get(index + 1)
+                .map(|m| unescape(m.as_str()))
+                .transpose()
+            {
                 Ok(value) => value,
                 Err(error) => return Some(Err(error)),
             };
@@ -78,10 +95,17 @@ impl Pattern {
 
     /// Tornado's `URLSpec.reverse`: the groups replaced by the URL-escaped `args`.
     pub fn reverse(&self, args: &[String]) -> Result<String, String> {
-        let pieces = self.reverse.as_ref().ok_or_else(|| format!("Cannot reverse url regex {}", self.source))?;
+        let pieces = self
+            .reverse
+            .as_ref()
+            .ok_or_else(|| format!("Cannot reverse url regex {}", self.source))?;
         let groups = pieces.len() - 1;
         if args.len() != groups {
-            return Err(format!("required number of arguments not found: {} takes {groups}, got {}", self.source, args.len()));
+            return Err(format!(
+                "required number of arguments not found: {} takes {groups}, got {}",
+                self.source,
+                args.len()
+            ));
         }
         let mut url = pieces[0].clone();
         for (arg, piece) in args.iter().zip(&pieces[1..]) {
@@ -93,7 +117,12 @@ impl Pattern {
 }
 
 /// What Python's `urllib.parse.quote(s, safe="/")` leaves alone.
-const URL_ESCAPE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'/');
+const URL_ESCAPE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/');
 
 /// Tornado's `url_unescape(s, encoding=None, plus=False)` followed by a UTF-8 decode.
 fn unescape(raw: &str) -> Result<String, String> {
@@ -173,7 +202,10 @@ impl RouteTable {
             if let Some(name) = &route.name
                 && names.insert(name.clone(), index).is_some()
             {
-                tracing::warn!(name, "several routes are named {name:?}; reverse_url uses the last");
+                tracing::warn!(
+                    name,
+                    "several routes are named {name:?}; reverse_url uses the last"
+                );
             }
         }
         Self { routes, names }
@@ -187,12 +219,17 @@ impl RouteTable {
     /// The first route whose pattern matches `path`, with its captures (or the error of a
     /// capture that is not UTF-8).
     pub fn find(&self, path: &str) -> Option<(&Route, Result<PathArgs, String>)> {
-        self.routes.iter().find_map(|route| Some((route, route.pattern.captures(path)?)))
+        self.routes
+            .iter()
+            .find_map(|route| Some((route, route.pattern.captures(path)?)))
     }
 
     /// Tornado's `reverse_url(name, *args)`.
     pub fn reverse_url(&self, name: &str, args: &[String]) -> Result<String, String> {
-        let index = self.names.get(name).ok_or_else(|| format!("{name} not found in named urls"))?;
+        let index = self
+            .names
+            .get(name)
+            .ok_or_else(|| format!("{name} not found in named urls"))?;
         self.routes[*index].pattern.reverse(args)
     }
 }
@@ -202,7 +239,10 @@ mod tests {
     use super::*;
 
     fn args(pattern: &str, path: &str) -> Option<PathArgs> {
-        Pattern::new(pattern).unwrap().captures(path).map(Result::unwrap)
+        Pattern::new(pattern)
+            .unwrap()
+            .captures(path)
+            .map(Result::unwrap)
     }
 
     fn strings(values: &[&str]) -> Vec<Option<String>> {
@@ -235,7 +275,13 @@ mod tests {
     fn named_groups_become_kwargs_only() {
         let found = args(r"/d/(?P<month>\d+)/(\d+)/(?P<day>\d+)", "/d/11/2026/27").unwrap();
         assert!(found.args.is_empty());
-        assert_eq!(found.kwargs, vec![("month".into(), Some("11".into())), ("day".into(), Some("27".into()))]);
+        assert_eq!(
+            found.kwargs,
+            vec![
+                ("month".into(), Some("11".into())),
+                ("day".into(), Some("27".into()))
+            ]
+        );
     }
 
     #[test]
@@ -256,18 +302,34 @@ mod tests {
         let args: Vec<String> = ["2026", "11", "27"].map(String::from).into();
         assert_eq!(pattern.reverse(&args).unwrap(), "/time/2026/11/27");
         let pattern = Pattern::new(r"/f/([^/]+)\.txt").unwrap();
-        assert_eq!(pattern.reverse(&["a b/ü?".to_string()]).unwrap(), "/f/a%20b/%C3%BC%3F.txt");
+        assert_eq!(
+            pattern.reverse(&["a b/ü?".to_string()]).unwrap(),
+            "/f/a%20b/%C3%BC%3F.txt"
+        );
     }
 
     #[test]
     fn reverse_refuses_what_tornado_refuses() {
-        assert!(Pattern::new(r"/a(?:b)(\d)").unwrap().reverse(&["1".into()]).is_err());
-        assert!(Pattern::new(r"/a\d(\d)").unwrap().reverse(&["1".into()]).is_err());
+        assert!(
+            Pattern::new(r"/a(?:b)(\d)")
+                .unwrap()
+                .reverse(&["1".into()])
+                .is_err()
+        );
+        assert!(
+            Pattern::new(r"/a\d(\d)")
+                .unwrap()
+                .reverse(&["1".into()])
+                .is_err()
+        );
         assert!(Pattern::new(r"/a/(\d)").unwrap().reverse(&[]).is_err());
     }
 
     #[test]
     fn reverse_of_a_pattern_without_groups_is_its_text() {
-        assert_eq!(Pattern::new(r"/a\.b").unwrap().reverse(&[]).unwrap(), "/a.b");
+        assert_eq!(
+            Pattern::new(r"/a\.b").unwrap().reverse(&[]).unwrap(),
+            "/a.b"
+        );
     }
 }

@@ -45,7 +45,8 @@ pub fn bind(addr: SocketAddr, count: u16) -> anyhow::Result<Vec<std::net::TcpLis
     let addr = first.local_addr()?;
     let mut listeners = vec![first];
     for _ in 1..count {
-        listeners.push(bind_one(addr, true).with_context(|| format!("cannot add a worker on {addr}"))?);
+        listeners
+            .push(bind_one(addr, true).with_context(|| format!("cannot add a worker on {addr}"))?);
     }
     Ok(listeners)
 }
@@ -62,13 +63,23 @@ fn bind_one(addr: SocketAddr, reuse_port: bool) -> std::io::Result<std::net::Tcp
 
 /// Runs one worker on `listener` until `shutdown` turns true, then finishes the requests in
 /// flight (up to the shutdown timeout) and returns.
-pub fn run_worker(shared: Arc<Shared>, listener: std::net::TcpListener, shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+pub fn run_worker(
+    shared: Arc<Shared>,
+    listener: std::net::TcpListener,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, serve_loop(shared, listener, shutdown))
 }
 
-async fn serve_loop(shared: Arc<Shared>, listener: std::net::TcpListener, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+async fn serve_loop(
+    shared: Arc<Shared>,
+    listener: std::net::TcpListener,
+    mut shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
     let listener = TcpListener::from_std(listener)?;
     let graceful = GracefulShutdown::new();
     let tasks = TaskTracker::new();
@@ -92,7 +103,9 @@ async fn serve_loop(shared: Arc<Shared>, listener: std::net::TcpListener, mut sh
             let worker = worker.clone();
             async move { Ok::<_, Infallible>(serve_request(&worker, request, remote).await) }
         });
-        let connection = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service);
+        let connection = http1::Builder::new()
+            .keep_alive(true)
+            .serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         tasks.spawn_local(async move {
             if let Err(error) = connection.await {
@@ -115,7 +128,11 @@ async fn serve_loop(shared: Arc<Shared>, listener: std::net::TcpListener, mut sh
 }
 
 /// Routes one request and runs its handler; logs it as Tornado's access log does.
-async fn serve_request(shared: &Shared, request: hyper::Request<Incoming>, remote: SocketAddr) -> hyper::Response<ResponseBody> {
+async fn serve_request(
+    shared: &Shared,
+    request: hyper::Request<Incoming>,
+    remote: SocketAddr,
+) -> hyper::Response<ResponseBody> {
     let started = Instant::now();
     let (method, uri) = (request.method().clone(), request.uri().clone());
     let response = route(shared, request, remote).await;
@@ -129,7 +146,11 @@ async fn serve_request(shared: &Shared, request: hyper::Request<Incoming>, remot
     response
 }
 
-async fn route(shared: &Shared, request: hyper::Request<Incoming>, remote: SocketAddr) -> hyper::Response<ResponseBody> {
+async fn route(
+    shared: &Shared,
+    request: hyper::Request<Incoming>,
+    remote: SocketAddr,
+) -> hyper::Response<ResponseBody> {
     let table = shared.registry.snapshot();
     let (parts, body) = request.into_parts();
     let Some((route, captures)) = table.find(parts.uri.path()) else {
@@ -149,7 +170,9 @@ async fn route(shared: &Shared, request: hyper::Request<Incoming>, remote: Socke
     };
     let request = RequestData::new(parts, body, remote, path_args, table);
     match target {
-        Target::Plugin { plugin, handler } => driver::run(&shared.runtime, &plugin, handler, request).await,
+        Target::Plugin { plugin, handler } => {
+            driver::run(&shared.runtime, &plugin, handler, request).await
+        }
         Target::Redirect(redirect) => redirect.respond(&request),
     }
 }
@@ -158,13 +181,17 @@ async fn route(shared: &Shared, request: hyper::Request<Incoming>, remote: Socke
 /// `Content-Length` says so.
 async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, u16> {
     if hyper::body::Body::size_hint(&body).lower() > limit as u64 {
-        tracing::warn!("413: the request body is larger than the {limit}-byte limit (--max-body-size)");
+        tracing::warn!(
+            "413: the request body is larger than the {limit}-byte limit (--max-body-size)"
+        );
         return Err(413);
     }
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(error) if error.is::<http_body_util::LengthLimitError>() => {
-            tracing::warn!("413: the request body exceeded the {limit}-byte limit (--max-body-size)");
+            tracing::warn!(
+                "413: the request body exceeded the {limit}-byte limit (--max-body-size)"
+            );
             Err(413)
         }
         Err(error) => {

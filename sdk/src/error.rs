@@ -23,7 +23,11 @@ pub struct HttpError {
 impl HttpError {
     /// An error with this status, the standard reason and no log message.
     pub fn new(status: u16) -> Self {
-        Self { status, reason: None, message: String::new() }
+        Self {
+            status,
+            reason: None,
+            message: String::new(),
+        }
     }
 
     /// The same error with a custom reason phrase.

@@ -30,11 +30,11 @@ mod request;
 #[doc(hidden)]
 pub mod runtime;
 
+pub use bindings::gale::web::request::ArgSource;
 pub use error::{HttpError, Result};
 pub use handler::{BaseHandler, DefaultBase, RequestHandler, default_error_page};
 pub use path_args::PathArgs;
 pub use request::{Chunk, Request};
-pub use bindings::gale::web::request::ArgSource;
 pub use runtime::RedirectHandler;
 pub use serde_json::{self, Value, json};
 

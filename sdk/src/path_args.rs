@@ -22,7 +22,11 @@ impl PathArgs {
 
     /// The named capture `name`, if it exists and matched.
     pub fn kwarg(&self, name: &str) -> Option<&str> {
-        self.kwargs.iter().find(|(key, _)| key == name)?.1.as_deref()
+        self.kwargs
+            .iter()
+            .find(|(key, _)| key == name)?
+            .1
+            .as_deref()
     }
 
     /// How many positional captures there are.

@@ -144,7 +144,14 @@ impl Request {
         host_request::body()
     }
 
-    argument_getters!(ArgSource::All, get_argument, get_argument_or, get_arguments, arguments, "a query or body");
+    argument_getters!(
+        ArgSource::All,
+        get_argument,
+        get_argument_or,
+        get_arguments,
+        arguments,
+        "a query or body"
+    );
     argument_getters!(
         ArgSource::Query,
         get_query_argument,
@@ -164,18 +171,30 @@ impl Request {
 
     /// Every value of an argument from `source`, trimmed when `strip` (Tornado's
     /// `get_arguments(name, strip)` for any source). Invalid UTF-8 is HTTP 400.
-    pub fn arguments_with(&self, source: ArgSource, name: &str, strip: bool) -> Result<Vec<String>> {
-        host_request::argument(source, name, strip).map_err(|message| HttpError::new(400).with_message(message))
+    pub fn arguments_with(
+        &self,
+        source: ArgSource,
+        name: &str,
+        strip: bool,
+    ) -> Result<Vec<String>> {
+        host_request::argument(source, name, strip)
+            .map_err(|message| HttpError::new(400).with_message(message))
     }
 
     /// The last value of an argument, or `default`; missing with no default is HTTP 400
     /// (Tornado's `MissingArgumentError`).
-    pub fn argument(&self, source: ArgSource, name: &str, default: Option<&str>, strip: bool) -> Result<String> {
+    pub fn argument(
+        &self,
+        source: ArgSource,
+        name: &str,
+        default: Option<&str>,
+        strip: bool,
+    ) -> Result<String> {
         match self.arguments_with(source, name, strip)?.pop() {
             Some(value) => Ok(value),
-            None => default
-                .map(str::to_owned)
-                .ok_or_else(|| HttpError::new(400).with_message(format!("Missing argument {name}"))),
+            None => default.map(str::to_owned).ok_or_else(|| {
+                HttpError::new(400).with_message(format!("Missing argument {name}"))
+            }),
         }
     }
 
@@ -185,9 +204,13 @@ impl Request {
         match chunk.into() {
             Chunk::Bytes(bytes) => host_response::write(&bytes),
             Chunk::Json(value) => {
-                assert!(value.is_object(), "write() only accepts JSON objects, as Tornado (wrap a list in an object)");
+                assert!(
+                    value.is_object(),
+                    "write() only accepts JSON objects, as Tornado (wrap a list in an object)"
+                );
                 // The content type is valid, so this cannot fail.
-                let _ = host_response::set_header("Content-Type", "application/json; charset=UTF-8");
+                let _ =
+                    host_response::set_header("Content-Type", "application/json; charset=UTF-8");
                 host_response::write(crate::json::encode(&value).as_bytes());
             }
         }

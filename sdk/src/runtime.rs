@@ -57,7 +57,10 @@ pub trait Lifecycle {
 impl<H: RequestHandler> Lifecycle for H {
     fn request(&mut self, req: &mut Request, init_args: &Value) -> crate::Result {
         let method = req.method();
-        if !matches!(method.as_str(), "GET" | "HEAD" | "POST" | "DELETE" | "PATCH" | "PUT" | "OPTIONS") {
+        if !matches!(
+            method.as_str(),
+            "GET" | "HEAD" | "POST" | "DELETE" | "PATCH" | "PUT" | "OPTIONS"
+        ) {
             return Err(HttpError::new(405));
         }
         self.set_default_headers(req)?;
@@ -66,7 +69,10 @@ impl<H: RequestHandler> Lifecycle for H {
         if req.finished() {
             return Ok(());
         }
-        let args = PathArgs { args: host_request::path_args(), kwargs: host_request::path_kwargs() };
+        let args = PathArgs {
+            args: host_request::path_args(),
+            kwargs: host_request::path_kwargs(),
+        };
         match method.as_str() {
             "GET" => self.get(req, args),
             "HEAD" => self.head(req, args),
@@ -120,7 +126,9 @@ pub fn dispatch(entries: &[Entry], stage: Stage) -> Result<(), app::HttpError> {
                 .get(index as usize)
                 .ok_or_else(|| HttpError::new(500).with_message(format!("no handler {index}")))?;
             let Target::Handler(make) = entry.target else {
-                return Err(HttpError::new(500).with_message(format!("route {index} is a host built-in")).into());
+                return Err(HttpError::new(500)
+                    .with_message(format!("route {index} is a host built-in"))
+                    .into());
             };
             let mut handler = make();
             let result = handler.request(&mut req, &(entry.init_args)());
@@ -128,7 +136,11 @@ pub fn dispatch(entries: &[Entry], stage: Stage) -> Result<(), app::HttpError> {
             result
         }
         Stage::Error(error) => {
-            let error = HttpError { status: error.status, reason: error.reason, message: error.message };
+            let error = HttpError {
+                status: error.status,
+                reason: error.reason,
+                message: error.message,
+            };
             with_current(|handler| handler.error(&mut req, &error))
         }
         Stage::Finish => with_current(|handler| {
@@ -149,7 +161,10 @@ fn with_current(stage: impl FnOnce(&mut dyn Lifecycle) -> crate::Result) -> crat
 
 impl From<HttpError> for app::HttpError {
     fn from(error: HttpError) -> Self {
-        Self { status: error.status, reason: error.reason, message: error.message }
+        Self {
+            status: error.status,
+            reason: error.reason,
+            message: error.message,
+        }
     }
 }
-

@@ -1,1 +1,9 @@
+//! End-to-end tests: the real `gale` binary, real plugins built from source, real HTTP over
+//! loopback sockets.
 
+mod lifecycle;
+mod loading;
+mod requests;
+mod support;
+mod tutorial;
+mod wire;

@@ -18,12 +18,20 @@ pub struct Redirect {
 impl Redirect {
     /// Reads the route's init args; `url` is required, `permanent` defaults to true.
     pub fn from_init_args(args: &serde_json::Value) -> Result<Self, String> {
-        let url = args.get("url").and_then(|url| url.as_str()).ok_or("RedirectHandler needs {\"url\": \"...\"}")?;
+        let url = args
+            .get("url")
+            .and_then(|url| url.as_str())
+            .ok_or("RedirectHandler needs {\"url\": \"...\"}")?;
         let permanent = match args.get("permanent") {
             None => true,
-            Some(permanent) => permanent.as_bool().ok_or("RedirectHandler's \"permanent\" must be true or false")?,
+            Some(permanent) => permanent
+                .as_bool()
+                .ok_or("RedirectHandler's \"permanent\" must be true or false")?,
         };
-        Ok(Self { url: url.to_owned(), permanent })
+        Ok(Self {
+            url: url.to_owned(),
+            permanent,
+        })
     }
 
     /// Answers a request: GET redirects, any other method is 405.
@@ -60,10 +68,16 @@ fn substitute(template: &str, captures: &PathArgs) -> String {
             rest = &tail[2..];
             continue;
         }
-        let field = tail.strip_prefix('{').and_then(|t| t.find('}').map(|close| &t[..close]));
+        let field = tail
+            .strip_prefix('{')
+            .and_then(|t| t.find('}').map(|close| &t[..close]));
         let value = field.and_then(|field| match field.parse::<usize>() {
             Ok(index) => captures.args.get(index).cloned().flatten(),
-            Err(_) => captures.kwargs.iter().find(|(name, _)| name == field).and_then(|(_, value)| value.clone()),
+            Err(_) => captures
+                .kwargs
+                .iter()
+                .find(|(name, _)| name == field)
+                .and_then(|(_, value)| value.clone()),
         });
         match (field, value) {
             (Some(field), Some(value)) => {
@@ -90,7 +104,10 @@ mod tests {
             args: vec![Some("a".into()), Some("b".into())],
             kwargs: vec![("id".into(), Some("7".into()))],
         };
-        assert_eq!(substitute("/x/{1}/{0}/{id}/{{lit}}", &captures), "/x/b/a/7/{lit}");
+        assert_eq!(
+            substitute("/x/{1}/{0}/{id}/{{lit}}", &captures),
+            "/x/b/a/7/{lit}"
+        );
         assert_eq!(substitute("/x/{9}", &captures), "/x/{9}");
     }
 
@@ -99,6 +116,8 @@ mod tests {
         let redirect = Redirect::from_init_args(&serde_json::json!({"url": "/"})).unwrap();
         assert!(redirect.permanent);
         assert!(Redirect::from_init_args(&serde_json::json!({})).is_err());
-        assert!(Redirect::from_init_args(&serde_json::json!({"url": "/", "permanent": "no"})).is_err());
+        assert!(
+            Redirect::from_init_args(&serde_json::json!({"url": "/", "permanent": "no"})).is_err()
+        );
     }
 }

@@ -12,7 +12,10 @@ impl Arguments {
     /// `&`, `+` is a space, a name without `=` has an empty value, and empty pairs are skipped.
     pub fn parse(encoded: &[u8]) -> Self {
         let mut arguments = Self::default();
-        for pair in encoded.split(|&b| b == b'&').filter(|pair| !pair.is_empty()) {
+        for pair in encoded
+            .split(|&b| b == b'&')
+            .filter(|pair| !pair.is_empty())
+        {
             let (name, value) = match pair.iter().position(|&b| b == b'=') {
                 Some(eq) => (&pair[..eq], &pair[eq + 1..]),
                 None => (pair, &[][..]),
@@ -33,12 +36,17 @@ impl Arguments {
 
     /// The raw values of `name`.
     pub fn get(&self, name: &str) -> &[Vec<u8>] {
-        self.0.iter().find(|(existing, _)| existing == name).map_or(&[], |(_, values)| values)
+        self.0
+            .iter()
+            .find(|(existing, _)| existing == name)
+            .map_or(&[], |(_, values)| values)
     }
 
     /// Every name with its raw values.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[Vec<u8>])> {
-        self.0.iter().map(|(name, values)| (name.as_str(), values.as_slice()))
+        self.0
+            .iter()
+            .map(|(name, values)| (name.as_str(), values.as_slice()))
     }
 
     /// Both sets, `self` first, as Tornado's `request.arguments` (query then body).
@@ -55,7 +63,10 @@ impl Arguments {
 
 /// Percent-decodes a form field, `+` standing for a space.
 fn form_decode(raw: &[u8]) -> Vec<u8> {
-    let spaced: Vec<u8> = raw.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+    let spaced: Vec<u8> = raw
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
     percent_decode(&spaced).collect()
 }
 
@@ -65,13 +76,26 @@ fn form_decode(raw: &[u8]) -> Vec<u8> {
 pub fn decode_value(name: &str, raw: &[u8], strip: bool) -> Result<String, String> {
     let text = std::str::from_utf8(raw).map_err(|_| {
         let shown = &raw[..raw.len().min(40)];
-        format!("Invalid unicode in {name}: {:?}", String::from_utf8_lossy(shown))
+        format!(
+            "Invalid unicode in {name}: {:?}",
+            String::from_utf8_lossy(shown)
+        )
     })?;
     let cleaned: String = text
         .chars()
-        .map(|c| if matches!(c, '\x00'..='\x08' | '\x0e'..='\x1f') { ' ' } else { c })
+        .map(|c| {
+            if matches!(c, '\x00'..='\x08' | '\x0e'..='\x1f') {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
-    Ok(if strip { cleaned.trim().to_owned() } else { cleaned })
+    Ok(if strip {
+        cleaned.trim().to_owned()
+    } else {
+        cleaned
+    })
 }
 
 #[cfg(test)]
@@ -93,9 +117,16 @@ mod tests {
 
     #[test]
     fn decoding_strips_and_replaces_control_characters() {
-        assert_eq!(decode_value("n", b"  a\x01b\tc \n", true).unwrap(), "a b\tc");
+        assert_eq!(
+            decode_value("n", b"  a\x01b\tc \n", true).unwrap(),
+            "a b\tc"
+        );
         assert_eq!(decode_value("n", b"  a ", false).unwrap(), "  a ");
-        assert!(decode_value("n", b"\xff", true).unwrap_err().contains("Invalid unicode in n"));
+        assert!(
+            decode_value("n", b"\xff", true)
+                .unwrap_err()
+                .contains("Invalid unicode in n")
+        );
     }
 
     #[test]

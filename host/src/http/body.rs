@@ -21,7 +21,10 @@ pub type Sent = oneshot::Receiver<()>;
 impl ResponseBody {
     /// A body of these bytes.
     pub fn new(bytes: Bytes) -> Self {
-        Self { inner: Full::new(bytes), sent: None }
+        Self {
+            inner: Full::new(bytes),
+            sent: None,
+        }
     }
 
     /// A receiver that resolves when this body has been sent.
@@ -45,7 +48,10 @@ impl Body for ResponseBody {
     type Data = Bytes;
     type Error = std::convert::Infallible;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         Pin::new(&mut self.inner).poll_frame(cx)
     }
 

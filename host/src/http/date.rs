@@ -17,7 +17,10 @@ pub fn now() -> HeaderValue {
         let mut cached = cached.borrow_mut();
         if cached.0 != second {
             let formatted = httpdate::fmt_http_date(now);
-            *cached = (second, HeaderValue::from_str(&formatted).expect("an HTTP date is a valid header value"));
+            *cached = (
+                second,
+                HeaderValue::from_str(&formatted).expect("an HTTP date is a valid header value"),
+            );
         }
         cached.1.clone()
     })

@@ -46,7 +46,13 @@ pub struct RequestData {
 
 impl RequestData {
     /// A request from its parts, body and routing.
-    pub fn new(parts: Parts, body: Bytes, remote: SocketAddr, path_args: PathArgs, routes: Arc<RouteTable>) -> Self {
+    pub fn new(
+        parts: Parts,
+        body: Bytes,
+        remote: SocketAddr,
+        path_args: PathArgs,
+        routes: Arc<RouteTable>,
+    ) -> Self {
         Self {
             method: parts.method,
             uri: parts.uri,
@@ -83,7 +89,11 @@ impl RequestData {
 
     /// A header's values joined by `,`, as Tornado's `HTTPHeaders.get`.
     pub fn header(&self, name: &str) -> Option<String> {
-        let mut values = self.headers.get_all(name).iter().map(|value| String::from_utf8_lossy(value.as_bytes()));
+        let mut values = self
+            .headers
+            .get_all(name)
+            .iter()
+            .map(|value| String::from_utf8_lossy(value.as_bytes()));
         let first = values.next()?;
         Some(values.fold(first.into_owned(), |joined, value| joined + "," + &value))
     }
@@ -98,11 +108,16 @@ impl RequestData {
     /// The arguments of `source`, parsed on first use.
     pub fn arguments(&self, source: ArgSource) -> &Arguments {
         match source {
-            ArgSource::Query => self.query_arguments.get_or_init(|| Arguments::parse(self.query().as_bytes())),
-            ArgSource::Body => self.body_arguments.get_or_init(|| self.parse_body_arguments()),
-            ArgSource::All => self
-                .all_arguments
-                .get_or_init(|| self.arguments(ArgSource::Query).merged(self.arguments(ArgSource::Body))),
+            ArgSource::Query => self
+                .query_arguments
+                .get_or_init(|| Arguments::parse(self.query().as_bytes())),
+            ArgSource::Body => self
+                .body_arguments
+                .get_or_init(|| self.parse_body_arguments()),
+            ArgSource::All => self.all_arguments.get_or_init(|| {
+                self.arguments(ArgSource::Query)
+                    .merged(self.arguments(ArgSource::Body))
+            }),
         }
     }
 
@@ -113,8 +128,15 @@ impl RequestData {
             .get(hyper::header::CONTENT_TYPE)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.split(';').next())
-            .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
-        if form { Arguments::parse(&self.body) } else { Arguments::default() }
+            .is_some_and(|mime| {
+                mime.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            });
+        if form {
+            Arguments::parse(&self.body)
+        } else {
+            Arguments::default()
+        }
     }
 }
 
@@ -122,6 +144,12 @@ impl RequestData {
     /// An empty `GET /`, for the instance that reads a plugin's routes at load time.
     pub fn placeholder() -> Self {
         let (parts, ()) = hyper::Request::new(()).into_parts();
-        Self::new(parts, Bytes::new(), SocketAddr::from(([127, 0, 0, 1], 0)), PathArgs::default(), Arc::default())
+        Self::new(
+            parts,
+            Bytes::new(),
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+            PathArgs::default(),
+            Arc::default(),
+        )
     }
 }

@@ -26,8 +26,13 @@ pub struct ResponseState {
 
 impl Default for ResponseState {
     fn default() -> Self {
-        let mut response =
-            Self { status: 200, reason: String::new(), headers: HeaderMap::new(), body: BytesMut::new(), finished: false };
+        let mut response = Self {
+            status: 200,
+            reason: String::new(),
+            headers: HeaderMap::new(),
+            body: BytesMut::new(),
+            finished: false,
+        };
         response.clear();
         response
     }
@@ -39,8 +44,10 @@ impl ResponseState {
         self.status = 200;
         self.reason = "OK".into();
         self.headers.clear();
-        self.headers.insert(header::SERVER, HeaderValue::from_static(SERVER));
-        self.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(HTML));
+        self.headers
+            .insert(header::SERVER, HeaderValue::from_static(SERVER));
+        self.headers
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(HTML));
         self.headers.insert(header::DATE, super::date::now());
         self.body.clear();
     }
@@ -49,12 +56,19 @@ impl ResponseState {
     /// refused.
     pub fn set_status(&mut self, code: u16, reason: Option<&str>) -> Result<(), String> {
         if !(100..=999).contains(&code) {
-            return Err(format!("invalid status code {code}: it must be from 100 to 999"));
+            return Err(format!(
+                "invalid status code {code}: it must be from 100 to 999"
+            ));
         }
         let reason = match reason {
             Some(reason) if is_valid_reason(reason) => reason,
-            Some(reason) => return Err(format!("invalid reason phrase {reason:?}: visible text only, no '<'")),
-            None => reason_phrase(code).ok_or_else(|| format!("unknown status code {code}: give a reason phrase"))?,
+            Some(reason) => {
+                return Err(format!(
+                    "invalid reason phrase {reason:?}: visible text only, no '<'"
+                ));
+            }
+            None => reason_phrase(code)
+                .ok_or_else(|| format!("unknown status code {code}: give a reason phrase"))?,
         };
         self.status = code;
         self.reason = reason.to_owned();
@@ -65,7 +79,11 @@ impl ResponseState {
     /// bad reason reads `Unknown`, and a code HTTP cannot carry becomes 500.
     pub fn set_error_status(&mut self, code: u16, reason: Option<&str>) {
         if self.set_status(code, reason).is_err() {
-            let code = if StatusCode::from_u16(code).is_ok() { code } else { 500 };
+            let code = if StatusCode::from_u16(code).is_ok() {
+                code
+            } else {
+                500
+            };
             self.status = code;
             self.reason = reason_phrase(code).unwrap_or("Unknown").to_owned();
         }
@@ -129,7 +147,12 @@ impl ResponseState {
     }
 
     /// Tornado's `redirect`: the status (301, 302 or a given 3xx), `Location`, then finish.
-    pub fn redirect(&mut self, url: &str, permanent: bool, status: Option<u16>) -> Result<(), String> {
+    pub fn redirect(
+        &mut self,
+        url: &str,
+        permanent: bool,
+        status: Option<u16>,
+    ) -> Result<(), String> {
         if self.finished {
             return Err("Cannot redirect after finish()".into());
         }
@@ -147,23 +170,39 @@ impl ResponseState {
 
     /// Tornado's `finish()` on the wire: Etag and 304 for a GET, no body or content headers
     /// for 1xx, 204 and 304, `Content-Length` otherwise.
-    pub fn into_response(mut self, method: &Method, if_none_match: Option<&HeaderValue>) -> hyper::Response<ResponseBody> {
-        if self.status == 200 && matches!(*method, Method::GET | Method::HEAD) && !self.headers.contains_key(header::ETAG) {
+    pub fn into_response(
+        mut self,
+        method: &Method,
+        if_none_match: Option<&HeaderValue>,
+    ) -> hyper::Response<ResponseBody> {
+        if self.status == 200
+            && matches!(*method, Method::GET | Method::HEAD)
+            && !self.headers.contains_key(header::ETAG)
+        {
             let etag = format!("\"{:x}\"", Sha1::digest(&self.body));
-            if if_none_match.is_some_and(|wanted| etag_matches(wanted.as_bytes(), etag.as_bytes())) {
+            if if_none_match.is_some_and(|wanted| etag_matches(wanted.as_bytes(), etag.as_bytes()))
+            {
                 self.body.clear();
                 self.status = 304;
                 self.reason = "Not Modified".into();
             }
-            self.headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("a hex Etag is a valid header"));
+            self.headers.insert(
+                header::ETAG,
+                HeaderValue::from_str(&etag).expect("a hex Etag is a valid header"),
+            );
         }
         if matches!(self.status, 100..=199 | 204 | 304) {
-            for name in [header::CONTENT_ENCODING, header::CONTENT_LANGUAGE, header::CONTENT_TYPE] {
+            for name in [
+                header::CONTENT_ENCODING,
+                header::CONTENT_LANGUAGE,
+                header::CONTENT_TYPE,
+            ] {
                 self.headers.remove(name);
             }
             self.body.clear();
         } else if !self.headers.contains_key(header::CONTENT_LENGTH) {
-            self.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(self.body.len()));
+            self.headers
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(self.body.len()));
         }
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = hyper::Response::new(ResponseBody::new(self.body.freeze()));
@@ -181,11 +220,15 @@ impl ResponseState {
 /// A validated header name and value; values may hold tabs and visible text only, as
 /// Tornado's `_convert_header_value`.
 fn header_pair(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), String> {
-    let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("invalid header name {name:?}"))?;
+    let name = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| format!("invalid header name {name:?}"))?;
     if value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
-        return Err(format!("Unsafe header value {value:?}: control characters are not allowed"));
+        return Err(format!(
+            "Unsafe header value {value:?}: control characters are not allowed"
+        ));
     }
-    let value = HeaderValue::from_bytes(value.as_bytes()).map_err(|_| format!("Unsafe header value {value:?}"))?;
+    let value = HeaderValue::from_bytes(value.as_bytes())
+        .map_err(|_| format!("Unsafe header value {value:?}"))?;
     Ok((name, value))
 }
 
@@ -277,6 +320,9 @@ mod tests {
         response.set_error_status(599, None);
         assert_eq!((response.status(), response.reason()), (599, "Unknown"));
         response.set_error_status(1000, None);
-        assert_eq!((response.status(), response.reason()), (500, "Internal Server Error"));
+        assert_eq!(
+            (response.status(), response.reason()),
+            (500, "Internal Server Error")
+        );
     }
 }

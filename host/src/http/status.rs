@@ -73,5 +73,7 @@ pub fn reason_phrase(code: u16) -> Option<&'static str> {
 /// tabs, and no `<` (as Tornado's check, a defence against markup in error pages).
 pub fn is_valid_reason(reason: &str) -> bool {
     !reason.is_empty()
-        && reason.bytes().all(|b| b == b'\t' || b == b' ' || (b.is_ascii_graphic() && b != b'<') || b >= 0x80)
+        && reason
+            .bytes()
+            .all(|b| b == b'\t' || b == b' ' || (b.is_ascii_graphic() && b != b'<') || b >= 0x80)
 }

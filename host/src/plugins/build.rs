@@ -12,7 +12,10 @@ pub const TARGET: &str = "wasm32-wasip2";
 /// Makes sure the `wasm32-wasip2` standard library is installed, installing it with rustup
 /// when it is missing.
 pub fn ensure_target() -> anyhow::Result<()> {
-    let sysroot = Command::new("rustc").args(["--print", "sysroot"]).output().context("cannot run rustc: is Rust installed?")?;
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .context("cannot run rustc: is Rust installed?")?;
     let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
     if sysroot.join("lib/rustlib").join(TARGET).exists() {
         return Ok(());
@@ -21,7 +24,9 @@ pub fn ensure_target() -> anyhow::Result<()> {
     let status = Command::new("rustup")
         .args(["target", "add", TARGET])
         .status()
-        .with_context(|| format!("the {TARGET} target is missing and rustup could not be run to install it"))?;
+        .with_context(|| {
+            format!("the {TARGET} target is missing and rustup could not be run to install it")
+        })?;
     if !status.success() {
         bail!("`rustup target add {TARGET}` failed; install the target and try again");
     }
@@ -37,9 +42,16 @@ pub fn find_crates(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
             crates.push(path.clone());
             continue;
         }
-        let entries = std::fs::read_dir(path).with_context(|| format!("{} is neither a crate nor a directory of crates", path.display()))?;
-        let mut found: Vec<PathBuf> =
-            entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join("Cargo.toml").is_file()).collect();
+        let entries = std::fs::read_dir(path).with_context(|| {
+            format!(
+                "{} is neither a crate nor a directory of crates",
+                path.display()
+            )
+        })?;
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.join("Cargo.toml").is_file())
+            .collect();
         if found.is_empty() {
             bail!("{} holds no plugin crate (no */Cargo.toml)", path.display());
         }
@@ -52,17 +64,26 @@ pub fn find_crates(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
 /// Builds each crate to a component with cargo (release, in `target_dir`, its own so that a
 /// nested cargo never waits for an outer one) and copies the results into `out_dir`,
 /// replacing older versions atomically. Returns the installed files.
-pub fn build_plugins(crates: &[PathBuf], target_dir: &Path, out_dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+pub fn build_plugins(
+    crates: &[PathBuf],
+    target_dir: &Path,
+    out_dir: &Path,
+) -> anyhow::Result<Vec<PathBuf>> {
     ensure_target()?;
-    std::fs::create_dir_all(out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("cannot create {}", out_dir.display()))?;
     let mut installed = Vec::new();
     for krate in crates {
         for artifact in cargo_build(krate, target_dir)? {
-            let name = artifact.file_name().context("a cargo artifact has no file name")?;
+            let name = artifact
+                .file_name()
+                .context("a cargo artifact has no file name")?;
             let dest = out_dir.join(name);
             let partial = out_dir.join(format!(".{}.partial", name.to_string_lossy()));
-            std::fs::copy(&artifact, &partial).with_context(|| format!("cannot copy {}", artifact.display()))?;
-            std::fs::rename(&partial, &dest).with_context(|| format!("cannot install {}", dest.display()))?;
+            std::fs::copy(&artifact, &partial)
+                .with_context(|| format!("cannot copy {}", artifact.display()))?;
+            std::fs::rename(&partial, &dest)
+                .with_context(|| format!("cannot install {}", dest.display()))?;
             installed.push(dest);
         }
     }
@@ -76,28 +97,49 @@ fn cargo_build(krate: &Path, target_dir: &Path) -> anyhow::Result<Vec<PathBuf>> 
         .arg("build")
         .arg("--manifest-path")
         .arg(krate.join("Cargo.toml"))
-        .args(["--release", "--target", TARGET, "--message-format", "json-render-diagnostics"])
-        .args(["--config", "profile.release.debug=false", "--config", "profile.release.strip=true"])
+        .args([
+            "--release",
+            "--target",
+            TARGET,
+            "--message-format",
+            "json-render-diagnostics",
+        ])
+        .args([
+            "--config",
+            "profile.release.debug=false",
+            "--config",
+            "profile.release.strip=true",
+        ])
         .arg("--target-dir")
         .arg(target_dir)
         .stderr(Stdio::inherit())
         .output()
         .context("cannot run cargo")?;
     if !output.status.success() {
-        bail!("building {} failed (cargo's errors are above)", krate.display());
+        bail!(
+            "building {} failed (cargo's errors are above)",
+            krate.display()
+        );
     }
     let artifacts: Vec<PathBuf> = String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|message| message["reason"] == "compiler-artifact" && message["target"]["kind"][0] == "cdylib")
+        .filter(|message| {
+            message["reason"] == "compiler-artifact" && message["target"]["kind"][0] == "cdylib"
+        })
         .flat_map(|message| {
             let files = message["filenames"].as_array().cloned().unwrap_or_default();
-            files.into_iter().filter_map(|f| f.as_str().map(PathBuf::from))
+            files
+                .into_iter()
+                .filter_map(|f| f.as_str().map(PathBuf::from))
         })
         .filter(|file| file.extension().is_some_and(|ext| ext == "wasm"))
         .collect();
     if artifacts.is_empty() {
-        bail!("{} built no component: a plugin crate needs `crate-type = [\"cdylib\"]`", krate.display());
+        bail!(
+            "{} built no component: a plugin crate needs `crate-type = [\"cdylib\"]`",
+            krate.display()
+        );
     }
     Ok(artifacts)
 }

@@ -16,7 +16,9 @@ use crate::runtime::bindings::{PluginPre, WIT_VERSION};
 /// compiles it on a blocking thread, pre-links it and reads its routes.
 pub async fn load(runtime: &Arc<Runtime>, path: &Path) -> anyhow::Result<Plugin> {
     let name: Arc<str> = plugin_name(path).into();
-    let bytes = tokio::fs::read(path).await.with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = tokio::fs::read(path)
+        .await
+        .with_context(|| format!("cannot read {}", path.display()))?;
     check_is_component(&bytes)?;
     let engine = runtime.engine.clone();
     let component = tokio::task::spawn_blocking(move || Component::from_binary(&engine, &bytes))
@@ -24,22 +26,38 @@ pub async fn load(runtime: &Arc<Runtime>, path: &Path) -> anyhow::Result<Plugin>
         .map_err(|error| anyhow!("{error:#}"))
         .context("the component does not compile")?;
     check_contract(runtime, &component)?;
-    let pre = runtime.linker.instantiate_pre(&component).map_err(|error| anyhow!("{error:#}")).context("cannot link")?;
-    let pre = PluginPre::new(pre).map_err(|error| anyhow!("{error:#}")).context("it does not export gale:web/app")?;
+    let pre = runtime
+        .linker
+        .instantiate_pre(&component)
+        .map_err(|error| anyhow!("{error:#}"))
+        .context("cannot link")?;
+    let pre = PluginPre::new(pre)
+        .map_err(|error| anyhow!("{error:#}"))
+        .context("it does not export gale:web/app")?;
     let mut store = runtime.new_store(name.clone(), RequestData::placeholder());
-    let instance = pre.instantiate_async(&mut store).await.map_err(|error| anyhow!("{error:#}")).context("cannot instantiate")?;
+    let instance = pre
+        .instantiate_async(&mut store)
+        .await
+        .map_err(|error| anyhow!("{error:#}"))
+        .context("cannot instantiate")?;
     let routes = instance
         .gale_web_app()
         .call_routes(&mut store)
         .await
         .map_err(|error| anyhow!("{error:#}"))
         .context("its routes() trapped")?;
-    Ok(Plugin { name, path: path.to_owned(), pre, routes })
+    Ok(Plugin {
+        name,
+        path: path.to_owned(),
+        pre,
+        routes,
+    })
 }
 
 /// The `*.wasm` files of `dir`, sorted by name: the order their routes are tried in.
 pub fn plugin_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let entries = std::fs::read_dir(dir).with_context(|| format!("cannot read the plugin directory {}", dir.display()))?;
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the plugin directory {}", dir.display()))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
         .filter(|path| path.extension().is_some_and(|ext| ext == "wasm") && path.is_file())
@@ -50,7 +68,10 @@ pub fn plugin_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 
 /// A plugin's name: its file name without `.wasm`.
 pub fn plugin_name(path: &Path) -> String {
-    path.file_stem().map_or_else(|| path.display().to_string(), |stem| stem.to_string_lossy().into_owned())
+    path.file_stem().map_or_else(
+        || path.display().to_string(),
+        |stem| stem.to_string_lossy().into_owned(),
+    )
 }
 
 /// Refuses what is not a WebAssembly component, saying what it is instead.
@@ -59,7 +80,9 @@ fn check_is_component(bytes: &[u8]) -> anyhow::Result<()> {
     match bytes.get(..8) {
         Some([0, b'a', b's', b'm', 0x0d, 0, 1, 0]) => Ok(()),
         Some([0, b'a', b's', b'm', 1, 0, 0, 0]) => {
-            bail!("it is a core WebAssembly module, not a component: build it with `--target wasm32-wasip2`")
+            bail!(
+                "it is a core WebAssembly module, not a component: build it with `--target wasm32-wasip2`"
+            )
         }
         _ => bail!("it is not a WebAssembly component (no component header)"),
     }
@@ -68,10 +91,17 @@ fn check_is_component(bytes: &[u8]) -> anyhow::Result<()> {
 /// Refuses a component built against another version of `gale:web`.
 fn check_contract(runtime: &Runtime, component: &Component) -> anyhow::Result<()> {
     let ty = component.component_type();
-    let names = ty.imports(&runtime.engine).map(|(name, _)| name).chain(ty.exports(&runtime.engine).map(|(name, _)| name));
+    let names = ty
+        .imports(&runtime.engine)
+        .map(|(name, _)| name)
+        .chain(ty.exports(&runtime.engine).map(|(name, _)| name));
     for name in names {
-        let Some(interface) = name.strip_prefix("gale:web/") else { continue };
-        let version = interface.split_once('@').map_or("none", |(_, version)| version);
+        let Some(interface) = name.strip_prefix("gale:web/") else {
+            continue;
+        };
+        let version = interface
+            .split_once('@')
+            .map_or("none", |(_, version)| version);
         if !compatible(version) {
             bail!(
                 "it was built against gale:web@{version} but this host provides gale:web@{WIT_VERSION}: \
@@ -79,7 +109,10 @@ fn check_contract(runtime: &Runtime, component: &Component) -> anyhow::Result<()
             );
         }
     }
-    if ty.get_export(&runtime.engine, &format!("gale:web/app@{WIT_VERSION}")).is_none() {
+    if ty
+        .get_export(&runtime.engine, &format!("gale:web/app@{WIT_VERSION}"))
+        .is_none()
+    {
         bail!("it does not export gale:web/app@{WIT_VERSION}: it is not a gale plugin");
     }
     Ok(())

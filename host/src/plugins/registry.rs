@@ -26,7 +26,10 @@ impl Registry {
     /// Publishes the routes of `plugins`, in the given order (each plugin's routes in the
     /// order it declared them).
     pub fn publish(&self, plugins: &[(Arc<Plugin>, Vec<Route>)]) {
-        let routes = plugins.iter().flat_map(|(_, routes)| routes.iter().cloned()).collect();
+        let routes = plugins
+            .iter()
+            .flat_map(|(_, routes)| routes.iter().cloned())
+            .collect();
         self.table.store(Arc::new(RouteTable::new(routes)));
     }
 }
@@ -38,17 +41,29 @@ pub fn compile_routes(plugin: &Arc<Plugin>) -> Result<Vec<Route>, String> {
         .iter()
         .map(|declared| {
             let context = |what: String| format!("route {:?}: {what}", declared.pattern);
-            let pattern = Pattern::new(&declared.pattern).map_err(|error| context(format!("bad regex: {error}")))?;
+            let pattern = Pattern::new(&declared.pattern)
+                .map_err(|error| context(format!("bad regex: {error}")))?;
             let init_args: serde_json::Value = serde_json::from_str(&declared.init_args)
                 .map_err(|error| context(format!("init args are not JSON: {error}")))?;
             let target = match declared.target {
                 app::Target::Handler(handler) if (handler as usize) < plugin.routes.len() => {
-                    Target::Plugin { plugin: plugin.clone(), handler }
+                    Target::Plugin {
+                        plugin: plugin.clone(),
+                        handler,
+                    }
                 }
-                app::Target::Handler(handler) => return Err(context(format!("handler {handler} does not exist"))),
-                app::Target::Builtin(app::Builtin::Redirect) => Target::Redirect(Redirect::from_init_args(&init_args).map_err(context)?),
+                app::Target::Handler(handler) => {
+                    return Err(context(format!("handler {handler} does not exist")));
+                }
+                app::Target::Builtin(app::Builtin::Redirect) => {
+                    Target::Redirect(Redirect::from_init_args(&init_args).map_err(context)?)
+                }
             };
-            Ok(Route { pattern, target, name: declared.name.clone() })
+            Ok(Route {
+                pattern,
+                target,
+                name: declared.name.clone(),
+            })
         })
         .collect()
 }

@@ -29,12 +29,22 @@ impl Ctx {
     /// the host's (so a panic message is seen).
     pub fn new(plugin: Arc<str>, request: RequestData, limits: StoreLimits) -> Self {
         let wasi = WasiCtx::builder().inherit_stderr().build();
-        Self { plugin, request, response: ResponseState::default(), limits, wasi, table: ResourceTable::new() }
+        Self {
+            plugin,
+            request,
+            response: ResponseState::default(),
+            limits,
+            wasi,
+            table: ResourceTable::new(),
+        }
     }
 }
 
 impl WasiView for Ctx {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }

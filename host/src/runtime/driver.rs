@@ -15,7 +15,12 @@ use crate::plugins::Plugin;
 
 /// Runs handler `handler` of `plugin` for `request` and returns the response. `on_finish`
 /// runs later, on the loop, once hyper is done with the body.
-pub async fn run(runtime: &Runtime, plugin: &Plugin, handler: u32, request: RequestData) -> hyper::Response<ResponseBody> {
+pub async fn run(
+    runtime: &Runtime,
+    plugin: &Plugin,
+    handler: u32,
+    request: RequestData,
+) -> hyper::Response<ResponseBody> {
     let method = request.method.clone();
     let route = request.path().to_owned();
     let mut store = runtime.new_store(plugin.name.clone(), request);
@@ -23,11 +28,18 @@ pub async fn run(runtime: &Runtime, plugin: &Plugin, handler: u32, request: Requ
         Ok(instance) => instance,
         Err(error) => {
             // The pool is full or the plugin's start-up traps: this request cannot be served.
-            tracing::error!(plugin = &*plugin.name, route, "cannot instantiate the handler: {error:#}");
+            tracing::error!(
+                plugin = &*plugin.name,
+                route,
+                "cannot instantiate the handler: {error:#}"
+            );
             return error_response(503, &method);
         }
     };
-    let outcome = instance.gale_web_app().call_dispatch(&mut store, &Stage::Request(handler)).await;
+    let outcome = instance
+        .gale_web_app()
+        .call_dispatch(&mut store, &Stage::Request(handler))
+        .await;
     let healthy = match outcome {
         Ok(Ok(())) => true,
         Ok(Err(error)) => send_error(&instance, &mut store, error).await,
@@ -41,8 +53,13 @@ pub async fn run(runtime: &Runtime, plugin: &Plugin, handler: u32, request: Requ
         // An unfinished response is finished for the handler, as Tornado's auto-finish.
         let _ = ctx.response.finish();
     }
-    let if_none_match = ctx.request.headers.get(hyper::header::IF_NONE_MATCH).cloned();
-    let mut response = std::mem::take(&mut ctx.response).into_response(&method, if_none_match.as_ref());
+    let if_none_match = ctx
+        .request
+        .headers
+        .get(hyper::header::IF_NONE_MATCH)
+        .cloned();
+    let mut response =
+        std::mem::take(&mut ctx.response).into_response(&method, if_none_match.as_ref());
     if healthy {
         let sent = response.body_mut().on_sent();
         tokio::task::spawn_local(async move {
@@ -65,10 +82,18 @@ async fn send_error(instance: &PluginInstance, store: &mut Store<Ctx>, error: Ht
     }
     response.clear();
     response.set_error_status(error.status, error.reason.as_deref());
-    match instance.gale_web_app().call_dispatch(&mut *store, &Stage::Error(error)).await {
+    match instance
+        .gale_web_app()
+        .call_dispatch(&mut *store, &Stage::Error(error))
+        .await
+    {
         Ok(Ok(())) => true,
         Ok(Err(again)) => {
-            tracing::error!(plugin = &*store.data().plugin, "write_error failed: {}", describe(&again));
+            tracing::error!(
+                plugin = &*store.data().plugin,
+                "write_error failed: {}",
+                describe(&again)
+            );
             default_page(store.data_mut());
             true
         }
@@ -86,14 +111,24 @@ fn contain_trap(store: &mut Store<Ctx>, trap: &wasmtime::Error) {
     let timed_out = matches!(trap.downcast_ref::<Trap>(), Some(Trap::Interrupt));
     let route = ctx.request.path().to_owned();
     if timed_out {
-        tracing::error!(plugin = &*ctx.plugin, route, "handler exceeded its time limit and was stopped");
+        tracing::error!(
+            plugin = &*ctx.plugin,
+            route,
+            "handler exceeded its time limit and was stopped"
+        );
     } else {
-        tracing::error!(plugin = &*ctx.plugin, route, "handler trapped: {}", trap.root_cause());
+        tracing::error!(
+            plugin = &*ctx.plugin,
+            route,
+            "handler trapped: {}",
+            trap.root_cause()
+        );
         tracing::debug!(plugin = &*ctx.plugin, route, "the trap in full: {trap:?}");
     }
     if !ctx.response.finished() {
         ctx.response.clear();
-        ctx.response.set_error_status(if timed_out { 503 } else { 500 }, None);
+        ctx.response
+            .set_error_status(if timed_out { 503 } else { 500 }, None);
         default_page(ctx);
     }
 }
@@ -110,7 +145,10 @@ fn default_page(ctx: &mut Ctx) {
 
 /// `on_finish`, whose failures are logged and never sent.
 async fn on_finish(instance: &PluginInstance, store: &mut Store<Ctx>) {
-    let outcome = instance.gale_web_app().call_dispatch(&mut *store, &Stage::Finish).await;
+    let outcome = instance
+        .gale_web_app()
+        .call_dispatch(&mut *store, &Stage::Finish)
+        .await;
     let plugin = &*store.data().plugin;
     match outcome {
         Ok(Ok(())) => {}
@@ -125,7 +163,12 @@ fn log_error(ctx: &Ctx, error: &HttpError) {
     if (400..500).contains(&error.status) {
         tracing::warn!(plugin, "{} {method} {uri}: {}", error.status, error.message);
     } else {
-        tracing::error!(plugin, "{} {method} {uri}: {}", error.status, describe(error));
+        tracing::error!(
+            plugin,
+            "{} {method} {uri}: {}",
+            error.status,
+            describe(error)
+        );
     }
 }
 
@@ -136,4 +179,3 @@ fn describe(error: &HttpError) -> String {
         None => format!("HTTP {} {}", error.status, error.message),
     }
 }
-

@@ -4,7 +4,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use wasmtime::component::Linker;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimitsBuilder, UpdateDeadline};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimitsBuilder,
+    UpdateDeadline,
+};
 
 use super::bindings::Plugin as PluginWorld;
 use super::ctx::Ctx;
@@ -26,7 +29,11 @@ pub struct HandlerLimits {
 
 impl Default for HandlerLimits {
     fn default() -> Self {
-        Self { memory: 64 << 20, timeout: Duration::from_secs(10), instances: 1000 }
+        Self {
+            memory: 64 << 20,
+            timeout: Duration::from_secs(10),
+            instances: 1000,
+        }
     }
 }
 
@@ -52,19 +59,29 @@ impl Runtime {
             .total_stacks(limits.instances)
             .max_memory_size(limits.memory);
         let mut config = Config::new();
-        config.epoch_interruption(true).allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+        config
+            .epoch_interruption(true)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        PluginWorld::add_to_linker::<Ctx, wasmtime::component::HasSelf<Ctx>>(&mut linker, |ctx| ctx)?;
+        PluginWorld::add_to_linker::<Ctx, wasmtime::component::HasSelf<Ctx>>(&mut linker, |ctx| {
+            ctx
+        })?;
         start_epoch_ticker(&engine);
-        Ok(Arc::new(Self { engine, linker, limits }))
+        Ok(Arc::new(Self {
+            engine,
+            linker,
+            limits,
+        }))
     }
 
     /// A store for one request: memory capped, and a deadline checked at every epoch tick,
     /// where a running handler also yields to the loop.
     pub fn new_store(&self, plugin: Arc<str>, request: RequestData) -> Store<Ctx> {
-        let limits = StoreLimitsBuilder::new().memory_size(self.limits.memory).build();
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(self.limits.memory)
+            .build();
         let mut store = Store::new(&self.engine, Ctx::new(plugin, request, limits));
         store.limiter(|ctx| &mut ctx.limits);
         let deadline = Instant::now() + self.limits.timeout;

@@ -60,13 +60,26 @@ impl request::Host for Ctx {
             .request
             .headers
             .iter()
-            .map(|(name, value)| (canonical_case(name.as_str()), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+            .map(|(name, value)| {
+                (
+                    canonical_case(name.as_str()),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
             .collect())
     }
 
-    fn argument(&mut self, source: request::ArgSource, name: String, strip: bool) -> Result<Result<Vec<String>, String>> {
+    fn argument(
+        &mut self,
+        source: request::ArgSource,
+        name: String,
+        strip: bool,
+    ) -> Result<Result<Vec<String>, String>> {
         let values = self.request.arguments(source.into()).get(&name);
-        Ok(values.iter().map(|raw| decode_value(&name, raw, strip)).collect())
+        Ok(values
+            .iter()
+            .map(|raw| decode_value(&name, raw, strip))
+            .collect())
     }
 
     fn arguments(&mut self, source: request::ArgSource) -> Result<Vec<(String, Vec<String>)>> {
@@ -74,7 +87,10 @@ impl request::Host for Ctx {
         Ok(arguments
             .iter()
             .map(|(name, values)| {
-                let values = values.iter().map(|raw| String::from_utf8_lossy(raw).into_owned()).collect();
+                let values = values
+                    .iter()
+                    .map(|raw| String::from_utf8_lossy(raw).into_owned())
+                    .collect();
                 (name.to_owned(), values)
             })
             .collect())
@@ -98,7 +114,9 @@ fn canonical_case(name: &str) -> String {
     name.split('-')
         .map(|word| {
             let mut chars = word.chars();
-            chars.next().map_or_else(String::new, |first| first.to_ascii_uppercase().to_string() + chars.as_str())
+            chars.next().map_or_else(String::new, |first| {
+                first.to_ascii_uppercase().to_string() + chars.as_str()
+            })
         })
         .collect::<Vec<_>>()
         .join("-")
@@ -142,7 +160,12 @@ impl response::Host for Ctx {
         Ok(self.response.finished())
     }
 
-    fn redirect(&mut self, url: String, permanent: bool, status: Option<u16>) -> Result<Result<(), String>> {
+    fn redirect(
+        &mut self,
+        url: String,
+        permanent: bool,
+        status: Option<u16>,
+    ) -> Result<Result<(), String>> {
         Ok(self.response.redirect(&url, permanent, status))
     }
 

@@ -1,7 +1,9 @@
 //! The tutorial app: the course notes gale grew from, one handler per lesson. The routes and
 //! the answers are those of TORNADO.md, so a client can check them.
 
-use gale_sdk::{BaseHandler, HttpError, PathArgs, RedirectHandler, Request, RequestHandler, Result, Value, json};
+use gale_sdk::{
+    BaseHandler, HttpError, PathArgs, RedirectHandler, Request, RequestHandler, Result, Value, json,
+};
 
 /// `/`: the first lesson.
 #[derive(Default)]
@@ -31,7 +33,10 @@ struct DateHandler;
 
 impl RequestHandler for DateHandler {
     fn get(&mut self, req: &mut Request, args: PathArgs) -> Result {
-        req.write(format!("{}-{}-{}", &args["year"], &args["month"], &args["day"]));
+        req.write(format!(
+            "{}-{}-{}",
+            &args["year"], &args["month"], &args["day"]
+        ));
         Ok(())
     }
 }
@@ -127,7 +132,11 @@ impl RequestHandler for LifecycleHandler {
     }
 
     fn on_finish(&mut self, req: &mut Request) {
-        gale_sdk::log::info(&format!("on_finish: {} {} finished", req.method(), req.path()));
+        gale_sdk::log::info(&format!(
+            "on_finish: {} {} finished",
+            req.method(),
+            req.path()
+        ));
     }
 }
 
@@ -158,16 +167,6 @@ impl RequestHandler for BoomHandler {
     }
 }
 
-/// `/panic`: a handler that panics; the host answers 500 and keeps serving.
-#[derive(Default)]
-struct PanicHandler;
-
-impl RequestHandler for PanicHandler {
-    fn get(&mut self, _req: &mut Request, _args: PathArgs) -> Result {
-        panic!("the panic lesson: this handler always panics");
-    }
-}
-
 /// `/reverse`: a URL built from a route name.
 #[derive(Default)]
 struct ReverseHandler;
@@ -183,15 +182,22 @@ impl RequestHandler for ReverseHandler {
 gale_sdk::routes![
     (r"/", IndexHandler),
     url(r"/time/(\d+)/(\d+)/(\d+)", TimeHandler, name = "time"),
-    url(r"/date/(?P<month>\d+)/(?P<year>\d+)/(?P<day>\d+)", DateHandler, name = "date"),
+    url(
+        r"/date/(?P<month>\d+)/(?P<year>\d+)/(?P<day>\d+)",
+        DateHandler,
+        name = "date"
+    ),
     (r"/greet", GreetHandler),
     (r"/request", RequestInfoHandler),
     (r"/redirect/custom", CustomRedirectHandler),
     (r"/redirect/temporary", RedirectToIndexHandler),
-    (r"/redirect/permanent", RedirectToIndexHandler, json!({"permanent": true})),
+    (
+        r"/redirect/permanent",
+        RedirectToIndexHandler,
+        json!({"permanent": true})
+    ),
     (r"/hello", RedirectHandler, json!({"url": "/"})),
     (r"/lifecycle", LifecycleHandler, json!({"greeting": "hi"})),
     (r"/boom", BoomHandler),
-    (r"/panic", PanicHandler),
     (r"/reverse", ReverseHandler),
 ];

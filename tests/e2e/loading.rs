@@ -1,0 +1,104 @@
+//! Loading plugins: what is refused, with what message, while the rest serves.
+
+use std::process::Command;
+
+use crate::support::{Server, get, plugin};
+
+/// `hello.wasm` with its contract version rewritten: what a plugin built against another
+/// gale:web looks like to the host.
+fn hello_built_against(version: &str) -> Vec<u8> {
+    let bytes = std::fs::read(plugin("hello")).unwrap();
+    let (from, to) = (b"gale:web/", version.as_bytes());
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut rest = &bytes[..];
+    while let Some(at) = rest.windows(from.len()).position(|w| w == from) {
+        let name_end = at + rest[at..].iter().position(|&b| b == b'@').unwrap_or(0);
+        out.extend_from_slice(&rest[..=name_end]);
+        out.extend_from_slice(to);
+        rest = &rest[name_end + 1 + to.len()..];
+    }
+    out.extend_from_slice(rest);
+    assert_eq!(out.len(), bytes.len(), "the rewrite keeps every length");
+    out
+}
+
+#[test]
+fn a_plugin_built_against_another_contract_is_refused_at_start() {
+    let server = Server::start(
+        &[plugin("tutorial")],
+        &[("future.wasm", hello_built_against("7.0.0"))],
+        &[],
+    );
+    let line = server.wait_for_log("refused");
+    assert!(line.contains("future.wasm"), "{line}");
+    assert!(
+        line.contains("built against gale:web@7.0.0 but this host provides gale:web@0.1.0"),
+        "{line}"
+    );
+    assert_eq!(get(server.addr, "/time/1/2/3").text(), "1-2-3");
+}
+
+#[test]
+fn files_that_are_not_components_are_refused_while_the_others_serve() {
+    let core_module = b"\0asm\x01\0\0\0".to_vec();
+    let garbage = b"definitely not wasm".to_vec();
+    let server = Server::start(
+        &[plugin("tutorial")],
+        &[("core.wasm", core_module), ("junk.wasm", garbage)],
+        &[],
+    );
+    let core = server.wait_for_log("core.wasm");
+    assert!(
+        core.contains("core WebAssembly module, not a component"),
+        "{core}"
+    );
+    let junk = server.wait_for_log("junk.wasm");
+    assert!(junk.contains("not a WebAssembly component"), "{junk}");
+    assert_eq!(get(server.addr, "/").text(), "hello world");
+}
+
+#[test]
+fn route_order_across_plugins_follows_file_names() {
+    // hello.wasm sorts before tutorial.wasm, so its `/` wins.
+    let server = Server::with(&["tutorial", "hello"], &[]);
+    assert_eq!(get(server.addr, "/").text(), "Hello, world");
+    assert_eq!(get(server.addr, "/time/1/2/3").text(), "1-2-3");
+}
+
+#[test]
+fn check_prints_a_plugins_routes_and_refuses_a_bad_file() {
+    let ok = Command::new(env!("CARGO_BIN_EXE_gale"))
+        .arg("check")
+        .arg(plugin("tutorial"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert!(ok.status.success(), "{stdout}");
+    assert!(
+        stdout.contains(r"/time/(\d+)/(\d+)/(\d+)") && stdout.contains(r#"(name "time")"#),
+        "{stdout}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.wasm");
+    std::fs::write(&bad, b"nope").unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_gale"))
+        .arg("check")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not a WebAssembly component"));
+}
+
+#[test]
+fn serve_without_a_plugin_directory_says_what_is_missing() {
+    let output = Command::new(env!("CARGO_BIN_EXE_gale"))
+        .args(["serve", "--plugins", "/no/such/dir"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("cannot read the plugin directory /no/such/dir")
+    );
+}

@@ -1,0 +1,9 @@
+//! The end-to-end harness: the example plugins built once per run, the real `gale` binary
+//! started on a free loopback port, and a small HTTP/1.x client over real sockets that shows
+//! exactly what came over the wire.
+
+mod client;
+mod server;
+
+pub use client::{Connection, get, send};
+pub use server::{Server, plugin};

@@ -1,0 +1,159 @@
+//! Building the plugins once and running `gale serve` as a child process.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The workspace root.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("host/ is inside the workspace")
+        .to_owned()
+}
+
+/// The built component `name` (`hello`, `tutorial`, `probe`); all are built on first use,
+/// once per test run, in a target directory of their own.
+pub fn plugin(name: &str) -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    let dir = BUILT.get_or_init(|| {
+        let root = root();
+        let crates = [
+            root.join("plugins/hello"),
+            root.join("plugins/tutorial"),
+            root.join("tests/plugins/probe"),
+        ];
+        let out = root.join("target/gale/test-plugins");
+        gale_host::plugins::build::build_plugins(&crates, &root.join("target/gale/wasm"), &out)
+            .expect("building the test plugins");
+        out
+    });
+    dir.join(format!("{name}.wasm"))
+}
+
+/// A running `gale serve`, stopped when dropped.
+pub struct Server {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    child: Child,
+    log: Arc<Mutex<Vec<String>>>,
+    /// The plugin directory, removed when the server is dropped.
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// Serves copies of `plugins` (paths to components, or `(file name, bytes)` made by the
+    /// test) with extra flags.
+    pub fn start(plugins: &[PathBuf], files: &[(&str, Vec<u8>)], flags: &[&str]) -> Server {
+        let dir = tempfile::tempdir().expect("a temporary plugin directory");
+        for plugin in plugins {
+            std::fs::copy(plugin, dir.path().join(plugin.file_name().unwrap()))
+                .expect("copying a plugin");
+        }
+        for (name, bytes) in files {
+            std::fs::write(dir.path().join(name), bytes).expect("writing a test file");
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gale"))
+            .arg("serve")
+            .arg("--plugins")
+            .arg(dir.path())
+            .args(["--listen", "127.0.0.1:0"])
+            .args(flags)
+            .env("GALE_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting gale");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout
+            .read_line(&mut line)
+            .expect("reading gale's first line");
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|addr| addr.parse().ok())
+            .unwrap_or_else(|| {
+                panic!(
+                    "gale did not start: {line:?}\n{}",
+                    log.lock().unwrap().join("\n")
+                )
+            });
+        Server {
+            addr,
+            child,
+            log,
+            _dir: dir,
+        }
+    }
+
+    /// Serves the named built plugins with extra flags.
+    pub fn with(names: &[&str], flags: &[&str]) -> Server {
+        let plugins: Vec<PathBuf> = names.iter().map(|name| plugin(name)).collect();
+        Self::start(&plugins, &[], flags)
+    }
+
+    /// The server's log so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    /// Waits up to ten seconds for a log line containing `needle`.
+    pub fn wait_for_log(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(line) = self
+                .log
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|line| line.contains(needle))
+            {
+                return line.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no log line with {needle:?} in:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("waiting for gale") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "gale did not exit after SIGTERM:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,213 @@
+//! The end-to-end tests' probe: each route exposes one edge of the handler API so that a
+//! test can observe it over HTTP. Not an example; the examples are under `plugins/`.
+
+use gale_sdk::{ArgSource, HttpError, PathArgs, Request, RequestHandler, Result, Value, json};
+
+/// `/echo/...`: the positional captures as JSON.
+#[derive(Default)]
+struct Echo;
+
+impl RequestHandler for Echo {
+    fn get(&mut self, req: &mut Request, args: PathArgs) -> Result {
+        req.write(json!({"args": args.args, "kwargs": args.kwargs}));
+        Ok(())
+    }
+}
+
+/// `/args`: every argument getter, as JSON.
+#[derive(Default)]
+struct Args;
+
+impl RequestHandler for Args {
+    fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
+        let facts = json!({
+            "a": req.get_argument_or("a", "default")?,
+            "all_a": req.get_arguments("a")?,
+            "query_a": req.get_query_arguments("a")?,
+            "unstripped_a": req.arguments_with(ArgSource::All, "a", false)?,
+            "query": req.query_arguments(),
+        });
+        req.write(facts);
+        Ok(())
+    }
+
+    fn post(&mut self, req: &mut Request, args: PathArgs) -> Result {
+        let body = json!({"body_a": req.get_body_arguments("a")?, "a": req.get_argument("a")?});
+        req.write(body);
+        self.get(req, args).map(|_| ())
+    }
+}
+
+/// `/status?code=N&reason=R`: `set_status` as asked.
+#[derive(Default)]
+struct Status;
+
+impl RequestHandler for Status {
+    fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
+        let code: u16 = req.get_argument("code")?.parse()?;
+        match req.get_argument_or("reason", "")?.as_str() {
+            "" => req.set_status(code)?,
+            reason => req.set_status_reason(code, reason)?,
+        }
+        req.write(format!("status {}", req.get_status()));
+        Ok(())
+    }
+}
+
+/// `/header?value=V`: `set_header("X-Probe", V)` (unstripped, so control characters arrive).
+#[derive(Default)]
+struct Header;
+
+impl RequestHandler for Header {
+    fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
+        let value = req.argument(ArgSource::Query, "value", None, false)?;
+        req.set_header("X-Probe", value)?;
+        req.write("header set");
+        Ok(())
+    }
+}
+
+/// `/error/N?reason=R`: returns `HttpError(N, reason=R)`; the default `write_error` renders it.
+#[derive(Default)]
+struct Error;
+
+impl RequestHandler for Error {
+    fn get(&mut self, req: &mut Request, args: PathArgs) -> Result {
+        req.write("this is cleared by the error");
+        let mut error =
+            HttpError::new(args[0].parse()?).with_message("the probe was asked to fail");
+        if let Some(reason) = req.get_arguments("reason")?.pop() {
+            error = error.with_reason(reason);
+        }
+        Err(error)
+    }
+}
+
+/// `/stages`: every stage appends its name to the `X-Stages` header.
+#[derive(Default)]
+struct Stages;
+
+impl RequestHandler for Stages {
+    fn set_default_headers(&mut self, req: &mut Request) -> Result {
+        req.add_header("X-Stages", "set_default_headers")
+    }
+
+    fn initialize(&mut self, args: &Value) -> Result {
+        assert_eq!(
+            args["marker"], "init",
+            "initialize receives the route's init args"
+        );
+        Ok(())
+    }
+
+    fn prepare(&mut self, req: &mut Request) -> Result {
+        req.add_header("X-Stages", "prepare")?;
+        if req.get_argument_or("finish_in_prepare", "")? == "1" {
+            req.finish_with("finished in prepare");
+        }
+        Ok(())
+    }
+
+    fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
+        req.add_header("X-Stages", "get")?;
+        if req.get_argument_or("fail", "")? == "1" {
+            return Err(HttpError::new(418));
+        }
+        req.write("method ran");
+        Ok(())
+    }
+
+    fn write_error(&mut self, req: &mut Request, status: u16, _error: &HttpError) -> Result {
+        req.add_header("X-Stages", "write_error")?;
+        req.finish_with(format!("write_error {status}"));
+        Ok(())
+    }
+}
+
+/// `/panic`: a handler that panics.
+#[derive(Default)]
+struct Panic;
+
+impl RequestHandler for Panic {
+    fn get(&mut self, _req: &mut Request, _args: PathArgs) -> Result {
+        panic!("the probe panics on purpose");
+    }
+}
+
+/// `/spin`: a handler that never returns.
+#[derive(Default)]
+struct Spin;
+
+impl RequestHandler for Spin {
+    fn get(&mut self, _req: &mut Request, _args: PathArgs) -> Result {
+        let mut counter = 0u64;
+        loop {
+            counter = std::hint::black_box(counter.wrapping_add(1));
+        }
+    }
+}
+
+/// `/slow-finish`: answers at once; its `on_finish` never returns, which only delays
+/// nothing if `on_finish` runs after the response has been sent.
+#[derive(Default)]
+struct SlowFinish;
+
+impl RequestHandler for SlowFinish {
+    fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
+        req.write("sent before on_finish");
+        Ok(())
+    }
+
+    fn on_finish(&mut self, _req: &mut Request) {
+        let mut counter = 0u64;
+        loop {
+            counter = std::hint::black_box(counter.wrapping_add(1));
+        }
+    }
+}
+
+/// `/write-after-finish`: Tornado raises on a write after `finish`; gale traps the handler
+/// but the finished response stands.
+#[derive(Default)]
+struct WriteAfterFinish;
+
+impl RequestHandler for WriteAfterFinish {
+    fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
+        req.finish_with("finished");
+        req.write("too late");
+        Ok(())
+    }
+}
+
+/// `/reverse/NAME?arg=..`: `reverse_url(NAME, args)`.
+#[derive(Default)]
+struct Reverse;
+
+impl RequestHandler for Reverse {
+    fn get(&mut self, req: &mut Request, args: PathArgs) -> Result {
+        let values = req.get_arguments("arg")?;
+        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+        let url = req.reverse_url(&args[0], &values)?;
+        req.write(url);
+        Ok(())
+    }
+}
+
+gale_sdk::routes![
+    url(r"/echo/([^/]*)/(.*)", Echo, name = "echo"),
+    url(
+        r"/kw/(?P<first>[^/]*)(?:/(?P<second>.*))?",
+        Echo,
+        name = "kw"
+    ),
+    (r"/args", Args),
+    (r"/status", Status),
+    (r"/header", Header),
+    (r"/error/(\d+)", Error),
+    (r"/stages", Stages, json!({"marker": "init"})),
+    (r"/panic", Panic),
+    (r"/spin", Spin),
+    (r"/slow-finish", SlowFinish),
+    (r"/write-after-finish", WriteAfterFinish),
+    (r"/reverse/(\w+)", Reverse),
+];
