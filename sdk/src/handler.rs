@@ -105,7 +105,12 @@ pub struct DefaultBase;
 
 impl BaseHandler for DefaultBase {}
 
-/// Tornado's default error page, byte for byte.
+/// Tornado's default error page, byte for byte (the reason HTML-escaped as `html.escape`).
 pub fn default_error_page(status: u16, reason: &str) -> String {
+    let reason = reason
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let reason = reason.replace('"', "&quot;").replace('\'', "&#x27;");
     format!("<html><title>{status}: {reason}</title><body>{status}: {reason}</body></html>")
 }

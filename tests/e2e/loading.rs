@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::support::{Server, get, plugin};
+use crate::support::{Server, get, plugin, root};
 
 /// `hello.wasm` with its contract version rewritten: what a plugin built against another
 /// gale:web looks like to the host.
@@ -28,6 +28,7 @@ fn a_plugin_built_against_another_contract_is_refused_at_start() {
         &[plugin("tutorial")],
         &[("future.wasm", hello_built_against("7.0.0"))],
         &[],
+        &[],
     );
     let line = server.wait_for_log("refused");
     assert!(line.contains("future.wasm"), "{line}");
@@ -45,6 +46,7 @@ fn files_that_are_not_components_are_refused_while_the_others_serve() {
     let server = Server::start(
         &[plugin("tutorial")],
         &[("core.wasm", core_module), ("junk.wasm", garbage)],
+        &[],
         &[],
     );
     let core = server.wait_for_log("core.wasm");
@@ -100,5 +102,30 @@ fn serve_without_a_plugin_directory_says_what_is_missing() {
     assert!(
         String::from_utf8_lossy(&output.stderr)
             .contains("cannot read the plugin directory /no/such/dir")
+    );
+}
+
+#[test]
+fn flags_are_also_read_from_gale_variables() {
+    // With the default 10 s limit the client (5 s patience) would give up first.
+    let server = Server::start(
+        &[plugin("probe")],
+        &[],
+        &[],
+        &[("GALE_HANDLER_TIMEOUT", "500ms")],
+    );
+    assert_eq!(get(server.addr, "/spin").status, 503);
+}
+
+#[test]
+fn dev_builds_a_plugin_crate_and_serves_it() {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gale"));
+    command
+        .current_dir(root())
+        .args(["dev", "tests/plugins/probe", "--listen", "127.0.0.1:0"]);
+    let server = Server::spawn(command);
+    assert_eq!(
+        get(server.addr, "/echo/dev/x").json()["args"],
+        serde_json::json!(["dev", "x"])
     );
 }

@@ -113,7 +113,7 @@ fn an_http_error_clears_the_response_and_uses_its_reason() {
     assert_eq!(teapot.status, 418);
     assert_eq!(
         teapot.text(),
-        "<html><title>418: I'm a Teapot</title><body>418: I'm a Teapot</body></html>"
+        "<html><title>418: I&#x27;m a Teapot</title><body>418: I&#x27;m a Teapot</body></html>"
     );
     let custom = get(server.addr, "/error/503?reason=Back+Soon");
     assert_eq!((custom.status, custom.reason.as_str()), (503, "Back Soon"));
@@ -135,4 +135,18 @@ fn reverse_url_escapes_arguments_and_refuses_what_it_cannot_build() {
     server.wait_for_log("nosuch not found in named urls");
     assert_eq!(get(server.addr, "/reverse/kw?arg=x").status, 500);
     server.wait_for_log("Cannot reverse url regex");
+}
+
+#[test]
+fn a_redirect_handler_substitutes_captures_but_never_changes_the_host() {
+    let server = probe();
+    let response = get(server.addr, "/go/x?y=1");
+    assert_eq!(
+        (response.status, response.header("location")),
+        (302, Some("/x/b?y=1"))
+    );
+    for escape in ["/go/", "/go/%2Fevil.example", "/go/%5Cevil.example"] {
+        assert_eq!(get(server.addr, escape).status, 400, "{escape}");
+    }
+    server.wait_for_log("Redirect URL cannot change the scheme or netloc");
 }

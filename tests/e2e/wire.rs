@@ -115,3 +115,32 @@ fn sigterm_stops_the_server_cleanly() {
     assert_eq!(get(server.addr, "/").status, 200);
     assert!(server.terminate().success(), "{}", server.log());
 }
+
+#[test]
+fn sigterm_lets_a_request_in_flight_finish() {
+    let mut server = Server::with(&["probe"], &[]);
+    let addr = server.addr;
+    let in_flight = std::thread::spawn(move || get(addr, "/busy?ms=1500"));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let status = server.terminate();
+    let response = in_flight.join().unwrap();
+    assert_eq!(
+        (response.status, response.text().as_str()),
+        (200, "busy for 1500 ms")
+    );
+    assert!(status.success(), "{}", server.log());
+}
+
+#[test]
+fn several_workers_share_the_port() {
+    let server = Server::with(&["tutorial"], &["--workers", "2"]);
+    let handles: Vec<_> = (0..8)
+        .map(|i| {
+            let addr = server.addr;
+            std::thread::spawn(move || get(addr, &format!("/time/{i}/1/1")).text())
+        })
+        .collect();
+    for (i, handle) in handles.into_iter().enumerate() {
+        assert_eq!(handle.join().unwrap(), format!("{i}-1-1"));
+    }
+}

@@ -11,8 +11,12 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 fn main() -> std::io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:8001".into());
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8001".into());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         let listener = TcpListener::bind(&addr).await?;
         println!("baseline: listening on http://{}", listener.local_addr()?);
@@ -21,12 +25,17 @@ fn main() -> std::io::Result<()> {
             let _ = stream.set_nodelay(true);
             tokio::spawn(async move {
                 let service = service_fn(|_request| async {
-                    let mut response = hyper::Response::new(Full::new(Bytes::from_static(b"Hello, world")));
-                    response.headers_mut().insert("content-type", "text/html; charset=UTF-8".parse().unwrap());
+                    let mut response =
+                        hyper::Response::new(Full::new(Bytes::from_static(b"Hello, world")));
+                    response
+                        .headers_mut()
+                        .insert("content-type", "text/html; charset=UTF-8".parse().unwrap());
                     Ok::<_, Infallible>(response)
                 });
                 // A client that goes away mid-request is not the benchmark's concern.
-                let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
             });
         }
     })

@@ -44,15 +44,83 @@ impl Redirect {
             url.push(if url.contains('?') { '&' } else { '?' });
             url.push_str(request.query());
         }
+        // As Tornado 6.6: captures must not move the redirect to another scheme or host.
+        let (prefix, substituted) = literal_prefix(&self.url);
+        let target = scheme_and_netloc(&url);
+        let unchanged = match (scheme_and_netloc(&prefix), &target) {
+            (Some(expected), Some(actual)) => {
+                expected == *actual
+                    && !(substituted
+                        && matches!(actual.0.as_str(), "http" | "https")
+                        && actual.1.is_empty())
+            }
+            _ => false,
+        };
         let mut response = ResponseState::default();
-        match response.redirect(&url, self.permanent, None) {
-            Ok(()) => response.into_response(&request.method, None),
-            Err(error) => {
-                tracing::error!(url, "RedirectHandler cannot redirect: {error}");
-                error_response(500, &request.method)
+        let refused = if unchanged {
+            response.redirect(&url, self.permanent, None).err()
+        } else {
+            Some("Redirect URL cannot change the scheme or netloc".to_owned())
+        };
+        match refused {
+            None => response.into_response(&request.method, None),
+            Some(error) => {
+                tracing::warn!(url, "400 {} {}: {error}", request.method, request.uri);
+                error_response(400, &request.method)
             }
         }
     }
+}
+
+/// The template's text before its first substitution, and whether it has one.
+fn literal_prefix(template: &str) -> (String, bool) {
+    let mut prefix = String::new();
+    let mut rest = template;
+    while let Some(at) = rest.find(['{', '}']) {
+        prefix.push_str(&rest[..at]);
+        let doubled = rest[at..].len() > 1 && rest.as_bytes()[at + 1] == rest.as_bytes()[at];
+        if !doubled {
+            return (prefix, true);
+        }
+        prefix.push_str(&rest[at..at + 1]);
+        rest = &rest[at + 2..];
+    }
+    prefix.push_str(rest);
+    (prefix, false)
+}
+
+/// The scheme and host a browser would see in `url` (Tornado's `_scheme_and_netloc`), both
+/// lower-cased and empty for a relative URL; `None` for a malformed one.
+fn scheme_and_netloc(url: &str) -> Option<(String, String)> {
+    let trimmed = url.trim_matches(|c: char| c <= ' ');
+    let mut url: String = trimmed
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    url = url.replace('\\', "/");
+    let slashes = url.len() - url.trim_start_matches('/').len();
+    if slashes > 2 {
+        url.replace_range(..slashes, "//");
+    }
+    let (scheme, rest) = match url.split_once(':') {
+        Some((scheme, rest))
+            if scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) =>
+        {
+            (scheme.to_ascii_lowercase(), rest)
+        }
+        _ => (String::new(), url.as_str()),
+    };
+    let netloc = match rest.strip_prefix("//") {
+        Some(after) => {
+            after[..after.find(['/', '?', '#']).unwrap_or(after.len())].to_ascii_lowercase()
+        }
+        None => String::new(),
+    };
+    // Python's urlsplit refuses unbalanced IPv6 brackets.
+    (netloc.contains('[') == netloc.contains(']')).then_some((scheme, netloc))
 }
 
 /// Python's `str.format(*args, **kwargs)` for plain `{0}` and `{name}` fields; `{{` and `}}`
@@ -109,6 +177,30 @@ mod tests {
             "/x/b/a/7/{lit}"
         );
         assert_eq!(substitute("/x/{9}", &captures), "/x/{9}");
+    }
+
+    #[test]
+    fn the_scheme_and_host_are_found_as_a_browser_finds_them() {
+        let pair = |s: &str, n: &str| Some((s.to_owned(), n.to_owned()));
+        assert_eq!(scheme_and_netloc("/a/b"), pair("", ""));
+        assert_eq!(scheme_and_netloc("//Evil.com/b"), pair("", "evil.com"));
+        assert_eq!(scheme_and_netloc("/\\\\evil.com"), pair("", "evil.com"));
+        assert_eq!(scheme_and_netloc(" ///evil.com"), pair("", "evil.com"));
+        assert_eq!(
+            scheme_and_netloc("HTTPS://x.org:8/p"),
+            pair("https", "x.org:8")
+        );
+        assert_eq!(scheme_and_netloc("//[::1/"), None);
+    }
+
+    #[test]
+    fn the_literal_prefix_stops_at_the_first_substitution() {
+        assert_eq!(literal_prefix("/a/{0}/b"), ("/a/".to_owned(), true));
+        assert_eq!(literal_prefix("/{{x}}/{0}"), ("/{x}/".to_owned(), true));
+        assert_eq!(
+            literal_prefix("https://h/"),
+            ("https://h/".to_owned(), false)
+        );
     }
 
     #[test]

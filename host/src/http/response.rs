@@ -276,8 +276,13 @@ pub fn error_response(status: u16, method: &Method) -> hyper::Response<ResponseB
     response.into_response(method, None)
 }
 
-/// Tornado's default error page, byte for byte.
+/// Tornado's default error page, byte for byte (the reason HTML-escaped as `html.escape`).
 pub fn error_page(status: u16, reason: &str) -> String {
+    let reason = reason
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let reason = reason.replace('"', "&quot;").replace('\'', "&#x27;");
     format!("<html><title>{status}: {reason}</title><body>{status}: {reason}</body></html>")
 }
 

@@ -6,4 +6,4 @@ mod client;
 mod server;
 
 pub use client::{Connection, get, send};
-pub use server::{Server, plugin};
+pub use server::{Server, plugin, root};

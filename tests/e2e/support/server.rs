@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The workspace root.
-fn root() -> PathBuf {
+pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("host/ is inside the workspace")
@@ -41,13 +41,18 @@ pub struct Server {
     child: Child,
     log: Arc<Mutex<Vec<String>>>,
     /// The plugin directory, removed when the server is dropped.
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Server {
-    /// Serves copies of `plugins` (paths to components, or `(file name, bytes)` made by the
-    /// test) with extra flags.
-    pub fn start(plugins: &[PathBuf], files: &[(&str, Vec<u8>)], flags: &[&str]) -> Server {
+    /// Serves copies of `plugins` (paths to components) and `files` (made by the test) with
+    /// extra flags and environment variables.
+    pub fn start(
+        plugins: &[PathBuf],
+        files: &[(&str, Vec<u8>)],
+        flags: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
         let dir = tempfile::tempdir().expect("a temporary plugin directory");
         for plugin in plugins {
             std::fs::copy(plugin, dir.path().join(plugin.file_name().unwrap()))
@@ -56,12 +61,23 @@ impl Server {
         for (name, bytes) in files {
             std::fs::write(dir.path().join(name), bytes).expect("writing a test file");
         }
-        let mut child = Command::new(env!("CARGO_BIN_EXE_gale"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_gale"));
+        command
             .arg("serve")
             .arg("--plugins")
             .arg(dir.path())
             .args(["--listen", "127.0.0.1:0"])
-            .args(flags)
+            .args(flags);
+        command.envs(env.iter().copied());
+        let mut server = Self::spawn(command);
+        server._dir = Some(dir);
+        server
+    }
+
+    /// Runs `command` (a `gale` that serves) and waits for the line that says where it
+    /// listens.
+    pub fn spawn(mut command: Command) -> Server {
+        let mut child = command
             .env("GALE_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -95,14 +111,14 @@ impl Server {
             addr,
             child,
             log,
-            _dir: dir,
+            _dir: None,
         }
     }
 
     /// Serves the named built plugins with extra flags.
     pub fn with(names: &[&str], flags: &[&str]) -> Server {
         let plugins: Vec<PathBuf> = names.iter().map(|name| plugin(name)).collect();
-        Self::start(&plugins, &[], flags)
+        Self::start(&plugins, &[], flags, &[])
     }
 
     /// The server's log so far.

@@ -1,7 +1,9 @@
 //! The end-to-end tests' probe: each route exposes one edge of the handler API so that a
 //! test can observe it over HTTP. Not an example; the examples are under `plugins/`.
 
-use gale_sdk::{ArgSource, HttpError, PathArgs, Request, RequestHandler, Result, Value, json};
+use gale_sdk::{
+    ArgSource, HttpError, PathArgs, RedirectHandler, Request, RequestHandler, Result, Value, json,
+};
 
 /// `/echo/...`: the positional captures as JSON.
 #[derive(Default)]
@@ -147,6 +149,22 @@ impl RequestHandler for Spin {
     }
 }
 
+/// `/busy?ms=N`: computes for N milliseconds (yielding the loop at every epoch), then answers.
+#[derive(Default)]
+struct Busy;
+
+impl RequestHandler for Busy {
+    fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
+        let ms: u64 = req.get_argument("ms")?.parse()?;
+        let until = std::time::Instant::now() + std::time::Duration::from_millis(ms);
+        while std::time::Instant::now() < until {
+            std::hint::spin_loop();
+        }
+        req.write(format!("busy for {ms} ms"));
+        Ok(())
+    }
+}
+
 /// `/slow-finish`: answers at once; its `on_finish` never returns, which only delays
 /// nothing if `on_finish` runs after the response has been sent.
 #[derive(Default)]
@@ -207,6 +225,12 @@ gale_sdk::routes![
     (r"/stages", Stages, json!({"marker": "init"})),
     (r"/panic", Panic),
     (r"/spin", Spin),
+    (r"/busy", Busy),
+    (
+        r"/go/(.*)",
+        RedirectHandler,
+        json!({"url": "/{0}/b", "permanent": false})
+    ),
     (r"/slow-finish", SlowFinish),
     (r"/write-after-finish", WriteAfterFinish),
     (r"/reverse/(\w+)", Reverse),
