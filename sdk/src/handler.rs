@@ -90,9 +90,8 @@ pub trait BaseHandler {
     }
 
     /// See [`RequestHandler::write_error`]; the default is Tornado's error page.
-    fn write_error(&self, req: &mut Request, status: u16, _error: &HttpError) -> Result {
-        let page = default_error_page(status, &req.reason());
-        req.finish_with(page);
+    fn write_error(&self, req: &mut Request, _status: u16, _error: &HttpError) -> Result {
+        req.finish_with_error_page();
         Ok(())
     }
 
@@ -104,13 +103,3 @@ pub trait BaseHandler {
 pub struct DefaultBase;
 
 impl BaseHandler for DefaultBase {}
-
-/// Tornado's default error page, byte for byte (the reason HTML-escaped as `html.escape`).
-pub fn default_error_page(status: u16, reason: &str) -> String {
-    let reason = reason
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
-    let reason = reason.replace('"', "&quot;").replace('\'', "&#x27;");
-    format!("<html><title>{status}: {reason}</title><body>{status}: {reason}</body></html>")
-}

@@ -32,7 +32,7 @@ pub mod runtime;
 
 pub use bindings::gale::web::request::ArgSource;
 pub use error::{HttpError, Result};
-pub use handler::{BaseHandler, DefaultBase, RequestHandler, default_error_page};
+pub use handler::{BaseHandler, DefaultBase, RequestHandler};
 pub use path_args::PathArgs;
 pub use request::{Chunk, Request};
 pub use runtime::RedirectHandler;

@@ -227,6 +227,11 @@ impl Request {
         self.finish();
     }
 
+    /// Writes Tornado's default error page for the current status and finishes.
+    pub fn finish_with_error_page(&mut self) {
+        host_response::finish_with_error_page();
+    }
+
     /// Whether the response has been finished.
     pub fn finished(&self) -> bool {
         host_response::finished()

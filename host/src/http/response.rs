@@ -141,6 +141,13 @@ impl ResponseState {
         self.finished = false;
     }
 
+    /// Writes the default error page for the current status and finishes.
+    pub fn finish_with_error_page(&mut self) -> Result<(), &'static str> {
+        let page = error_page(self.status, &self.reason);
+        self.write(page.as_bytes())?;
+        self.finish()
+    }
+
     /// Whether the response is finished.
     pub fn finished(&self) -> bool {
         self.finished
@@ -270,9 +277,8 @@ fn etag_list(header: &[u8]) -> Vec<&[u8]> {
 pub fn error_response(status: u16, method: &Method) -> hyper::Response<ResponseBody> {
     let mut response = ResponseState::default();
     response.set_error_status(status, None);
-    let page = error_page(response.status(), response.reason());
-    response.body.extend_from_slice(page.as_bytes());
-    response.finished = true;
+    // A fresh response is unfinished, so this cannot fail.
+    let _ = response.finish_with_error_page();
     response.into_response(method, None)
 }
 

@@ -10,7 +10,7 @@ use super::bindings::exports::gale::web::app::{HttpError, Stage};
 use super::ctx::Ctx;
 use crate::http::body::ResponseBody;
 use crate::http::request::RequestData;
-use crate::http::response::{error_page, error_response};
+use crate::http::response::error_response;
 use crate::plugins::Plugin;
 
 /// Runs handler `handler` of `plugin` for `request` and returns the response. `on_finish`
@@ -133,14 +133,11 @@ fn contain_trap(store: &mut Store<Ctx>, trap: &wasmtime::Error) {
     }
 }
 
-/// Writes the default error page for the status already set and finishes.
+/// Replaces the body with the default error page for the status already set.
 fn default_page(ctx: &mut Ctx) {
-    let response = &mut ctx.response;
-    let page = error_page(response.status(), response.reason());
-    response.clear_body();
-    // The response was cleared above; writing and finishing cannot fail.
-    let _ = response.write(page.as_bytes());
-    let _ = response.finish();
+    ctx.response.clear_body();
+    // The body was just cleared and unfinished, so this cannot fail.
+    let _ = ctx.response.finish_with_error_page();
 }
 
 /// `on_finish`, whose failures are logged and never sent.

@@ -156,6 +156,12 @@ impl response::Host for Ctx {
         self.response.finish().map_err(wasmtime::Error::msg)
     }
 
+    fn finish_with_error_page(&mut self) -> Result<()> {
+        self.response
+            .finish_with_error_page()
+            .map_err(wasmtime::Error::msg)
+    }
+
     fn finished(&mut self) -> Result<bool> {
         Ok(self.response.finished())
     }
