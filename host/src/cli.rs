@@ -66,11 +66,12 @@ pub fn main() -> anyhow::Result<()> {
         Command::Serve { dir, options } => serve(dir.plugins, options),
         Command::Dev { crates, options } => {
             let out = PathBuf::from("target/gale/dev-plugins");
-            build::build_plugins(
+            let built = build::build_plugins(
                 &build::find_crates(&crates)?,
                 WASM_TARGET_DIR.as_ref(),
                 &out,
             )?;
+            build::remove_others(&out, &built)?;
             serve(out, options)
         }
         Command::Build { crates, out } => {

@@ -90,6 +90,18 @@ pub fn build_plugins(
     Ok(installed)
 }
 
+/// Removes the components in `dir` that are not in `keep`, so a directory serves exactly
+/// what was just built.
+pub fn remove_others(dir: &Path, keep: &[PathBuf]) -> anyhow::Result<()> {
+    for file in super::loader::plugin_files(dir)? {
+        if !keep.contains(&file) {
+            std::fs::remove_file(&file)
+                .with_context(|| format!("cannot remove {}", file.display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// Runs `cargo build` for one crate and returns the `.wasm` files it produced.
 fn cargo_build(krate: &Path, target_dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
