@@ -1,7 +1,5 @@
 //! The handler lifecycle and its containment: stage order, errors, panics, time limits.
 
-use std::time::Duration;
-
 use crate::support::{Server, get};
 
 #[test]
@@ -83,7 +81,7 @@ fn a_handler_past_its_time_limit_is_stopped_with_503_while_others_are_served() {
     let server = Server::with(&["probe", "tutorial"], &["--handler-timeout", "2s"]);
     let addr = server.addr;
     let spinning = std::thread::spawn(move || get(addr, "/spin"));
-    std::thread::sleep(Duration::from_millis(200));
+    server.wait_for_log("spin started");
     assert_eq!(
         get(server.addr, "/").text(),
         "hello world",

@@ -121,7 +121,7 @@ fn sigterm_lets_a_request_in_flight_finish() {
     let mut server = Server::with(&["probe"], &[]);
     let addr = server.addr;
     let in_flight = std::thread::spawn(move || get(addr, "/busy?ms=1500"));
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    server.wait_for_log("busy started");
     let status = server.terminate();
     let response = in_flight.join().unwrap();
     assert_eq!(

@@ -22,12 +22,12 @@ pub async fn run(
     request: RequestData,
 ) -> hyper::Response<ResponseBody> {
     let method = request.method.clone();
-    let route = request.path().to_owned();
     let mut store = runtime.new_store(plugin.name.clone(), request);
     let instance = match plugin.pre.instantiate_async(&mut store).await {
         Ok(instance) => instance,
         Err(error) => {
             // The pool is full or the plugin's start-up traps: this request cannot be served.
+            let route = store.data().request.path();
             tracing::error!(
                 plugin = &*plugin.name,
                 route,
@@ -58,8 +58,10 @@ pub async fn run(
         .headers
         .get(hyper::header::IF_NONE_MATCH)
         .cloned();
-    let mut response =
-        std::mem::take(&mut ctx.response).into_response(&method, if_none_match.as_ref());
+    let finished = std::mem::take(&mut ctx.response);
+    // What on_finish writes is never sent: a write then is an error, as in Tornado.
+    let _ = ctx.response.finish();
+    let mut response = finished.into_response(&method, if_none_match.as_ref());
     if healthy {
         let sent = response.body_mut().on_sent();
         tokio::task::spawn_local(async move {

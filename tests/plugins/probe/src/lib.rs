@@ -142,6 +142,7 @@ struct Spin;
 
 impl RequestHandler for Spin {
     fn get(&mut self, _req: &mut Request, _args: PathArgs) -> Result {
+        gale_sdk::log::info("spin started");
         let mut counter = 0u64;
         loop {
             counter = std::hint::black_box(counter.wrapping_add(1));
@@ -156,6 +157,7 @@ struct Busy;
 impl RequestHandler for Busy {
     fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
         let ms: u64 = req.get_argument("ms")?.parse()?;
+        gale_sdk::log::info("busy started");
         let until = std::time::Instant::now() + std::time::Duration::from_millis(ms);
         while std::time::Instant::now() < until {
             std::hint::spin_loop();
