@@ -129,3 +129,28 @@ fn dev_builds_a_plugin_crate_and_serves_it() {
         serde_json::json!(["dev", "x"])
     );
 }
+
+#[test]
+fn a_plugin_with_a_bad_route_regex_is_refused_with_the_route_named() {
+    let bytes = std::fs::read(plugin("tutorial")).unwrap();
+    let at = bytes
+        .windows(6)
+        .position(|w| w == b"/greet")
+        .expect("the pattern is in the binary");
+    let mut broken = bytes.clone();
+    broken[at..at + 6].copy_from_slice(b"/gr(et");
+    let server = Server::start(&[plugin("hello")], &[("broken.wasm", broken)], &[], &[]);
+    let line = server.wait_for_log("broken.wasm");
+    assert!(line.contains(r#"route "/gr(et": bad regex"#), "{line}");
+    assert_eq!(get(server.addr, "/").text(), "Hello, world");
+}
+
+#[test]
+fn a_truncated_component_is_refused() {
+    let bytes = std::fs::read(plugin("hello")).unwrap();
+    let truncated = bytes[..bytes.len() / 2].to_vec();
+    let server = Server::start(&[plugin("tutorial")], &[("cut.wasm", truncated)], &[], &[]);
+    let line = server.wait_for_log("cut.wasm");
+    assert!(line.contains("does not compile"), "{line}");
+    assert_eq!(get(server.addr, "/time/1/2/3").text(), "1-2-3");
+}
