@@ -6,6 +6,8 @@
 //! which reads the request and builds the response through the host imports of [`runtime`]
 //! over [`http`]'s types. [`plugins`] loads components and publishes route tables.
 
+#![warn(missing_docs)]
+
 pub mod builtin;
 pub mod cli;
 pub mod config;

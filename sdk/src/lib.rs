@@ -21,6 +21,8 @@
 //! Every request runs in a fresh instance of the plugin, so a handler's fields live exactly
 //! as long as one request, as a Tornado handler object does.
 
+#![warn(missing_docs)]
+
 mod error;
 mod handler;
 pub mod json;

@@ -1,5 +1,8 @@
 //! Host bindings generated from `wit/gale.wit`.
 
+// The generated items carry the WIT's own documentation where it has any.
+#![allow(missing_docs)]
+
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "plugin",
