@@ -143,10 +143,15 @@ struct Spin;
 impl RequestHandler for Spin {
     fn get(&mut self, _req: &mut Request, _args: PathArgs) -> Result {
         gale_sdk::log::info("spin started");
-        let mut counter = 0u64;
-        loop {
-            counter = std::hint::black_box(counter.wrapping_add(1));
-        }
+        spin_forever()
+    }
+}
+
+/// Computes forever; only the host's time limit ends it.
+fn spin_forever() -> ! {
+    let mut counter = 0u64;
+    loop {
+        counter = std::hint::black_box(counter.wrapping_add(1));
     }
 }
 
@@ -167,8 +172,8 @@ impl RequestHandler for Busy {
     }
 }
 
-/// `/slow-finish`: answers at once; its `on_finish` never returns, which only delays
-/// nothing if `on_finish` runs after the response has been sent.
+/// `/slow-finish`: answers at once; its `on_finish` never returns, which delays nothing
+/// only if `on_finish` runs after the response has been sent.
 #[derive(Default)]
 struct SlowFinish;
 
@@ -179,10 +184,7 @@ impl RequestHandler for SlowFinish {
     }
 
     fn on_finish(&mut self, _req: &mut Request) {
-        let mut counter = 0u64;
-        loop {
-            counter = std::hint::black_box(counter.wrapping_add(1));
-        }
+        spin_forever()
     }
 }
 
