@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use tokio::sync::watch;
 
 use crate::config::{PluginDir, ServeOptions};
-use crate::plugins::registry::{Registry, compile_routes};
+use crate::plugins::registry::Registry;
 use crate::plugins::{Plugin, build, loader};
 use crate::router::Route;
 use crate::runtime::{HandlerLimits, Runtime};
@@ -151,15 +151,8 @@ async fn load_dir(
     let mut loaded = Vec::new();
     for path in loader::plugin_files(dir)? {
         let name = loader::plugin_name(&path);
-        let plugin = match loader::load(runtime, &path).await {
-            Ok(plugin) => Arc::new(plugin),
-            Err(error) => {
-                tracing::error!(plugin = name, "refused {}: {error:#}", path.display());
-                continue;
-            }
-        };
-        match compile_routes(&plugin) {
-            Ok(routes) => {
+        match loader::load(runtime, &path).await {
+            Ok((plugin, routes)) => {
                 tracing::info!(
                     plugin = name,
                     routes = routes.len(),
@@ -168,7 +161,7 @@ async fn load_dir(
                 );
                 loaded.push((plugin, routes));
             }
-            Err(error) => tracing::error!(plugin = name, "refused {}: {error}", path.display()),
+            Err(error) => tracing::error!(plugin = name, "refused {}: {error:#}", path.display()),
         }
     }
     if loaded.is_empty() {
@@ -199,13 +192,9 @@ fn check(file: PathBuf) -> anyhow::Result<()> {
     let main_loop = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let plugin = Arc::new(
-        main_loop
-            .block_on(loader::load(&runtime, &file))
-            .with_context(|| format!("{} is refused", file.display()))?,
-    );
-    let routes = compile_routes(&plugin)
-        .map_err(|error| anyhow::anyhow!("{} is refused: {error}", file.display()))?;
+    let (plugin, routes) = main_loop
+        .block_on(loader::load(&runtime, &file))
+        .with_context(|| format!("{} is refused", file.display()))?;
     println!(
         "{}: a valid gale plugin with {} route(s)",
         file.display(),

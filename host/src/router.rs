@@ -211,11 +211,6 @@ impl RouteTable {
         Self { routes, names }
     }
 
-    /// The routes, in matching order.
-    pub fn routes(&self) -> &[Route] {
-        &self.routes
-    }
-
     /// The first route whose pattern matches `path`, with its captures (or the error of a
     /// capture that is not UTF-8).
     pub fn find(&self, path: &str) -> Option<(&Route, Result<PathArgs, String>)> {

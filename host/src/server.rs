@@ -61,6 +61,13 @@ fn bind_one(addr: SocketAddr, reuse_port: bool) -> std::io::Result<std::net::Tcp
     Ok(socket.into())
 }
 
+/// One worker's state: what all workers share, and the tasks (connections, `on_finish`
+/// calls) it finishes before it stops.
+struct Worker {
+    shared: Arc<Shared>,
+    tasks: TaskTracker,
+}
+
 /// Runs one worker on `listener` until `shutdown` turns true, then finishes the requests in
 /// flight (up to the shutdown timeout) and returns.
 pub fn run_worker(
@@ -82,8 +89,11 @@ async fn serve_loop(
 ) -> anyhow::Result<()> {
     let listener = TcpListener::from_std(listener)?;
     let graceful = GracefulShutdown::new();
-    let tasks = TaskTracker::new();
-    let worker = Rc::new(shared);
+    // Rc: the worker's state never leaves its thread, so its clones need no atomics.
+    let worker = Rc::new(Worker {
+        shared,
+        tasks: TaskTracker::new(),
+    });
     loop {
         let (stream, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -98,23 +108,23 @@ async fn serve_loop(
             _ = shutdown.wait_for(|stop| *stop) => break,
         };
         let _ = stream.set_nodelay(true);
-        let worker = worker.clone();
+        let for_requests = worker.clone();
         let service = service_fn(move |request| {
-            let worker = worker.clone();
+            let worker = for_requests.clone();
             async move { Ok::<_, Infallible>(serve_request(&worker, request, remote).await) }
         });
         let connection = http1::Builder::new()
             .keep_alive(true)
             .serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
-        tasks.spawn_local(async move {
+        worker.tasks.spawn_local(async move {
             if let Err(error) = connection.await {
                 tracing::debug!(%remote, "connection ended: {error}");
             }
         });
     }
     drop(listener);
-    let deadline = worker.options.shutdown_timeout;
+    let (deadline, tasks) = (worker.shared.options.shutdown_timeout, &worker.tasks);
     tasks.close();
     let drained = tokio::time::timeout(deadline, async {
         graceful.shutdown().await;
@@ -129,13 +139,13 @@ async fn serve_loop(
 
 /// Routes one request and runs its handler; logs it as Tornado's access log does.
 async fn serve_request(
-    shared: &Shared,
+    worker: &Worker,
     request: hyper::Request<Incoming>,
     remote: SocketAddr,
 ) -> hyper::Response<ResponseBody> {
     let started = Instant::now();
     let (method, uri) = (request.method().clone(), request.uri().clone());
-    let response = route(shared, request, remote).await;
+    let response = route(worker, request, remote).await;
     let status = response.status().as_u16();
     let elapsed = started.elapsed().as_secs_f64() * 1000.0;
     match status {
@@ -147,10 +157,11 @@ async fn serve_request(
 }
 
 async fn route(
-    shared: &Shared,
+    worker: &Worker,
     request: hyper::Request<Incoming>,
     remote: SocketAddr,
 ) -> hyper::Response<ResponseBody> {
+    let shared = &*worker.shared;
     let table = shared.registry.snapshot();
     let (parts, body) = request.into_parts();
     let Some((route, captures)) = table.find(parts.uri.path()) else {
@@ -171,7 +182,7 @@ async fn route(
     let request = RequestData::new(parts, body, remote, path_args, table);
     match target {
         Target::Plugin { plugin, handler } => {
-            driver::run(&shared.runtime, &plugin, handler, request).await
+            driver::run(&shared.runtime, &worker.tasks, &plugin, handler, request).await
         }
         Target::Redirect(redirect) => redirect.respond(&request),
     }

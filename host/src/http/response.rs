@@ -26,13 +26,7 @@ pub struct ResponseState {
 
 impl Default for ResponseState {
     fn default() -> Self {
-        let mut response = Self {
-            status: 200,
-            reason: String::new(),
-            headers: HeaderMap::new(),
-            body: BytesMut::new(),
-            finished: false,
-        };
+        let mut response = Self::empty(false);
         response.clear();
         response
     }
@@ -146,6 +140,23 @@ impl ResponseState {
         let page = error_page(self.status, &self.reason);
         self.write(page.as_bytes())?;
         self.finish()
+    }
+
+    /// Hands the response over for sending, leaving a finished, empty one in its place: what
+    /// `on_finish` writes is never sent, and writing then is an error, as in Tornado.
+    pub fn take_for_sending(&mut self) -> ResponseState {
+        std::mem::replace(self, Self::empty(true))
+    }
+
+    /// A response with no headers and no body; allocates nothing.
+    fn empty(finished: bool) -> Self {
+        Self {
+            status: 200,
+            reason: String::new(),
+            headers: HeaderMap::new(),
+            body: BytesMut::new(),
+            finished,
+        }
     }
 
     /// Whether the response is finished.

@@ -8,50 +8,45 @@ use anyhow::{Context, anyhow, bail};
 use wasmtime::component::Component;
 
 use super::Plugin;
+use super::registry::compile_routes;
 use crate::http::request::RequestData;
+use crate::router::Route;
 use crate::runtime::Runtime;
 use crate::runtime::bindings::{PluginPre, WIT_VERSION};
 
 /// Loads `path`: reads it, checks it is a component built against this host's contract,
-/// compiles it on a blocking thread, pre-links it and reads its routes.
-pub async fn load(runtime: &Arc<Runtime>, path: &Path) -> anyhow::Result<Plugin> {
+/// compiles it on a blocking thread, pre-links it, reads its routes and compiles them.
+pub async fn load(
+    runtime: &Arc<Runtime>,
+    path: &Path,
+) -> anyhow::Result<(Arc<Plugin>, Vec<Route>)> {
     let name: Arc<str> = plugin_name(path).into();
     let bytes = tokio::fs::read(path)
         .await
         .with_context(|| format!("cannot read {}", path.display()))?;
     check_is_component(&bytes)?;
     let engine = runtime.engine.clone();
-    let component = tokio::task::spawn_blocking(move || Component::from_binary(&engine, &bytes))
-        .await?
-        .map_err(|error| anyhow!("{error:#}"))
-        .context("the component does not compile")?;
+    let compiled =
+        tokio::task::spawn_blocking(move || Component::from_binary(&engine, &bytes)).await?;
+    let component = explain(compiled, "the component does not compile")?;
     check_contract(runtime, &component)?;
-    let pre = runtime
-        .linker
-        .instantiate_pre(&component)
-        .map_err(|error| anyhow!("{error:#}"))
-        .context("cannot link")?;
-    let pre = PluginPre::new(pre)
-        .map_err(|error| anyhow!("{error:#}"))
-        .context("it does not export gale:web/app")?;
+    let pre = explain(runtime.linker.instantiate_pre(&component), "cannot link")?;
+    let pre = explain(PluginPre::new(pre), "it does not export gale:web/app")?;
     let mut store = runtime.new_store(name.clone(), RequestData::placeholder());
-    let instance = pre
-        .instantiate_async(&mut store)
-        .await
-        .map_err(|error| anyhow!("{error:#}"))
-        .context("cannot instantiate")?;
-    let routes = instance
-        .gale_web_app()
-        .call_routes(&mut store)
-        .await
-        .map_err(|error| anyhow!("{error:#}"))
-        .context("its routes() trapped")?;
-    Ok(Plugin {
-        name,
-        path: path.to_owned(),
-        pre,
-        routes,
-    })
+    let instance = explain(
+        pre.instantiate_async(&mut store).await,
+        "cannot instantiate",
+    )?;
+    let routes = instance.gale_web_app().call_routes(&mut store).await;
+    let routes = explain(routes, "its routes() trapped")?;
+    let plugin = Arc::new(Plugin { name, pre, routes });
+    let compiled = compile_routes(&plugin).map_err(anyhow::Error::msg)?;
+    Ok((plugin, compiled))
+}
+
+/// A wasmtime error with its whole chain, under `what`.
+fn explain<T>(result: wasmtime::Result<T>, what: &'static str) -> anyhow::Result<T> {
+    result.map_err(|error| anyhow!("{what}: {error:#}"))
 }
 
 /// The `*.wasm` files of `dir`, sorted by name: the order their routes are tried in.

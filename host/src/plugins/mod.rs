@@ -5,8 +5,6 @@ pub mod build;
 pub mod loader;
 pub mod registry;
 
-use std::path::PathBuf;
-
 use crate::runtime::bindings::PluginPre;
 use crate::runtime::bindings::exports::gale::web::app;
 use crate::runtime::ctx::Ctx;
@@ -15,8 +13,6 @@ use crate::runtime::ctx::Ctx;
 pub struct Plugin {
     /// The file name without `.wasm`.
     pub name: std::sync::Arc<str>,
-    /// Where it was loaded from.
-    pub path: PathBuf,
     /// Pre-linked: a fresh instance per request costs no linking.
     pub pre: PluginPre<Ctx>,
     /// Its route table, as it declared it.

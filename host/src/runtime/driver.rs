@@ -2,6 +2,7 @@
 //! stage, `write_error` on failure, the response handed to hyper, then `on_finish` once it
 //! has been sent.
 
+use tokio_util::task::TaskTracker;
 use wasmtime::{Store, Trap};
 
 use super::Runtime;
@@ -14,9 +15,10 @@ use crate::http::response::error_response;
 use crate::plugins::Plugin;
 
 /// Runs handler `handler` of `plugin` for `request` and returns the response. `on_finish`
-/// runs later, on the loop, once hyper is done with the body.
+/// runs later as a task of `tasks`, once hyper is done with the body.
 pub async fn run(
     runtime: &Runtime,
+    tasks: &TaskTracker,
     plugin: &Plugin,
     handler: u32,
     request: RequestData,
@@ -58,13 +60,13 @@ pub async fn run(
         .headers
         .get(hyper::header::IF_NONE_MATCH)
         .cloned();
-    let finished = std::mem::take(&mut ctx.response);
-    // What on_finish writes is never sent: a write then is an error, as in Tornado.
-    let _ = ctx.response.finish();
-    let mut response = finished.into_response(&method, if_none_match.as_ref());
+    let mut response = ctx
+        .response
+        .take_for_sending()
+        .into_response(&method, if_none_match.as_ref());
     if healthy {
         let sent = response.body_mut().on_sent();
-        tokio::task::spawn_local(async move {
+        tasks.spawn_local(async move {
             // Sent or abandoned, the request is over either way.
             let _ = sent.await;
             on_finish(&instance, &mut store).await;
