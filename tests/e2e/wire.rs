@@ -132,7 +132,7 @@ fn sigterm_lets_a_request_in_flight_finish() {
 }
 
 #[test]
-fn several_workers_share_the_port() {
+fn the_server_answers_with_two_workers_on_one_port() {
     let server = Server::with(&["tutorial"], &["--workers", "2"]);
     let handles: Vec<_> = (0..8)
         .map(|i| {
