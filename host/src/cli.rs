@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::watch;
 
 use crate::config::{PluginDir, ServeOptions};
@@ -108,6 +109,7 @@ fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
     let registry = Arc::new(Registry::default());
     let loaded = main_loop.block_on(load_dir(&runtime, &dir))?;
     registry.publish(&loaded);
+    let signals = ShutdownSignals::install(&main_loop)?;
     let listeners = server::bind(options.listen, options.workers)?;
     let addr = listeners[0].local_addr()?;
     let shared = Arc::new(Shared {
@@ -131,7 +133,7 @@ fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
         workers.len(),
         dir.display()
     );
-    main_loop.block_on(shutdown_signal())?;
+    main_loop.block_on(signals.received());
     tracing::info!("shutting down: finishing the requests in flight");
     let _ = stop.send(true);
     for worker in workers {
@@ -173,14 +175,30 @@ async fn load_dir(
     Ok(loaded)
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() -> anyhow::Result<()> {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result?,
-        _ = terminate.recv() => {}
+/// Ctrl-C and SIGTERM, caught from the moment this is built: build it before announcing
+/// that the server listens, or a prompt SIGTERM kills the process instead of stopping it.
+struct ShutdownSignals {
+    interrupt: Signal,
+    terminate: Signal,
+}
+
+impl ShutdownSignals {
+    /// Installs the handlers; needs the runtime that will wait for them.
+    fn install(runtime: &tokio::runtime::Runtime) -> anyhow::Result<Self> {
+        let _context = runtime.enter();
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
     }
-    Ok(())
+
+    /// Resolves on the first of them.
+    async fn received(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
 }
 
 /// `gale check`: loads the component as `serve` would and prints its routes.

@@ -144,3 +144,13 @@ fn the_server_answers_with_two_workers_on_one_port() {
         assert_eq!(handle.join().unwrap(), format!("{i}-1-1"));
     }
 }
+
+#[test]
+fn sigterm_right_after_the_listening_line_stops_the_server_cleanly() {
+    // The signal handlers must be in place before the server says it listens.
+    // The race is narrow, so it is tried several times (it showed under CI's load).
+    for _ in 0..10 {
+        let mut server = Server::with(&["hello"], &[]);
+        assert!(server.terminate().success(), "{}", server.log());
+    }
+}
