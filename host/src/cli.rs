@@ -1,7 +1,8 @@
-//! The `gale` command line: `serve`, `dev`, `build` and `check`.
+//! The `gale` command line: `serve`, `dev`, `build`, `check` and `plugins`.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -9,9 +10,12 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::watch;
 
 use crate::config::{PluginDir, ServeOptions};
+use crate::plugins::cache::CodeCache;
 use crate::plugins::registry::Registry;
-use crate::plugins::{Plugin, build, loader};
-use crate::router::Route;
+use crate::plugins::reloader::Reloader;
+use crate::plugins::set::{PluginSet, short};
+use crate::plugins::watcher::DirWatcher;
+use crate::plugins::{build, loader};
 use crate::runtime::{HandlerLimits, Runtime};
 use crate::server::{self, Shared};
 
@@ -54,6 +58,13 @@ enum Command {
         /// The component.
         file: PathBuf,
     },
+    /// List the plugins a running server has loaded, with versions, routes and last errors
+    /// (asks its `--admin` endpoint).
+    Plugins {
+        /// The server's admin address.
+        #[arg(long, env = "GALE_ADMIN", value_parser = crate::config::parse_loopback)]
+        admin: SocketAddr,
+    },
 }
 
 /// Where `gale dev` and `gale build` keep cargo's output for the wasm target.
@@ -73,6 +84,11 @@ pub fn main() -> anyhow::Result<()> {
                 &out,
             )?;
             build::remove_others(&out, &built)?;
+            crate::dev::rebuild_on_change(
+                build::find_crates(&crates)?,
+                WASM_TARGET_DIR.into(),
+                out.clone(),
+            )?;
             serve(out, options)
         }
         Command::Build { crates, out } => {
@@ -86,6 +102,7 @@ pub fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Check { file } => check(file),
+        Command::Plugins { admin } => crate::admin::print_plugins(admin),
     }
 }
 
@@ -100,16 +117,36 @@ fn init_logging() {
         .init();
 }
 
-/// Loads the plugins of `dir`, binds, runs the workers and waits for Ctrl-C or SIGTERM.
+/// Loads the plugins of `dir`, binds, runs the workers, and then swaps plugins as the
+/// directory changes (or on SIGHUP) until Ctrl-C or SIGTERM.
 fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
     let main_loop = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let runtime = Runtime::new(options.handler_limits())?;
     let registry = Arc::new(Registry::default());
-    let loaded = main_loop.block_on(load_dir(&runtime, &dir))?;
-    registry.publish(&loaded);
-    let signals = ShutdownSignals::install(&main_loop)?;
+    let set = Arc::new(Mutex::new(PluginSet::new(registry.clone())));
+    let cache = options
+        .cache_dir()
+        .map(|cache_dir| CodeCache::new(cache_dir, &runtime.engine));
+    let reloader = Reloader::new(runtime.clone(), cache, dir.clone(), set.clone());
+    main_loop.block_on(reloader.reload_dir())?;
+    if set.lock().is_ok_and(|set| set.is_empty()) {
+        tracing::warn!(
+            "no plugin loaded from {}: every request will be 404 until one is",
+            dir.display()
+        );
+    }
+    let signals = Signals::install(&main_loop)?;
+    let watcher = watch(&options, &dir);
+    if let Some(addr) = options.admin {
+        let listener = main_loop
+            .block_on(tokio::net::TcpListener::bind(addr))
+            .with_context(|| format!("cannot serve the admin endpoint on {addr}"))?;
+        let bound = listener.local_addr()?;
+        main_loop.spawn(crate::admin::serve(listener, set.clone()));
+        tracing::info!("admin endpoint on http://{bound}/plugins");
+    }
     let listeners = server::bind(options.listen, options.workers)?;
     let addr = listeners[0].local_addr()?;
     let shared = Arc::new(Shared {
@@ -133,7 +170,7 @@ fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
         workers.len(),
         dir.display()
     );
-    main_loop.block_on(signals.received());
+    main_loop.block_on(supervise(&reloader, watcher, signals));
     tracing::info!("shutting down: finishing the requests in flight");
     let _ = stop.send(true);
     for worker in workers {
@@ -144,60 +181,62 @@ fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Loads every plugin of `dir`; a plugin that cannot be loaded is refused with a log line
-/// and the others serve.
-async fn load_dir(
-    runtime: &Arc<Runtime>,
-    dir: &std::path::Path,
-) -> anyhow::Result<Vec<(Arc<Plugin>, Vec<Route>)>> {
-    let mut loaded = Vec::new();
-    for path in loader::plugin_files(dir)? {
-        let name = loader::plugin_name(&path);
-        match loader::load(runtime, &path).await {
-            Ok((plugin, routes)) => {
-                tracing::info!(
-                    plugin = name,
-                    routes = routes.len(),
-                    "loaded {}",
-                    path.display()
-                );
-                loaded.push((plugin, routes));
+/// The directory watcher, unless `--no-watch` (or the platform refuses, which is logged).
+fn watch(options: &ServeOptions, dir: &Path) -> Option<DirWatcher> {
+    if options.no_watch {
+        return None;
+    }
+    DirWatcher::new(dir)
+        .inspect_err(|error| {
+            tracing::error!(
+                "cannot watch {}: {error}; plugins are reloaded on SIGHUP only",
+                dir.display()
+            )
+        })
+        .ok()
+}
+
+/// Applies directory changes and SIGHUP reloads until a shutdown signal.
+async fn supervise(reloader: &Reloader, mut watcher: Option<DirWatcher>, mut signals: Signals) {
+    loop {
+        tokio::select! {
+            _ = signals.interrupt.recv() => return,
+            _ = signals.terminate.recv() => return,
+            _ = signals.hangup.recv() => {
+                tracing::info!("SIGHUP: reloading {}", reloader.dir().display());
+                if let Err(error) = reloader.reload_dir().await {
+                    tracing::error!("reloading failed: {error:#}; the plugins in force keep serving");
+                }
             }
-            Err(error) => tracing::error!(plugin = name, "refused {}: {error:#}", path.display()),
+            file = next_change(&mut watcher) => reloader.reload_file(&file).await,
         }
     }
-    if loaded.is_empty() {
-        tracing::warn!(
-            "no plugin loaded from {}: every request will be 404",
-            dir.display()
-        );
-    }
-    Ok(loaded)
 }
 
-/// Ctrl-C and SIGTERM, caught from the moment this is built: build it before announcing
-/// that the server listens, or a prompt SIGTERM kills the process instead of stopping it.
-struct ShutdownSignals {
+async fn next_change(watcher: &mut Option<DirWatcher>) -> PathBuf {
+    match watcher {
+        Some(watcher) => watcher.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Ctrl-C, SIGTERM and SIGHUP, caught from the moment this is built: build it before
+/// announcing that the server listens, or a prompt signal kills the process instead.
+struct Signals {
     interrupt: Signal,
     terminate: Signal,
+    hangup: Signal,
 }
 
-impl ShutdownSignals {
+impl Signals {
     /// Installs the handlers; needs the runtime that will wait for them.
     fn install(runtime: &tokio::runtime::Runtime) -> anyhow::Result<Self> {
         let _context = runtime.enter();
         Ok(Self {
             interrupt: signal(SignalKind::interrupt())?,
             terminate: signal(SignalKind::terminate())?,
+            hangup: signal(SignalKind::hangup())?,
         })
-    }
-
-    /// Resolves on the first of them.
-    async fn received(mut self) {
-        tokio::select! {
-            _ = self.interrupt.recv() => {}
-            _ = self.terminate.recv() => {}
-        }
     }
 }
 
@@ -210,12 +249,14 @@ fn check(file: PathBuf) -> anyhow::Result<()> {
     let main_loop = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let (plugin, routes) = main_loop
-        .block_on(loader::load(&runtime, &file))
+    let loaded = main_loop
+        .block_on(loader::load(&runtime, None, &file))
         .with_context(|| format!("{} is refused", file.display()))?;
+    let (plugin, routes) = (loaded.plugin, loaded.routes);
     println!(
-        "{}: a valid gale plugin with {} route(s)",
+        "{}: a valid gale plugin, version {}, with {} route(s)",
         file.display(),
+        short(&plugin.hash),
         routes.len()
     );
     for (route, declared) in routes.iter().zip(&plugin.routes) {

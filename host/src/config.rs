@@ -36,6 +36,24 @@ pub struct ServeOptions {
     /// How long a shutdown waits for requests in flight before closing them.
     #[arg(long, env = "GALE_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,
+
+    /// Do not watch the plugin directory; reload it only on SIGHUP.
+    #[arg(long, env = "GALE_NO_WATCH")]
+    pub no_watch: bool,
+
+    /// Where compiled plugins are cached [default: $XDG_CACHE_HOME/gale or ~/.cache/gale].
+    #[arg(long, env = "GALE_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Compile every plugin on load instead of using the compiled-code cache (wins over
+    /// --cache-dir).
+    #[arg(long, env = "GALE_NO_CACHE")]
+    pub no_cache: bool,
+
+    /// Serve the admin endpoint (`GET /plugins`, read by `gale plugins`) on this loopback
+    /// address; off by default.
+    #[arg(long, env = "GALE_ADMIN", value_name = "ADDR", value_parser = parse_loopback)]
+    pub admin: Option<SocketAddr>,
 }
 
 impl ServeOptions {
@@ -47,6 +65,36 @@ impl ServeOptions {
             instances: self.max_instances,
         }
     }
+
+    /// The compiled-code cache directory, unless caching is off or no home can be found.
+    pub fn cache_dir(&self) -> Option<PathBuf> {
+        if self.no_cache {
+            return None;
+        }
+        let home_cache = || std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache"));
+        let user_cache = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .filter(|dir| dir.is_absolute())
+            .or_else(home_cache);
+        self.cache_dir
+            .clone()
+            .or_else(|| user_cache.map(|dir| dir.join("gale")))
+    }
+}
+
+/// Parses an address and refuses one that is not loopback: the admin endpoint has no
+/// authentication, so it must not face the network.
+pub fn parse_loopback(text: &str) -> Result<SocketAddr, String> {
+    let addr: SocketAddr = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not an address: write e.g. 127.0.0.1:8079"))?;
+    if !addr.ip().is_loopback() {
+        return Err(format!(
+            "{addr} is not a loopback address: the admin endpoint has no authentication, \
+             so it only binds to 127.0.0.1 or ::1"
+        ));
+    }
+    Ok(addr)
 }
 
 /// Where `gale serve` finds its plugins.

@@ -8,9 +8,11 @@
 
 #![warn(missing_docs)]
 
+pub mod admin;
 pub mod builtin;
 pub mod cli;
 pub mod config;
+pub mod dev;
 pub mod http;
 pub mod plugins;
 pub mod router;

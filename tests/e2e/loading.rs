@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::support::{Server, get, plugin, root};
+use crate::support::{Server, get, patched, plugin, root};
 
 /// `hello.wasm` with its contract version rewritten: what a plugin built against another
 /// gale:web looks like to the host.
@@ -60,11 +60,40 @@ fn files_that_are_not_components_are_refused_while_the_others_serve() {
 }
 
 #[test]
-fn route_order_across_plugins_follows_file_names() {
-    // hello.wasm sorts before tutorial.wasm, so its `/` wins.
-    let server = Server::with(&["tutorial", "hello"], &[]);
-    assert_eq!(get(server.addr, "/").text(), "Hello, world");
-    assert_eq!(get(server.addr, "/time/1/2/3").text(), "1-2-3");
+fn route_order_across_plugins_follows_plugin_names() {
+    // The probe's `/time/.*` overlaps the tutorial's `/time/(\d+)/(\d+)/(\d+)`: the plugin
+    // whose name sorts first answers.
+    let probe = std::fs::read(plugin("probe")).unwrap();
+    let first = Server::start(
+        &[plugin("tutorial")],
+        &[("a-probe.wasm", probe.clone())],
+        &[],
+        &[],
+    );
+    assert_eq!(get(first.addr, "/time/1/2/3").text(), "probe");
+    let last = Server::start(&[plugin("tutorial")], &[("z-probe.wasm", probe)], &[], &[]);
+    assert_eq!(get(last.addr, "/time/1/2/3").text(), "1-2-3");
+}
+
+#[test]
+fn a_plugin_claiming_a_pattern_another_plugin_owns_is_refused() {
+    let hello = std::fs::read(plugin("hello")).unwrap();
+    let server = Server::start(&[plugin("hello")], &[("hello2.wasm", hello)], &[], &[]);
+    let line = server.wait_for_log("refused");
+    assert!(
+        line.contains("hello2.wasm")
+            && line.contains(r#"route "/hello/world" is already claimed by plugin hello"#),
+        "{line}"
+    );
+    assert_eq!(get(server.addr, "/hello/world").text(), "Hello, world");
+}
+
+#[test]
+fn the_example_plugins_serve_side_by_side() {
+    let server = Server::with(&["hello", "tutorial"], &[]);
+    assert_eq!(get(server.addr, "/hello/world").text(), "Hello, world");
+    assert_eq!(get(server.addr, "/").text(), "hello world");
+    assert!(!server.log().contains("refused"), "{}", server.log());
 }
 
 #[test]
@@ -132,17 +161,12 @@ fn dev_builds_a_plugin_crate_and_serves_it() {
 
 #[test]
 fn a_plugin_with_a_bad_route_regex_is_refused_with_the_route_named() {
-    let bytes = std::fs::read(plugin("tutorial")).unwrap();
-    let at = bytes
-        .windows(6)
-        .position(|w| w == b"/greet")
-        .expect("the pattern is in the binary");
-    let mut broken = bytes.clone();
-    broken[at..at + 6].copy_from_slice(b"/gr(et");
+    let tutorial = std::fs::read(plugin("tutorial")).unwrap();
+    let broken = patched(&tutorial, "/greet", "/gr(et");
     let server = Server::start(&[plugin("hello")], &[("broken.wasm", broken)], &[], &[]);
     let line = server.wait_for_log("broken.wasm");
     assert!(line.contains(r#"route "/gr(et": bad regex"#), "{line}");
-    assert_eq!(get(server.addr, "/").text(), "Hello, world");
+    assert_eq!(get(server.addr, "/hello/world").text(), "Hello, world");
 }
 
 #[test]

@@ -5,5 +5,6 @@ mod lifecycle;
 mod loading;
 mod requests;
 mod support;
+mod swap;
 mod tutorial;
 mod wire;

@@ -3,32 +3,58 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
 use wasmtime::component::Component;
 
 use super::Plugin;
+use super::cache::{self, CodeCache, Origin, content_hash};
 use super::registry::compile_routes;
 use crate::http::request::RequestData;
 use crate::router::Route;
 use crate::runtime::Runtime;
 use crate::runtime::bindings::{PluginPre, WIT_VERSION};
 
+/// A plugin ready to serve, and how it was obtained.
+pub struct Loaded {
+    /// The plugin.
+    pub plugin: Arc<Plugin>,
+    /// Its routes, compiled and checked.
+    pub routes: Vec<Route>,
+    /// Compiled now, or read from the compiled-code cache.
+    pub origin: Origin,
+    /// How long compiling (or reading the cache), pre-linking and reading the routes took.
+    pub elapsed: Duration,
+}
+
 /// Loads `path`: reads it, checks it is a component built against this host's contract,
-/// compiles it on a blocking thread, pre-links it, reads its routes and compiles them.
+/// compiles it on a blocking thread (or takes it from `cache`), pre-links it, reads its
+/// routes and compiles them.
 pub async fn load(
     runtime: &Arc<Runtime>,
+    cache: Option<&CodeCache>,
     path: &Path,
-) -> anyhow::Result<(Arc<Plugin>, Vec<Route>)> {
-    let name: Arc<str> = plugin_name(path).into();
-    let bytes = tokio::fs::read(path)
-        .await
-        .with_context(|| format!("cannot read {}", path.display()))?;
+) -> anyhow::Result<Loaded> {
+    let bytes = read_settled(path).await?;
+    load_bytes(runtime, cache, plugin_name(path).into(), bytes).await
+}
+
+/// [`load`] for the contents of a file already read.
+pub async fn load_bytes(
+    runtime: &Arc<Runtime>,
+    cache: Option<&CodeCache>,
+    name: Arc<str>,
+    bytes: Vec<u8>,
+) -> anyhow::Result<Loaded> {
+    let started = Instant::now();
     check_is_component(&bytes)?;
-    let engine = runtime.engine.clone();
+    let hash: Arc<str> = content_hash(&bytes).into();
+    let (engine, cache, key) = (runtime.engine.clone(), cache.cloned(), hash.clone());
     let compiled =
-        tokio::task::spawn_blocking(move || Component::from_binary(&engine, &bytes)).await?;
-    let component = explain(compiled, "the component does not compile")?;
+        tokio::task::spawn_blocking(move || cache::compile(&engine, cache.as_ref(), &key, &bytes))
+            .await?;
+    let (component, origin) = explain(compiled, "the component does not compile")?;
     check_contract(runtime, &component)?;
     let pre = explain(runtime.linker.instantiate_pre(&component), "cannot link")?;
     let pre = explain(PluginPre::new(pre), "it does not export gale:web/app")?;
@@ -39,9 +65,36 @@ pub async fn load(
     )?;
     let routes = instance.gale_web_app().call_routes(&mut store).await;
     let routes = explain(routes, "its routes() trapped")?;
-    let plugin = Arc::new(Plugin { name, pre, routes });
-    let compiled = compile_routes(&plugin).map_err(anyhow::Error::msg)?;
-    Ok((plugin, compiled))
+    let plugin = Arc::new(Plugin {
+        name,
+        hash,
+        pre,
+        routes,
+    });
+    let routes = compile_routes(&plugin).map_err(anyhow::Error::msg)?;
+    Ok(Loaded {
+        plugin,
+        routes,
+        origin,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Reads `path` once it has stopped changing: a file still being copied in place is read
+/// again until two looks at its size and modification time agree.
+pub async fn read_settled(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let stamp = |meta: std::fs::Metadata| (meta.len(), meta.modified().ok());
+    let cannot_read = || format!("cannot read {}", path.display());
+    for _ in 0..50 {
+        let before = stamp(tokio::fs::metadata(path).await.with_context(cannot_read)?);
+        let bytes = tokio::fs::read(path).await.with_context(cannot_read)?;
+        let after = stamp(tokio::fs::metadata(path).await.with_context(cannot_read)?);
+        if before == after && after.0 == bytes.len() as u64 {
+            return Ok(bytes);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("{} kept changing for five seconds", path.display())
 }
 
 /// A wasmtime error with its whole chain, under `what`.
@@ -55,10 +108,17 @@ pub fn plugin_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
         .with_context(|| format!("cannot read the plugin directory {}", dir.display()))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.extension().is_some_and(|ext| ext == "wasm") && path.is_file())
+        .filter(|path| is_plugin_file(path) && path.is_file())
         .collect();
     files.sort();
     Ok(files)
+}
+
+/// Whether `path` names a plugin: `*.wasm`, not hidden (editors' and copies' temporary files
+/// are hidden or have another extension).
+pub fn is_plugin_file(path: &Path) -> bool {
+    let name = path.file_name().map(|name| name.to_string_lossy());
+    name.is_some_and(|name| name.ends_with(".wasm") && !name.starts_with('.'))
 }
 
 /// A plugin's name: its file name without `.wasm`.

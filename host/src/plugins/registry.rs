@@ -23,13 +23,8 @@ impl Registry {
         self.table.load_full()
     }
 
-    /// Publishes the routes of `plugins`, in the given order (each plugin's routes in the
-    /// order it declared them).
-    pub fn publish(&self, plugins: &[(Arc<Plugin>, Vec<Route>)]) {
-        let routes = plugins
-            .iter()
-            .flat_map(|(_, routes)| routes.iter().cloned())
-            .collect();
+    /// Publishes `routes`, in the order they are tried.
+    pub fn publish(&self, routes: Vec<Route>) {
         self.table.store(Arc::new(RouteTable::new(routes)));
     }
 }

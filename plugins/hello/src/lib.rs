@@ -1,16 +1,17 @@
-//! The smallest gale plugin: `GET /` answers `Hello, world`.
+//! The smallest gale plugin: `GET /hello/world` answers `Hello, world`. (The tutorial owns `/`:
+//! two plugins may not claim the same pattern.)
 
 use gale_sdk::{PathArgs, Request, RequestHandler, Result};
 
-/// Answers the index page.
+/// Greets the world.
 #[derive(Default)]
-struct IndexHandler;
+struct HelloHandler;
 
-impl RequestHandler for IndexHandler {
+impl RequestHandler for HelloHandler {
     fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
         req.write("Hello, world");
         Ok(())
     }
 }
 
-gale_sdk::routes![(r"/", IndexHandler)];
+gale_sdk::routes![(r"/hello/world", HelloHandler)];

@@ -3,7 +3,9 @@
 //! exactly what came over the wire.
 
 mod client;
+mod files;
 mod server;
 
 pub use client::{Connection, get, send};
+pub use files::{deploy, patched, wait_until};
 pub use server::{Server, plugin, root};

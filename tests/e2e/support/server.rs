@@ -77,6 +77,10 @@ impl Server {
     /// Runs `command` (a `gale` that serves) and waits for the line that says where it
     /// listens.
     pub fn spawn(mut command: Command) -> Server {
+        // One compiled-code cache for the run, unless the test brings its own.
+        if !command.get_envs().any(|(name, _)| name == "GALE_CACHE_DIR") {
+            command.env("GALE_CACHE_DIR", root().join("target/gale/test-cache"));
+        }
         let mut child = command
             .env("GALE_LOG", "info")
             .stdout(Stdio::piped())
@@ -121,6 +125,26 @@ impl Server {
         Self::start(&plugins, &[], flags, &[])
     }
 
+    /// The directory it serves plugins from (when the harness made it).
+    pub fn plugin_dir(&self) -> &Path {
+        self._dir
+            .as_ref()
+            .expect("a plugin directory made by Server::start")
+            .path()
+    }
+
+    /// Sends `signal` (e.g. `HUP`) to the server.
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status();
+        assert!(
+            sent.is_ok_and(|status| status.success()),
+            "kill -{signal} failed"
+        );
+    }
+
     /// The server's log so far.
     pub fn log(&self) -> String {
         self.log.lock().unwrap().join("\n")
@@ -150,8 +174,7 @@ impl Server {
 
     /// Sends SIGTERM and waits for the exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        self.signal("TERM");
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(status) = self.child.try_wait().expect("waiting for gale") {

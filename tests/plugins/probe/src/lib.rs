@@ -163,11 +163,54 @@ impl RequestHandler for Busy {
     fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
         let ms: u64 = req.get_argument("ms")?.parse()?;
         gale_sdk::log::info("busy started");
-        let until = std::time::Instant::now() + std::time::Duration::from_millis(ms);
-        while std::time::Instant::now() < until {
-            std::hint::spin_loop();
-        }
+        spin_for(ms);
         req.write(format!("busy for {ms} ms"));
+        Ok(())
+    }
+}
+
+/// Keeps the CPU busy for `ms` milliseconds.
+fn spin_for(ms: u64) {
+    let until = std::time::Instant::now() + std::time::Duration::from_millis(ms);
+    while std::time::Instant::now() < until {
+        std::hint::spin_loop();
+    }
+}
+
+/// Which build of the probe answers `/version`. The hot-swap tests make a second version by
+/// rewriting these bytes in the component, so the text must appear in it exactly once.
+static VERSION: &str = "probe-version:original";
+
+/// `/version`: [`VERSION`]; `?ms=N` spins N ms first (logging "version busy started"),
+/// `?kib=N` repeats it, a line at a time, to about N KiB.
+#[derive(Default)]
+struct Version;
+
+impl RequestHandler for Version {
+    fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
+        let ms: u64 = req.get_argument_or("ms", "0")?.parse()?;
+        let kib: usize = req.get_argument_or("kib", "0")?.parse()?;
+        if ms > 0 {
+            gale_sdk::log::info("version busy started");
+            spin_for(ms);
+        }
+        let line = format!("{VERSION}\n");
+        match kib {
+            0 => req.write(VERSION),
+            _ => req.write(line.repeat((kib * 1024).div_ceil(line.len()))),
+        }
+        Ok(())
+    }
+}
+
+/// `/time/...`: overlaps the tutorial's `/time/(\d+)/(\d+)/(\d+)` without being identical, so
+/// which answers shows the route order across plugins.
+#[derive(Default)]
+struct Time;
+
+impl RequestHandler for Time {
+    fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
+        req.write("probe");
         Ok(())
     }
 }
@@ -238,4 +281,6 @@ gale_sdk::routes![
     (r"/slow-finish", SlowFinish),
     (r"/write-after-finish", WriteAfterFinish),
     (r"/reverse/(\w+)", Reverse),
+    (r"/version", Version),
+    (r"/time/.*", Time),
 ];

@@ -1,0 +1,126 @@
+//! The admin endpoint (`--admin`, loopback only, off by default): `GET /plugins` answers the
+//! plugins in force, their versions, routes and last errors as JSON; `gale plugins` reads it.
+
+use std::convert::Infallible;
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+use crate::plugins::set::PluginSet;
+
+/// Serves the admin endpoint on `listener` until the process ends.
+pub async fn serve(listener: TcpListener, set: Arc<Mutex<PluginSet>>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let set = set.clone();
+        let service = service_fn(move |request: Request<hyper::body::Incoming>| {
+            let answer = answer(&request, &set);
+            async move { Ok::<_, Infallible>(answer) }
+        });
+        tokio::spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
+    }
+}
+
+fn answer(
+    request: &Request<hyper::body::Incoming>,
+    set: &Mutex<PluginSet>,
+) -> Response<Full<Bytes>> {
+    let (status, body) = match (request.method(), request.uri().path()) {
+        (&Method::GET, "/plugins") => {
+            let status = set.lock().unwrap_or_else(|p| p.into_inner()).status();
+            (
+                StatusCode::OK,
+                serde_json::to_string_pretty(&status).unwrap_or_default(),
+            )
+        }
+        (_, "/plugins") => (StatusCode::METHOD_NOT_ALLOWED, "GET /plugins only\n".into()),
+        _ => (
+            StatusCode::NOT_FOUND,
+            "the admin endpoint serves GET /plugins\n".into(),
+        ),
+    };
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json; charset=UTF-8"),
+    );
+    response
+}
+
+/// `gale plugins`: fetches `GET /plugins` from the admin endpoint at `addr` and prints it for
+/// a person.
+pub fn print_plugins(addr: SocketAddr) -> anyhow::Result<()> {
+    let status = fetch(addr)?;
+    let plugins = status["plugins"].as_array().cloned().unwrap_or_default();
+    if plugins.is_empty() {
+        println!("no plugin is loaded");
+    }
+    for plugin in plugins {
+        let name = plugin["name"].as_str().unwrap_or("?");
+        match plugin["serving"].as_object() {
+            Some(serving) => {
+                let hash = serving["hash"].as_str().unwrap_or("");
+                println!(
+                    "{name}  {}  {} since {}",
+                    crate::plugins::set::short(hash),
+                    serving["origin"].as_str().unwrap_or(""),
+                    serving["since"].as_str().unwrap_or("")
+                );
+                for route in serving["routes"].as_array().into_iter().flatten() {
+                    let named = match route["name"].as_str() {
+                        Some(route_name) => format!("  (name {route_name:?})"),
+                        None => String::new(),
+                    };
+                    println!("    {}{named}", route["pattern"].as_str().unwrap_or(""));
+                }
+            }
+            None => println!("{name}  not serving"),
+        }
+        if let Some(error) = plugin["last_error"].as_object() {
+            println!(
+                "    last error ({}): {}",
+                error["at"].as_str().unwrap_or(""),
+                error["message"].as_str().unwrap_or("")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `GET /plugins` over HTTP/1.0: one request, read to the end.
+fn fetch(addr: SocketAddr) -> anyhow::Result<Value> {
+    let unreachable = || {
+        format!("cannot reach the admin endpoint at {addr}: is gale serving with --admin {addr}?")
+    };
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+        .with_context(unreachable)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(stream, "GET /plugins HTTP/1.0\r\nHost: {addr}\r\n\r\n").with_context(unreachable)?;
+    let mut response = Vec::new();
+    stream
+        .read_to_end(&mut response)
+        .with_context(unreachable)?;
+    let response = String::from_utf8_lossy(&response);
+    let Some((head, body)) = response.split_once("\r\n\r\n") else {
+        bail!("{addr} did not answer HTTP");
+    };
+    if !head.starts_with("HTTP/1.0 200") && !head.starts_with("HTTP/1.1 200") {
+        bail!("{addr} answered {}", head.lines().next().unwrap_or(""));
+    }
+    serde_json::from_str(body).with_context(|| format!("{addr} is not a gale admin endpoint"))
+}

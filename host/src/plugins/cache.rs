@@ -1,0 +1,159 @@
+//! The compiled-code cache: Cranelift's output on disk, keyed by the plugin's content hash and
+//! the engine's compatibility, so a restart or a swap back to a known version skips
+//! compilation.
+//!
+//! An entry is `sha256(artifact) ++ artifact`. The checksum is verified before wasmtime sees
+//! the artifact (deserializing runs native code that wasmtime trusts, so a flipped bit must
+//! never reach it), and wasmtime then checks the engine compatibility itself. An entry that
+//! fails either check is ignored, logged and replaced.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+/// The hex SHA-256 of `bytes`: a plugin's version, and the cache's key.
+pub fn content_hash(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// How a component was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Compiled with Cranelift (and stored, when there is a cache).
+    Compiled,
+    /// Read from the cache.
+    Cached,
+}
+
+impl Origin {
+    /// `compiled` or `cache`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Origin::Compiled => "compiled",
+            Origin::Cached => "cache",
+        }
+    }
+}
+
+/// A directory of compiled components for one engine configuration.
+#[derive(Debug, Clone)]
+pub struct CodeCache {
+    dir: PathBuf,
+    engine_key: String,
+}
+
+impl CodeCache {
+    /// A cache in `dir` (created when first written to) for artifacts of `engine`.
+    pub fn new(dir: PathBuf, engine: &Engine) -> Self {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        Self {
+            dir,
+            engine_key: format!("{:016x}", hasher.finish()),
+        }
+    }
+
+    /// The cache's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Where the artifact of the component whose content hash is `hash` lives.
+    pub fn entry(&self, hash: &str) -> PathBuf {
+        self.dir.join(format!("{hash}-{}.cwasm", self.engine_key))
+    }
+
+    /// The cached component for `hash`, or `None` when there is no usable entry (a corrupt
+    /// or stale one is logged and removed).
+    pub fn get(&self, engine: &Engine, hash: &str) -> Option<Component> {
+        let path = self.entry(hash);
+        let entry = std::fs::read(&path).ok()?;
+        match verified(&entry) {
+            // SAFETY: the artifact is byte for byte what `Component::serialize` wrote for
+            // this engine configuration (the checksum proves it), and wasmtime checks the
+            // engine compatibility header itself.
+            Some(artifact) => match unsafe { Component::deserialize(engine, artifact) } {
+                Ok(component) => return Some(component),
+                Err(error) => tracing::warn!(
+                    "ignoring the stale compiled-code cache entry {}: {error}; recompiling",
+                    path.display()
+                ),
+            },
+            None => tracing::warn!(
+                "ignoring the corrupt compiled-code cache entry {} (checksum mismatch); recompiling",
+                path.display()
+            ),
+        }
+        let _ = std::fs::remove_file(&path);
+        None
+    }
+
+    /// Stores `component` under `hash`, atomically; a failure only costs a later compile.
+    pub fn put(&self, hash: &str, component: &Component) {
+        if let Err(error) = self.try_put(hash, component) {
+            tracing::warn!(
+                "cannot write the compiled-code cache in {}: {error:#}",
+                self.dir.display()
+            );
+        }
+    }
+
+    fn try_put(&self, hash: &str, component: &Component) -> anyhow::Result<()> {
+        let artifact = component.serialize()?;
+        std::fs::create_dir_all(&self.dir)?;
+        let path = self.entry(hash);
+        let partial = tempfile::NamedTempFile::new_in(&self.dir)?;
+        let mut entry = Sha256::digest(&artifact).to_vec();
+        entry.extend_from_slice(&artifact);
+        std::fs::write(partial.path(), entry)?;
+        partial.persist(&path)?;
+        Ok(())
+    }
+}
+
+/// The artifact of a cache entry whose checksum holds.
+fn verified(entry: &[u8]) -> Option<&[u8]> {
+    let (checksum, artifact) = entry.split_at_checked(32)?;
+    (Sha256::digest(artifact).as_slice() == checksum).then_some(artifact)
+}
+
+/// Compiles `bytes` (whose content hash is `hash`), through `cache` when there is one.
+pub fn compile(
+    engine: &Engine,
+    cache: Option<&CodeCache>,
+    hash: &str,
+    bytes: &[u8],
+) -> wasmtime::Result<(Component, Origin)> {
+    if let Some(component) = cache.and_then(|cache| cache.get(engine, hash)) {
+        return Ok((component, Origin::Cached));
+    }
+    let component = Component::from_binary(engine, bytes)?;
+    if let Some(cache) = cache {
+        cache.put(hash, &component);
+    }
+    Ok((component, Origin::Compiled))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_whose_artifact_changed_is_not_verified() {
+        let artifact = b"compiled code".to_vec();
+        let mut entry = Sha256::digest(&artifact).to_vec();
+        entry.extend_from_slice(&artifact);
+        assert_eq!(verified(&entry), Some(&artifact[..]));
+        let last = entry.len() - 1;
+        entry[last] ^= 1;
+        assert_eq!(verified(&entry), None);
+        assert_eq!(verified(&entry[..10]), None);
+    }
+}

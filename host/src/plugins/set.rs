@@ -1,0 +1,215 @@
+//! The plugins in force, by name, and the last error of each: what a load, a swap, a refusal
+//! or a removal changes, and what the admin endpoint reports. Every change that succeeds
+//! publishes a new route-table snapshot.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::{Value, json};
+
+use super::Plugin;
+use super::cache::Origin;
+use super::loader::Loaded;
+use super::registry::Registry;
+use crate::router::Route;
+
+/// A plugin serving now.
+struct Serving {
+    plugin: Arc<Plugin>,
+    routes: Vec<Route>,
+    origin: Origin,
+    since: SystemTime,
+}
+
+/// Why a plugin's last load failed.
+struct Refusal {
+    message: String,
+    at: SystemTime,
+}
+
+/// The plugins in force, in the order their routes are tried: by plugin name (the file name
+/// without `.wasm`), then each plugin's routes in declaration order.
+pub struct PluginSet {
+    registry: Arc<Registry>,
+    serving: BTreeMap<Arc<str>, Serving>,
+    refused: BTreeMap<Arc<str>, Refusal>,
+}
+
+impl PluginSet {
+    /// An empty set publishing to `registry`.
+    pub fn new(registry: Arc<Registry>) -> Self {
+        Self {
+            registry,
+            serving: BTreeMap::new(),
+            refused: BTreeMap::new(),
+        }
+    }
+
+    /// The content hash of the version of `name` serving now.
+    pub fn hash_of(&self, name: &str) -> Option<Arc<str>> {
+        self.serving
+            .get(name)
+            .map(|serving| serving.plugin.hash.clone())
+    }
+
+    /// The names of the plugins serving now.
+    pub fn names(&self) -> Vec<Arc<str>> {
+        self.serving.keys().cloned().collect()
+    }
+
+    /// How many plugins serve.
+    pub fn len(&self) -> usize {
+        self.serving.len()
+    }
+
+    /// Whether no plugin serves.
+    pub fn is_empty(&self) -> bool {
+        self.serving.is_empty()
+    }
+
+    /// Puts `loaded` in force (replacing an older version of the same plugin) unless one of
+    /// its patterns is identical to another plugin's; the error says which.
+    pub fn install(&mut self, loaded: Loaded) -> Result<(), String> {
+        let name = loaded.plugin.name.clone();
+        self.claimed_elsewhere(&name, &loaded.routes)?;
+        let routes = describe_routes(&loaded.routes);
+        let previous = self.serving.insert(
+            name.clone(),
+            Serving {
+                plugin: loaded.plugin,
+                routes: loaded.routes,
+                origin: loaded.origin,
+                since: SystemTime::now(),
+            },
+        );
+        self.refused.remove(&name);
+        let swap = self.publish();
+        let hash = short(&self.serving[&name].plugin.hash);
+        let (load, origin) = (loaded.elapsed, origin_text(loaded.origin));
+        match previous {
+            Some(old) => tracing::info!(
+                plugin = &*name,
+                "swapped {name} {} -> {hash}: routes {routes}; {origin} in {load:.1?}, swap {swap:.1?}",
+                short(&old.plugin.hash)
+            ),
+            None => tracing::info!(
+                plugin = &*name,
+                "loaded {name} {hash}: routes {routes}; {origin} in {load:.1?}, swap {swap:.1?}"
+            ),
+        }
+        Ok(())
+    }
+
+    /// Records that the latest version of `name` was refused; the version serving, if any,
+    /// keeps serving.
+    pub fn refuse(&mut self, name: &str, file: &str, message: String) {
+        let keeps = match self.serving.get(name) {
+            Some(serving) => format!("; {} keeps serving", short(&serving.plugin.hash)),
+            None => String::new(),
+        };
+        tracing::error!(plugin = name, "refused {file}: {message}{keeps}");
+        self.refused.insert(
+            name.into(),
+            Refusal {
+                message,
+                at: SystemTime::now(),
+            },
+        );
+    }
+
+    /// Takes `name` out of service: new requests no longer see its routes, requests in
+    /// flight finish on it.
+    pub fn remove(&mut self, name: &str) {
+        self.refused.remove(name);
+        if let Some(old) = self.serving.remove(name) {
+            let swap = self.publish();
+            tracing::info!(
+                plugin = name,
+                "removed {name} {}: its routes are gone (swap {swap:.1?})",
+                short(&old.plugin.hash)
+            );
+        }
+    }
+
+    /// The plugins serving and refused, as the admin endpoint shows them.
+    pub fn status(&self) -> Value {
+        let names: std::collections::BTreeSet<&Arc<str>> =
+            self.serving.keys().chain(self.refused.keys()).collect();
+        let plugins: Vec<Value> = names
+            .into_iter()
+            .map(|name| {
+                let serving = self.serving.get(name).map(|serving| {
+                    json!({
+                        "hash": &*serving.plugin.hash,
+                        "since": httpdate::fmt_http_date(serving.since),
+                        "origin": serving.origin.label(),
+                        "routes": serving.routes.iter().map(|route| json!({
+                            "pattern": route.pattern.as_str(),
+                            "name": route.name,
+                        })).collect::<Vec<_>>(),
+                    })
+                });
+                let last_error = self.refused.get(name).map(|refusal| {
+                    json!({
+                        "message": refusal.message,
+                        "at": httpdate::fmt_http_date(refusal.at),
+                    })
+                });
+                json!({"name": &**name, "serving": serving, "last_error": last_error})
+            })
+            .collect();
+        json!({ "plugins": plugins })
+    }
+
+    /// Refuses a route whose pattern another plugin already claims: which of the two a
+    /// request meant is not for file names to decide.
+    fn claimed_elsewhere(&self, name: &str, routes: &[Route]) -> Result<(), String> {
+        for route in routes {
+            let pattern = route.pattern.as_str();
+            let owner = self.serving.iter().find(|(other, serving)| {
+                &***other != name
+                    && serving
+                        .routes
+                        .iter()
+                        .any(|theirs| theirs.pattern.as_str() == pattern)
+            });
+            if let Some((other, _)) = owner {
+                return Err(format!(
+                    "route {pattern:?} is already claimed by plugin {other}"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Publishes the routes of every plugin serving; returns how long building and
+    /// swapping the table took.
+    fn publish(&self) -> Duration {
+        let started = Instant::now();
+        self.registry.publish(
+            self.serving
+                .values()
+                .flat_map(|serving| serving.routes.iter().cloned())
+                .collect(),
+        );
+        started.elapsed()
+    }
+}
+
+/// The first twelve hex digits of a content hash: enough to tell versions apart in a log.
+pub fn short(hash: &str) -> &str {
+    &hash[..hash.len().min(12)]
+}
+
+fn origin_text(origin: Origin) -> &'static str {
+    match origin {
+        Origin::Compiled => "compiled",
+        Origin::Cached => "from the compiled-code cache",
+    }
+}
+
+fn describe_routes(routes: &[Route]) -> String {
+    let patterns: Vec<&str> = routes.iter().map(|route| route.pattern.as_str()).collect();
+    format!("[{}]", patterns.join(", "))
+}
