@@ -107,7 +107,8 @@ def main():
         known = [fresh[-2], fresh[-1]]
         warm = [swap_latency(gale, plugins, *known[i % 2]) for i in range(args.swaps)]
 
-        steady, steady_errors = wrk(gale.addr, args.seconds)
+        # Steady load before and after the storm, so that warm-up and drift show.
+        before, before_errors = wrk(gale.addr, args.seconds)
         stop = threading.Event()
         swaps = 0
 
@@ -123,6 +124,7 @@ def main():
         during, storm_errors = wrk(gale.addr, args.seconds)
         stop.set()
         stormer.join()
+        after, after_errors = wrk(gale.addr, args.seconds)
     finally:
         gale.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -132,9 +134,11 @@ def main():
     print(f"  compiled (no cache hit): {ms(median(cold))}  (min {ms(min(cold))}, max {ms(max(cold))})")
     print(f"  from the cache:          {ms(median(warm))}  (min {ms(min(warm))}, max {ms(max(warm))})")
     print(f"throughput on /version, wrk -t1 -c16 -d{args.seconds}s:")
-    print(f"  steady:                         {steady:,.0f} req/s (errors: {steady_errors})")
-    print(f"  swap storm ({swaps} swaps, 10/s): {during:,.0f} req/s (errors: {storm_errors})"
-          f" = {during / steady:.2f} of steady")
+    steady = (before + after) / 2
+    print(f"  steady, before:  {before:,.0f} req/s (errors: {before_errors})")
+    print(f"  swap storm:      {during:,.0f} req/s (errors: {storm_errors}; {swaps} swaps, 10/s)")
+    print(f"  steady, after:   {after:,.0f} req/s (errors: {after_errors})")
+    print(f"  storm / mean of steady: {during / steady:.2f}")
 
 
 if __name__ == "__main__":

@@ -67,22 +67,27 @@ impl Reloader {
             return;
         }
         let file = file.display().to_string();
-        let outcome = match loader::read_settled(file.as_ref()).await {
-            Ok(bytes) if self.set().hash_of(&name).as_deref() == Some(&content_hash(&bytes)) => {
-                tracing::debug!(plugin = name, "{file} is unchanged");
-                return;
-            }
-            Ok(bytes) => {
-                let cache = self.cache.as_ref();
-                match loader::load_bytes(&self.runtime, cache, name.as_str().into(), bytes).await {
-                    Ok(loaded) => self.set().install(loaded),
-                    Err(error) => Err(format!("{error:#}")),
-                }
-            }
+        let bytes = match loader::read_settled(file.as_ref()).await {
+            Ok(bytes) => bytes,
+            Err(error) => return self.set().refuse(&name, &file, None, format!("{error:#}")),
+        };
+        let hash = content_hash(&bytes);
+        if self.set().hash_of(&name).as_deref() == Some(hash.as_str()) {
+            tracing::debug!(plugin = name, "{file} is unchanged");
+            return;
+        }
+        let loaded = loader::load_bytes(
+            &self.runtime,
+            self.cache.as_ref(),
+            name.as_str().into(),
+            bytes,
+        );
+        let outcome = match loaded.await {
+            Ok(loaded) => self.set().install(loaded),
             Err(error) => Err(format!("{error:#}")),
         };
         if let Err(message) = outcome {
-            self.set().refuse(&name, &file, message);
+            self.set().refuse(&name, &file, Some(&hash), message);
         }
     }
 

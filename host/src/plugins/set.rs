@@ -24,6 +24,7 @@ struct Serving {
 
 /// Why a plugin's last load failed.
 struct Refusal {
+    hash: Option<String>,
     message: String,
     at: SystemTime,
 }
@@ -101,17 +102,21 @@ impl PluginSet {
         Ok(())
     }
 
-    /// Records that the latest version of `name` was refused; the version serving, if any,
-    /// keeps serving.
-    pub fn refuse(&mut self, name: &str, file: &str, message: String) {
+    /// Records that the latest version of `name` (content hash `hash`, when it could be
+    /// read) was refused; the version serving, if any, keeps serving.
+    pub fn refuse(&mut self, name: &str, file: &str, hash: Option<&str>, message: String) {
+        let version = hash
+            .map(|hash| format!(" ({})", short(hash)))
+            .unwrap_or_default();
         let keeps = match self.serving.get(name) {
             Some(serving) => format!("; {} keeps serving", short(&serving.plugin.hash)),
             None => String::new(),
         };
-        tracing::error!(plugin = name, "refused {file}: {message}{keeps}");
+        tracing::error!(plugin = name, "refused {file}{version}: {message}{keeps}");
         self.refused.insert(
             name.into(),
             Refusal {
+                hash: hash.map(str::to_owned),
                 message,
                 at: SystemTime::now(),
             },
@@ -152,6 +157,7 @@ impl PluginSet {
                 });
                 let last_error = self.refused.get(name).map(|refusal| {
                     json!({
+                        "hash": refusal.hash,
                         "message": refusal.message,
                         "at": httpdate::fmt_http_date(refusal.at),
                     })
