@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tokio::signal::unix::{Signal, SignalKind, signal};
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 
 use crate::config::{PluginDir, ServeOptions};
 use crate::plugins::cache::CodeCache;
@@ -152,6 +152,7 @@ fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
     let shared = Arc::new(Shared {
         runtime,
         registry,
+        connections: Arc::new(Semaphore::new(options.max_connections as usize)),
         options,
     });
     let (stop, stopped) = watch::channel(false);

@@ -37,6 +37,31 @@ pub struct ServeOptions {
     #[arg(long, env = "GALE_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,
 
+    /// Unflushed response bytes a handler may buffer; beyond it the handler is stopped (500).
+    #[arg(long, env = "GALE_MAX_RESPONSE_BUFFER", default_value = "64MiB", value_parser = parse_size)]
+    pub max_response_buffer: usize,
+
+    /// Time to receive a complete request head, counted from the connection's opening or the
+    /// previous response: closes slow-header (slowloris) and idle keep-alive connections.
+    #[arg(long, env = "GALE_HEADER_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+
+    /// Time to receive a request body once its head has arrived; past it, 408.
+    #[arg(long, env = "GALE_BODY_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    pub body_timeout: Duration,
+
+    /// Connections open at once, across workers; beyond it, accepting pauses until one closes.
+    #[arg(long, env = "GALE_MAX_CONNECTIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// Request header lines accepted; more is 431.
+    #[arg(long, env = "GALE_MAX_HEADERS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_headers: u32,
+
+    /// Size of the request line and headers together (Tornado's 64KiB); larger is 431.
+    #[arg(long, env = "GALE_MAX_HEADER_SIZE", default_value = "64KiB", value_parser = parse_size)]
+    pub max_header_size: usize,
+
     /// Do not watch the plugin directory; reload it only on SIGHUP.
     #[arg(long, env = "GALE_NO_WATCH")]
     pub no_watch: bool,
@@ -63,6 +88,7 @@ impl ServeOptions {
             memory: self.handler_memory,
             timeout: self.handler_timeout,
             instances: self.max_instances,
+            response_buffer: self.max_response_buffer,
         }
     }
 

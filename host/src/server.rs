@@ -14,11 +14,11 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use socket2::{Domain, Socket, Type};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio_util::task::TaskTracker;
 
 use crate::config::ServeOptions;
@@ -37,6 +37,8 @@ pub struct Shared {
     pub registry: Arc<Registry>,
     /// The settings.
     pub options: ServeOptions,
+    /// One permit per open connection, across workers (`--max-connections`).
+    pub connections: Arc<Semaphore>,
 }
 
 /// Binds `count` listening sockets to `addr` (the first picks the port when it is 0).
@@ -89,12 +91,18 @@ async fn serve_loop(
 ) -> anyhow::Result<()> {
     let listener = TcpListener::from_std(listener)?;
     let graceful = GracefulShutdown::new();
+    let http = http_builder(&shared.options);
     // Rc: the worker's state never leaves its thread, so its clones need no atomics.
     let worker = Rc::new(Worker {
         shared,
         tasks: TaskTracker::new(),
     });
     loop {
+        // Beyond --max-connections, wait for a connection to close before accepting.
+        let permit = tokio::select! {
+            permit = worker.shared.connections.clone().acquire_owned() => permit?,
+            _ = shutdown.wait_for(|stop| *stop) => break,
+        };
         let (stream, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -113,14 +121,12 @@ async fn serve_loop(
             let worker = for_requests.clone();
             async move { Ok::<_, Infallible>(serve_request(&worker, request, remote).await) }
         });
-        let connection = http1::Builder::new()
-            .keep_alive(true)
-            .serve_connection(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         worker.tasks.spawn_local(async move {
             if let Err(error) = connection.await {
                 tracing::debug!(%remote, "connection ended: {error}");
             }
+            drop(permit);
         });
     }
     drop(listener);
@@ -135,6 +141,20 @@ async fn serve_loop(
         tracing::warn!("shutdown: requests still running after {deadline:?} were dropped");
     }
     Ok(())
+}
+
+/// hyper's HTTP/1 settings: keep-alive, the head's timeout, count and size limits (beyond
+/// them hyper answers 431, or closes a connection whose head is late).
+fn http_builder(options: &ServeOptions) -> http1::Builder {
+    let mut http = http1::Builder::new();
+    http.keep_alive(true)
+        .timer(TokioTimer::new())
+        .header_read_timeout(options.header_timeout)
+        .max_headers(options.max_headers as usize)
+        .max_header_size(options.max_header_size)
+        // The read buffer must hold a whole head; hyper refuses one below 8 KiB.
+        .max_buf_size(options.max_header_size.max(8192) + 8192);
+    http
 }
 
 /// Routes one request and runs its handler; logs it as Tornado's access log does.
@@ -175,9 +195,16 @@ async fn route(
         }
     };
     let target = route.target.clone();
-    let body = match read_body(body, shared.options.max_body_size).await {
-        Ok(body) => body,
-        Err(status) => return error_response(status, &parts.method),
+    let (limit, timeout) = (shared.options.max_body_size, shared.options.body_timeout);
+    let body = match tokio::time::timeout(timeout, read_body(body, limit)).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(status)) => return error_response(status, &parts.method),
+        Err(_) => {
+            tracing::warn!(
+                "408: the request body did not arrive within {timeout:?} (--body-timeout)"
+            );
+            return error_response(408, &parts.method);
+        }
     };
     let request = RequestData::new(parts, body, remote, path_args, table);
     match target {

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `gale` binary, real plugins built from source, real HTTP over
 //! loopback sockets.
 
+mod isolation;
 mod lifecycle;
 mod loading;
 mod requests;

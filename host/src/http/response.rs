@@ -121,6 +121,11 @@ impl ResponseState {
         Ok(())
     }
 
+    /// How many body bytes are buffered.
+    pub fn buffered(&self) -> usize {
+        self.body.len()
+    }
+
     /// Ends the response; an error the second time.
     pub fn finish(&mut self) -> Result<(), &'static str> {
         if std::mem::replace(&mut self.finished, true) {

@@ -20,6 +20,8 @@ pub struct Ctx {
     pub response: ResponseState,
     /// The memory and instance caps.
     pub limits: StoreLimits,
+    /// Unflushed response bytes it may buffer.
+    pub response_buffer: usize,
     wasi: WasiCtx,
     table: ResourceTable,
 }
@@ -27,13 +29,19 @@ pub struct Ctx {
 impl Ctx {
     /// The store data for `request`: no files, no network, no environment; stderr goes to
     /// the host's (so a panic message is seen).
-    pub fn new(plugin: Arc<str>, request: RequestData, limits: StoreLimits) -> Self {
+    pub fn new(
+        plugin: Arc<str>,
+        request: RequestData,
+        limits: StoreLimits,
+        response_buffer: usize,
+    ) -> Self {
         let wasi = WasiCtx::builder().inherit_stderr().build();
         Self {
             plugin,
             request,
             response: ResponseState::default(),
             limits,
+            response_buffer,
             wasi,
             table: ResourceTable::new(),
         }

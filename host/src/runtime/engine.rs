@@ -25,6 +25,8 @@ pub struct HandlerLimits {
     pub timeout: Duration,
     /// Instances that may be alive at once, across all workers.
     pub instances: u32,
+    /// Unflushed response bytes an instance may buffer.
+    pub response_buffer: usize,
 }
 
 impl Default for HandlerLimits {
@@ -33,6 +35,7 @@ impl Default for HandlerLimits {
             memory: 64 << 20,
             timeout: Duration::from_secs(10),
             instances: 1000,
+            response_buffer: 64 << 20,
         }
     }
 }
@@ -82,7 +85,10 @@ impl Runtime {
         let limits = StoreLimitsBuilder::new()
             .memory_size(self.limits.memory)
             .build();
-        let mut store = Store::new(&self.engine, Ctx::new(plugin, request, limits));
+        let mut store = Store::new(
+            &self.engine,
+            Ctx::new(plugin, request, limits, self.limits.response_buffer),
+        );
         store.limiter(|ctx| &mut ctx.limits);
         let deadline = Instant::now() + self.limits.timeout;
         store.epoch_deadline_callback(move |_| {

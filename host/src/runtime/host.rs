@@ -149,6 +149,12 @@ impl response::Host for Ctx {
     }
 
     fn write(&mut self, chunk: Vec<u8>) -> Result<()> {
+        let limit = self.response_buffer;
+        if self.response.buffered() + chunk.len() > limit {
+            return Err(wasmtime::Error::msg(format!(
+                "the response exceeds the {limit}-byte buffer limit (--max-response-buffer)"
+            )));
+        }
         self.response.write(&chunk).map_err(wasmtime::Error::msg)
     }
 

@@ -15,7 +15,7 @@ pub fn root() -> PathBuf {
         .to_owned()
 }
 
-/// The built component `name` (`hello`, `tutorial`, `probe`); all are built on first use,
+/// The built component `name` (`hello`, `tutorial`, `probe`, `faults`); all are built on first use,
 /// once per test run, in a target directory of their own.
 pub fn plugin(name: &str) -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
@@ -25,6 +25,7 @@ pub fn plugin(name: &str) -> PathBuf {
             root.join("plugins/hello"),
             root.join("plugins/tutorial"),
             root.join("tests/plugins/probe"),
+            root.join("tests/plugins/faults"),
         ];
         let out = root.join("target/gale/test-plugins");
         gale_host::plugins::build::build_plugins(&crates, &root.join("target/gale/wasm"), &out)

@@ -1,0 +1,167 @@
+//! A handler cannot hurt the host, and hostile clients cannot exhaust it: every fault costs
+//! only its own request, and the HTTP front closes what would tie it up.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use crate::support::{Connection, Server, get, send};
+
+/// The faults plugin beside the tutorial (whose `/` is the "is the host fine?" check), with
+/// small limits so that every fault is quick to reach, and few instances so that a leaked
+/// one would soon turn every request into a 503.
+fn faults_server() -> Server {
+    Server::with(
+        &["faults", "tutorial"],
+        &[
+            "--handler-timeout",
+            "1s",
+            "--handler-memory",
+            "16MiB",
+            "--max-response-buffer",
+            "4MiB",
+            "--max-instances",
+            "8",
+        ],
+    )
+}
+
+#[test]
+fn every_fault_answers_its_error_the_host_stays_up_and_no_instance_leaks() {
+    let server = faults_server();
+    // (route, status, times): the loop costs a whole time limit, so it runs fewer times.
+    let faults = [
+        ("/loop", 503, 10),
+        ("/memory", 500, 20),
+        ("/recursion", 500, 20),
+        ("/panic", 500, 20),
+        ("/huge-write", 500, 20),
+        ("/error-trap", 500, 20),
+        ("/finish-trap", 200, 20),
+    ];
+    for (path, status, times) in faults {
+        for _ in 0..times {
+            assert_eq!(get(server.addr, path).status, status, "{path}");
+            assert_eq!(get(server.addr, "/").text(), "hello world", "after {path}");
+        }
+    }
+    for needle in [
+        "handler exceeded its time limit",
+        "write_error traps on purpose",
+        "on_finish trapped",
+        "--max-response-buffer",
+    ] {
+        server.wait_for_log(needle);
+    }
+}
+
+#[test]
+fn the_loop_answers_while_two_handlers_spin() {
+    let server = Server::with(&["faults", "tutorial"], &["--handler-timeout", "5s"]);
+    let addr = server.addr;
+    let spinners: Vec<_> = (0..2)
+        .map(|_| std::thread::spawn(move || get(addr, "/loop").status))
+        .collect();
+    while server.log().matches("loop started").count() < 2 {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for _ in 0..20 {
+        assert_eq!(get(addr, "/").text(), "hello world");
+    }
+    for spinner in spinners {
+        assert_eq!(spinner.join().unwrap(), 503);
+    }
+}
+
+#[test]
+fn slowloris_connections_are_closed_and_do_not_stop_a_normal_client() {
+    let server = Server::with(&["tutorial"], &["--header-timeout", "1s"]);
+    let mut slow: Vec<TcpStream> = (0..300)
+        .map(|_| TcpStream::connect(server.addr).unwrap())
+        .collect();
+    let started = Instant::now();
+    let header = b"GET / HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    let mut sent = 0;
+    while started.elapsed() < Duration::from_millis(600) {
+        for stream in &mut slow {
+            let _ = stream.write_all(&header[sent % header.len()..][..1]);
+        }
+        sent += 1;
+        assert_eq!(get(server.addr, "/").text(), "hello world");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for stream in &mut slow {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut rest = Vec::new();
+        let closed = match stream.read_to_end(&mut rest) {
+            Ok(_) => true,
+            Err(error) => error.kind() == std::io::ErrorKind::ConnectionReset,
+        };
+        assert!(closed, "a slow connection was left open");
+    }
+    assert_eq!(get(server.addr, "/").text(), "hello world");
+}
+
+#[test]
+fn beyond_max_connections_accepting_pauses_until_one_closes() {
+    let server = Server::with(&["tutorial"], &["--max-connections", "4"]);
+    let request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    let mut held: Vec<Connection> = (0..4).map(|_| Connection::open(server.addr)).collect();
+    for connection in &mut held {
+        assert_eq!(connection.send(request).status, 200);
+    }
+    let addr = server.addr;
+    let waiting = std::thread::spawn(move || get(addr, "/").text());
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!waiting.is_finished(), "a fifth connection was served");
+    for connection in &mut held {
+        assert_eq!(connection.send(request).status, 200, "held ones are served");
+    }
+    held.pop();
+    assert_eq!(waiting.join().unwrap(), "hello world");
+}
+
+#[test]
+fn oversized_and_malformed_heads_are_refused() {
+    let server = Server::with(
+        &["tutorial"],
+        &["--max-header-size", "16KiB", "--max-headers", "20"],
+    );
+    let big = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(20 << 10)
+    );
+    assert_eq!(send(server.addr, &big).status, 431);
+    let many: String = (0..30).map(|i| format!("X-{i}: v\r\n")).collect();
+    assert_eq!(
+        send(
+            server.addr,
+            &format!("GET / HTTP/1.1\r\nHost: x\r\n{many}\r\n")
+        )
+        .status,
+        431
+    );
+    assert_eq!(send(server.addr, "GARBAGE\r\n\r\n").status, 400);
+    assert_eq!(get(server.addr, "/").text(), "hello world");
+}
+
+#[test]
+fn a_body_that_does_not_arrive_in_time_is_408() {
+    let server = Server::with(&["tutorial"], &["--body-timeout", "500ms"]);
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream
+        .write_all(b"POST /greet HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nname=")
+        .unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    assert!(
+        response.starts_with("HTTP/1.1 408 Request Timeout"),
+        "{response}"
+    );
+    server.wait_for_log("--body-timeout");
+}

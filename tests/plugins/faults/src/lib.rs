@@ -1,0 +1,122 @@
+//! Handlers that misbehave on purpose: each route is one way a handler can hurt a host that
+//! does not contain it. Test-only; never shipped in `plugins/`.
+
+use gale_sdk::{BaseHandler, HttpError, PathArgs, Request, RequestHandler, Result};
+
+/// `/loop`: computes forever; only the time limit ends it.
+#[derive(Default)]
+struct Loop;
+
+impl RequestHandler for Loop {
+    fn get(&mut self, _req: &mut Request, _args: PathArgs) -> Result {
+        gale_sdk::log::info("loop started");
+        let mut counter = 0u64;
+        loop {
+            counter = std::hint::black_box(counter.wrapping_add(1));
+        }
+    }
+}
+
+/// `/memory`: allocates a mebibyte at a time until memory runs out.
+#[derive(Default)]
+struct MemoryBomb;
+
+impl RequestHandler for MemoryBomb {
+    fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
+        let mut hoard: Vec<Vec<u8>> = Vec::new();
+        loop {
+            hoard.push(std::hint::black_box(vec![1u8; 1 << 20]));
+            if hoard.len() > 1 << 20 {
+                req.write("a terabyte later");
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// `/recursion`: recurses until the stack overflows.
+#[derive(Default)]
+struct Recursion;
+
+// Unbounded on purpose: the stack overflow is the fault.
+#[allow(unconditional_recursion)]
+fn descend(depth: u64) -> u64 {
+    let frame = std::hint::black_box([depth; 16]);
+    descend(depth + 1).wrapping_add(frame[depth as usize % 16])
+}
+
+impl RequestHandler for Recursion {
+    fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
+        req.write(descend(0).to_string());
+        Ok(())
+    }
+}
+
+/// `/panic`: panics.
+#[derive(Default)]
+struct Panic;
+
+impl RequestHandler for Panic {
+    fn get(&mut self, _req: &mut Request, _args: PathArgs) -> Result {
+        panic!("the faults plugin panics on purpose")
+    }
+}
+
+/// `/huge-write`: writes a mebibyte at a time and never flushes.
+#[derive(Default)]
+struct HugeWrite;
+
+impl RequestHandler for HugeWrite {
+    fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
+        let chunk = vec![b'x'; 1 << 20];
+        loop {
+            req.write(chunk.as_slice());
+        }
+    }
+}
+
+/// `/finish-trap`: answers, then traps in `on_finish`.
+#[derive(Default)]
+struct FinishTrap;
+
+impl RequestHandler for FinishTrap {
+    fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
+        req.write("answered before on_finish trapped");
+        Ok(())
+    }
+
+    fn on_finish(&mut self, _req: &mut Request) {
+        panic!("on_finish traps on purpose")
+    }
+}
+
+/// A base whose `write_error` traps.
+struct TrappingErrorPage;
+
+impl BaseHandler for TrappingErrorPage {
+    fn write_error(&self, _req: &mut Request, _status: u16, _error: &HttpError) -> Result {
+        panic!("write_error traps on purpose")
+    }
+}
+
+/// `/error-trap`: fails with 418, and its `write_error` traps.
+#[derive(Default)]
+struct ErrorTrap;
+
+impl RequestHandler for ErrorTrap {
+    const BASE: &'static dyn BaseHandler = &TrappingErrorPage;
+
+    fn get(&mut self, _req: &mut Request, _args: PathArgs) -> Result {
+        Err(HttpError::new(418))
+    }
+}
+
+gale_sdk::routes![
+    (r"/loop", Loop),
+    (r"/memory", MemoryBomb),
+    (r"/recursion", Recursion),
+    (r"/panic", Panic),
+    (r"/huge-write", HugeWrite),
+    (r"/finish-trap", FinishTrap),
+    (r"/error-trap", ErrorTrap),
+];
