@@ -56,8 +56,25 @@ fn every_fault_answers_its_error_the_host_stays_up_and_no_instance_leaks() {
 }
 
 #[test]
+fn plugin_output_becomes_tagged_log_lines_at_a_limited_rate() {
+    let server = Server::with(&["faults"], &[]);
+    assert_eq!(
+        get(server.addr, "/chatter?lines=5000").text(),
+        "printed 5000 lines"
+    );
+    let first = server.wait_for_log("stdout: chatter line 0");
+    assert!(first.contains("plugin=\"faults\""), "{first}");
+    std::thread::sleep(Duration::from_millis(200));
+    get(server.addr, "/chatter?lines=1");
+    server.wait_for_log("output lines dropped");
+    let logged = server.log().matches("stdout: chatter line").count();
+    assert!(logged < 1000, "{logged} of 5000 lines were logged");
+}
+
+#[test]
 fn the_loop_answers_while_two_handlers_spin() {
-    let server = Server::with(&["faults", "tutorial"], &["--handler-timeout", "5s"]);
+    // Under the client's five-second patience.
+    let server = Server::with(&["faults", "tutorial"], &["--handler-timeout", "3s"]);
     let addr = server.addr;
     let spinners: Vec<_> = (0..2)
         .map(|_| std::thread::spawn(move || get(addr, "/loop").status))

@@ -7,6 +7,7 @@ use wasmtime::StoreLimits;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use super::output::{PluginOutput, Stream};
 use crate::http::request::RequestData;
 use crate::http::response::ResponseState;
 
@@ -27,15 +28,19 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// The store data for `request`: no files, no network, no environment; stderr goes to
-    /// the host's (so a panic message is seen).
+    /// The store data for `request`: no files, no network, no environment; stdout and
+    /// stderr become log lines tagged with the plugin (so a panic message is seen),
+    /// rate-limited.
     pub fn new(
         plugin: Arc<str>,
         request: RequestData,
         limits: StoreLimits,
         response_buffer: usize,
     ) -> Self {
-        let wasi = WasiCtx::builder().inherit_stderr().build();
+        let wasi = WasiCtx::builder()
+            .stdout(PluginOutput::new(plugin.clone(), Stream::Stdout))
+            .stderr(PluginOutput::new(plugin.clone(), Stream::Stderr))
+            .build();
         Self {
             plugin,
             request,

@@ -6,5 +6,6 @@ pub mod ctx;
 pub mod driver;
 mod engine;
 mod host;
+pub mod output;
 
 pub use engine::{EPOCH_TICK, HandlerLimits, Runtime};

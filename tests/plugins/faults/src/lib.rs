@@ -111,6 +111,21 @@ impl RequestHandler for ErrorTrap {
     }
 }
 
+/// `/chatter?lines=N`: prints N lines to stdout, which the host rate-limits.
+#[derive(Default)]
+struct Chatter;
+
+impl RequestHandler for Chatter {
+    fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
+        let lines: u32 = req.get_argument("lines")?.parse()?;
+        for line in 0..lines {
+            println!("chatter line {line}");
+        }
+        req.write(format!("printed {lines} lines"));
+        Ok(())
+    }
+}
+
 gale_sdk::routes![
     (r"/loop", Loop),
     (r"/memory", MemoryBomb),
@@ -119,4 +134,5 @@ gale_sdk::routes![
     (r"/huge-write", HugeWrite),
     (r"/finish-trap", FinishTrap),
     (r"/error-trap", ErrorTrap),
+    (r"/chatter", Chatter),
 ];

@@ -1,0 +1,152 @@
+//! A plugin's stdout and stderr, turned into host log lines tagged with the plugin, at most
+//! [`LINES_PER_SECOND`] per plugin (with a burst of [`BURST`]): a chatty or hostile plugin
+//! cannot flood the log. What is dropped is counted and reported when lines flow again.
+
+use std::collections::HashMap;
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use tokio::io::AsyncWrite;
+use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+
+/// Lines per second a plugin may log through its output, sustained.
+pub const LINES_PER_SECOND: f64 = 50.0;
+/// Lines a plugin may log at once after a quiet spell.
+pub const BURST: f64 = 200.0;
+/// A line longer than this is cut (a plugin could otherwise write one endless line).
+const MAX_LINE: usize = 4096;
+
+/// Which of the two streams.
+#[derive(Debug, Clone, Copy)]
+pub enum Stream {
+    /// The plugin's stdout: info lines.
+    Stdout,
+    /// The plugin's stderr (panic messages land here): warning lines.
+    Stderr,
+}
+
+/// One of a plugin's output streams, as handed to its WASI context.
+pub struct PluginOutput {
+    plugin: Arc<str>,
+    stream: Stream,
+}
+
+impl PluginOutput {
+    /// The `stream` of `plugin`.
+    pub fn new(plugin: Arc<str>, stream: Stream) -> Self {
+        Self { plugin, stream }
+    }
+}
+
+impl IsTerminal for PluginOutput {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdoutStream for PluginOutput {
+    fn async_stream(&self) -> Box<dyn AsyncWrite + Send + Sync> {
+        Box::new(LineWriter {
+            plugin: self.plugin.clone(),
+            stream: self.stream,
+            line: Vec::new(),
+        })
+    }
+}
+
+/// Collects bytes into lines and logs each complete one; a last partial line is logged when
+/// the stream is dropped (the instance ends).
+struct LineWriter {
+    plugin: Arc<str>,
+    stream: Stream,
+    line: Vec<u8>,
+}
+
+impl LineWriter {
+    fn emit(&mut self) {
+        let text = String::from_utf8_lossy(&self.line);
+        let text = text.trim_end_matches('\r');
+        if rate_limit(&self.plugin) {
+            match self.stream {
+                Stream::Stdout => tracing::info!(plugin = &*self.plugin, "stdout: {text}"),
+                Stream::Stderr => tracing::warn!(plugin = &*self.plugin, "stderr: {text}"),
+            }
+        }
+        self.line.clear();
+    }
+}
+
+impl AsyncWrite for LineWriter {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        bytes: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        for &byte in bytes {
+            if byte == b'\n' {
+                this.emit();
+            } else if this.line.len() < MAX_LINE {
+                this.line.push(byte);
+            }
+        }
+        Poll::Ready(Ok(bytes.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl Drop for LineWriter {
+    fn drop(&mut self) {
+        if !self.line.is_empty() {
+            self.emit();
+        }
+    }
+}
+
+/// A plugin's token bucket, and the lines it dropped since it last logged.
+struct Bucket {
+    tokens: f64,
+    refilled: Instant,
+    dropped: u64,
+}
+
+/// Takes a token from `plugin`'s bucket: whether its line may be logged. The first line
+/// after a drop reports how many were dropped.
+fn rate_limit(plugin: &Arc<str>) -> bool {
+    static BUCKETS: LazyLock<Mutex<HashMap<Arc<str>, Bucket>>> = LazyLock::new(Default::default);
+    let mut buckets = BUCKETS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let now = Instant::now();
+    let bucket = buckets.entry(plugin.clone()).or_insert(Bucket {
+        tokens: BURST,
+        refilled: now,
+        dropped: 0,
+    });
+    let elapsed = now.duration_since(bucket.refilled).as_secs_f64();
+    bucket.tokens = (bucket.tokens + elapsed * LINES_PER_SECOND).min(BURST);
+    bucket.refilled = now;
+    if bucket.tokens < 1.0 {
+        bucket.dropped += 1;
+        return false;
+    }
+    bucket.tokens -= 1.0;
+    if bucket.dropped > 0 {
+        tracing::warn!(
+            plugin = &**plugin,
+            "{} output lines dropped: more than {LINES_PER_SECOND} a second",
+            std::mem::take(&mut bucket.dropped)
+        );
+    }
+    true
+}
