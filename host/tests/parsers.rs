@@ -1,0 +1,83 @@
+//! Property tests of the parsers that face the network or the user: arguments, route
+//! patterns and their captures, and the size and duration flags.
+
+use gale_host::config::{parse_duration, parse_size};
+use gale_host::http::args::{Arguments, decode_value};
+use gale_host::router::Pattern;
+use percent_encoding::{NON_ALPHANUMERIC, percent_encode};
+use proptest::prelude::*;
+
+fn form_encode(text: &str) -> String {
+    percent_encode(text.as_bytes(), NON_ALPHANUMERIC).to_string()
+}
+
+proptest! {
+    #[test]
+    fn encoded_arguments_parse_back_to_their_names_and_values(
+        pairs in proptest::collection::vec(("[^\u{0}]{1,12}", ".{0,12}"), 0..8)
+    ) {
+        let encoded: Vec<String> = pairs
+            .iter()
+            .map(|(name, value)| format!("{}={}", form_encode(name), form_encode(value)))
+            .collect();
+        let arguments = Arguments::parse(encoded.join("&").as_bytes());
+        for (name, _) in &pairs {
+            let expected: Vec<Vec<u8>> = pairs
+                .iter()
+                .filter(|(other, _)| other == name)
+                .map(|(_, value)| value.clone().into_bytes())
+                .collect();
+            prop_assert_eq!(arguments.get(name), &expected[..]);
+        }
+    }
+
+    #[test]
+    fn any_bytes_parse_as_arguments_and_decode_without_panicking(
+        raw in proptest::collection::vec(any::<u8>(), 0..200),
+        strip in any::<bool>(),
+    ) {
+        let arguments = Arguments::parse(&raw);
+        for (name, values) in arguments.iter() {
+            for value in values {
+                match decode_value(name, value, strip) {
+                    Ok(text) => prop_assert!(!text.chars().any(|c| matches!(c, '\x00'..='\x08'))),
+                    Err(message) => prop_assert!(message.starts_with("Invalid unicode in")),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn any_pattern_compiles_or_is_refused_and_matching_never_panics(
+        source in ".{0,24}",
+        path in ".{0,40}",
+    ) {
+        if let Ok(pattern) = Pattern::new(&source) {
+            let _ = pattern.captures(&path);
+        }
+    }
+
+    #[test]
+    fn reverse_url_then_match_gives_back_the_arguments(
+        first in "[^/]{1,16}",
+        second in "[^/]{1,16}",
+    ) {
+        let pattern = Pattern::new(r"/a/([^/]+)/b/([^/]+)").unwrap();
+        let url = pattern.reverse(&[first.clone(), second.clone()]).unwrap();
+        let captured = pattern.captures(&url).expect("its own URL matches").unwrap();
+        prop_assert_eq!(captured.args, vec![Some(first), Some(second)]);
+    }
+
+    #[test]
+    fn sizes_and_durations_parse_their_units_and_refuse_the_rest(
+        number in 0usize..1 << 20,
+        text in ".{0,12}",
+    ) {
+        prop_assert_eq!(parse_size(&format!("{number}KiB")), Ok(number << 10));
+        prop_assert_eq!(
+            parse_duration(&format!("{number}ms")),
+            Ok(std::time::Duration::from_millis(number as u64))
+        );
+        let _ = (parse_size(&text), parse_duration(&text));
+    }
+}
