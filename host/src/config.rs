@@ -21,6 +21,11 @@ pub struct ServeOptions {
     #[arg(long, env = "GALE_HANDLER_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub handler_timeout: Duration,
 
+    /// A time limit for one plugin's handlers instead of --handler-timeout, as PLUGIN=DURATION
+    /// (repeat the flag, or separate with commas in the variable).
+    #[arg(long = "plugin-timeout", env = "GALE_PLUGIN_TIMEOUT", value_name = "PLUGIN=D", value_delimiter = ',', value_parser = parse_plugin_timeout)]
+    pub plugin_timeouts: Vec<(String, Duration)>,
+
     /// Linear memory a handler instance may use (e.g. 64MiB).
     #[arg(long, env = "GALE_HANDLER_MEMORY", default_value = "64MiB", value_parser = parse_size)]
     pub handler_memory: usize,
@@ -87,6 +92,7 @@ impl ServeOptions {
         HandlerLimits {
             memory: self.handler_memory,
             timeout: self.handler_timeout,
+            plugin_timeouts: self.plugin_timeouts.clone(),
             instances: self.max_instances,
             response_buffer: self.max_response_buffer,
         }
@@ -106,6 +112,15 @@ impl ServeOptions {
             .clone()
             .or_else(|| user_cache.map(|dir| dir.join("gale")))
     }
+}
+
+/// Parses `PLUGIN=DURATION`.
+pub fn parse_plugin_timeout(text: &str) -> Result<(String, Duration), String> {
+    let (plugin, duration) = text
+        .split_once('=')
+        .filter(|(plugin, _)| !plugin.trim().is_empty())
+        .ok_or_else(|| format!("{text:?} is not PLUGIN=DURATION: write e.g. tutorial=2s"))?;
+    Ok((plugin.trim().to_owned(), parse_duration(duration)?))
 }
 
 /// Parses an address and refuses one that is not loopback: the admin endpoint has no
@@ -197,5 +212,11 @@ mod tests {
         assert_eq!(parse_size("100").unwrap(), 100);
         assert_eq!(parse_size("1g").unwrap(), 1 << 30);
         assert!(parse_size("12 parsecs").is_err());
+        assert_eq!(
+            parse_plugin_timeout("tutorial=2s").unwrap(),
+            ("tutorial".to_owned(), Duration::from_secs(2))
+        );
+        assert!(parse_plugin_timeout("=2s").is_err());
+        assert!(parse_plugin_timeout("tutorial").is_err());
     }
 }

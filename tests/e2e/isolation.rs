@@ -182,3 +182,23 @@ fn a_body_that_does_not_arrive_in_time_is_408() {
     );
     server.wait_for_log("--body-timeout");
 }
+
+#[test]
+fn a_plugin_can_have_a_time_limit_of_its_own() {
+    // Past the client's five-second patience for every plugin but one.
+    let server = Server::with(
+        &["faults", "tutorial"],
+        &[
+            "--handler-timeout",
+            "60s",
+            "--plugin-timeout",
+            "faults=300ms",
+        ],
+    );
+    assert_eq!(get(server.addr, "/loop").status, 503);
+    let line = server.wait_for_log("exceeded its time limit");
+    assert!(
+        line.contains(r#"plugin="faults""#) && line.contains(r#"route="/loop""#),
+        "{line}"
+    );
+}

@@ -17,12 +17,14 @@ use crate::http::request::RequestData;
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// Limits that apply to every handler instance.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct HandlerLimits {
     /// Linear memory per instance, in bytes.
     pub memory: usize,
     /// Wall-clock time a handler stage may run before it is trapped.
     pub timeout: Duration,
+    /// Plugins with a time limit of their own.
+    pub plugin_timeouts: Vec<(String, Duration)>,
     /// Instances that may be alive at once, across all workers.
     pub instances: u32,
     /// Unflushed response bytes an instance may buffer.
@@ -34,9 +36,20 @@ impl Default for HandlerLimits {
         Self {
             memory: 64 << 20,
             timeout: Duration::from_secs(10),
+            plugin_timeouts: Vec::new(),
             instances: 1000,
             response_buffer: 64 << 20,
         }
+    }
+}
+
+impl HandlerLimits {
+    /// The time limit of `plugin`'s handlers.
+    pub fn timeout_for(&self, plugin: &str) -> Duration {
+        self.plugin_timeouts
+            .iter()
+            .find(|(name, _)| name == plugin)
+            .map_or(self.timeout, |(_, timeout)| *timeout)
     }
 }
 
@@ -85,12 +98,12 @@ impl Runtime {
         let limits = StoreLimitsBuilder::new()
             .memory_size(self.limits.memory)
             .build();
+        let deadline = Instant::now() + self.limits.timeout_for(&plugin);
         let mut store = Store::new(
             &self.engine,
             Ctx::new(plugin, request, limits, self.limits.response_buffer),
         );
         store.limiter(|ctx| &mut ctx.limits);
-        let deadline = Instant::now() + self.limits.timeout;
         store.epoch_deadline_callback(move |_| {
             if Instant::now() >= deadline {
                 Ok(UpdateDeadline::Interrupt)
