@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Isolation benchmark: `/` latency with and without two handlers spinning in infinite loops,
+in one run, and a soak of mixed traffic with faults (RSS at start and end, requests served,
+unexpected statuses).
+
+Usage: python3 bench/isolation.py [--seconds S] [--soak-seconds S]
+Needs wrk (apt-get install wrk). Builds release binaries and the plugins first.
+"""
+
+import argparse
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+GALE = ROOT / "target/release/gale"
+
+# The soak's routes and the status each must answer.
+SOAK = [
+    ("/", 200), ("/time/2026/11/27", 200), ("/greet?name=soak", 200), ("/request", 200),
+    ("/panic", 500), ("/memory", 500), ("/recursion", 500), ("/huge-write", 500),
+    ("/error-trap", 500), ("/finish-trap", 200), ("/nowhere", 404), ("/loop", 503),
+]
+
+# Counts the responses whose status is not the one expected of the path.
+SOAK_SCRIPT = """
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) unexpected = 0 end
+function response(status, headers, body)
+  if status ~= %d then unexpected = unexpected + 1 end
+end
+function done(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do total = total + thread:get("unexpected") end
+  io.write(string.format("unexpected: %%d\\n", total))
+end
+"""
+
+
+def build():
+    subprocess.run(["cargo", "build", "--release", "-p", "gale-host"], cwd=ROOT, check=True)
+    plugins = pathlib.Path(tempfile.mkdtemp(prefix="gale-isolation-"))
+    subprocess.run([str(GALE), "build", "plugins/tutorial", "tests/plugins/faults", "--out",
+                    str(plugins)], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return plugins
+
+
+def start(plugins, *flags):
+    process = subprocess.Popen(
+        [str(GALE), "serve", "--plugins", str(plugins), "--listen", "127.0.0.1:0", *flags],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, "GALE_LOG": "off"})
+    line = process.stdout.readline().decode()
+    return process, re.search(r"http://([\d.:]+)", line).group(1)
+
+
+def rss_kib(pid):
+    status = pathlib.Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
+
+
+def wrk(url, seconds, script=None, connections=32):
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if script:
+        command[1:1] = ["-s", script]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    percentile = lambda p: re.search(rf"^\s+{p}%\s+(\S+)", out, re.M).group(1)
+    unexpected = re.search(r"unexpected: (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "p50": percentile(50), "p99": percentile(99),
+        "unexpected": int(unexpected.group(1)) if unexpected else None,
+        "socket_errors": re.search(r"Socket errors: (.*)", out),
+    }
+
+
+def spin(addr):
+    try:
+        urllib.request.urlopen(f"http://{addr}/loop", timeout=120).read()
+    except Exception:
+        pass  # the 503 that ends it
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--soak-seconds", type=int, default=180)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("isolation.py needs wrk: apt-get install wrk")
+    plugins = build()
+
+    # Latency of `/` alone, then with two handlers spinning for longer than the run.
+    process, addr = start(plugins, "--handler-timeout", f"{args.seconds * 3}s")
+    try:
+        alone = wrk(f"http://{addr}/", args.seconds)
+        spinners = [threading.Thread(target=spin, args=(addr,)) for _ in range(2)]
+        for spinner in spinners:
+            spinner.start()
+        spinning = wrk(f"http://{addr}/", args.seconds)
+    finally:
+        process.terminate()
+        process.wait()
+
+    # The soak: every fault at once with ordinary routes, a short time limit so `/loop` ends
+    # quickly.
+    process, addr = start(plugins, "--handler-timeout", "200ms", "--handler-memory", "16MiB",
+                          "--max-response-buffer", "4MiB")
+    scripts = []
+    for _, status in SOAK:
+        script = pathlib.Path(tempfile.mktemp(suffix=".lua"))
+        script.write_text(SOAK_SCRIPT % status)
+        scripts.append(script)
+    try:
+        wrk(f"http://{addr}/", 2)  # warm up: the pool's slots, the caches
+        rss_start = rss_kib(process.pid)
+        # One wrk per route, all at once: each knows the status its route must answer.
+        results = [None] * len(SOAK)
+
+        def soak_one(index):
+            path = SOAK[index][0]
+            results[index] = wrk(f"http://{addr}{path}", args.soak_seconds,
+                                 str(scripts[index]), connections=2)
+
+        soakers = [threading.Thread(target=soak_one, args=(i,)) for i in range(len(SOAK))]
+        for soaker in soakers:
+            soaker.start()
+        for soaker in soakers:
+            soaker.join()
+        rss_end = rss_kib(process.pid)
+        alive = process.poll() is None
+    finally:
+        process.terminate()
+        process.wait()
+        for script in scripts:
+            script.unlink()
+        shutil.rmtree(plugins, ignore_errors=True)
+    soak = {
+        "requests": sum(r["requests"] for r in results),
+        "unexpected": sum(r["unexpected"] for r in results),
+        "socket_errors": [f"{SOAK[i][0]}: {r['socket_errors'].group(1)}"
+                          for i, r in enumerate(results) if r["socket_errors"]],
+    }
+    soak["rps"] = soak["requests"] / args.soak_seconds
+
+    print(f"`/` latency, wrk -t1 -c32 -d{args.seconds}s:")
+    print(f"  alone:                  {alone['rps']:>9,.0f} req/s  p50 {alone['p50']:>8}  p99 {alone['p99']:>8}")
+    print(f"  two handlers spinning:  {spinning['rps']:>9,.0f} req/s  p50 {spinning['p50']:>8}  p99 {spinning['p99']:>8}")
+    print(f"soak, {args.soak_seconds}s of mixed traffic with faults ({len(SOAK)} routes at once, 2 connections each):")
+    print(f"  requests served: {soak['requests']:,} ({soak['rps']:,.0f} req/s)")
+    print(f"  unexpected statuses: {soak['unexpected']}; socket errors: "
+          f"{'; '.join(soak['socket_errors']) or 'none'}")
+    print(f"  RSS: {rss_start / 1024:.1f} MiB at start, {rss_end / 1024:.1f} MiB at end; "
+          f"server {'alive' if alive else 'DEAD'}")
+
+
+if __name__ == "__main__":
+    main()
