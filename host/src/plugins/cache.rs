@@ -8,7 +8,7 @@
 //! fails either check is ignored, logged and replaced.
 
 use std::hash::{Hash, Hasher};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 use wasmtime::Engine;
@@ -60,13 +60,8 @@ impl CodeCache {
         }
     }
 
-    /// The cache's directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// Where the artifact of the component whose content hash is `hash` lives.
-    pub fn entry(&self, hash: &str) -> PathBuf {
+    fn entry(&self, hash: &str) -> PathBuf {
         self.dir.join(format!("{hash}-{}.cwasm", self.engine_key))
     }
 

@@ -59,11 +59,6 @@ impl PluginSet {
         self.serving.keys().cloned().collect()
     }
 
-    /// How many plugins serve.
-    pub fn len(&self) -> usize {
-        self.serving.len()
-    }
-
     /// Whether no plugin serves.
     pub fn is_empty(&self) -> bool {
         self.serving.is_empty()

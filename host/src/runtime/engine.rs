@@ -14,7 +14,7 @@ use super::ctx::Ctx;
 use crate::http::request::RequestData;
 
 /// How often the epoch advances: a busy handler yields the loop at least this often.
-pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 
 /// Limits that apply to every handler instance.
 #[derive(Debug, Clone)]

@@ -9,8 +9,10 @@ use std::sync::{Arc, LazyLock, Mutex};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use bytes::Bytes;
 use tokio::io::AsyncWrite;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 
 /// Lines per second a plugin may log through its output, sustained.
 pub const LINES_PER_SECOND: f64 = 50.0;
@@ -47,13 +49,26 @@ impl IsTerminal for PluginOutput {
     }
 }
 
-impl StdoutStream for PluginOutput {
-    fn async_stream(&self) -> Box<dyn AsyncWrite + Send + Sync> {
-        Box::new(LineWriter {
+impl PluginOutput {
+    fn writer(&self) -> LineWriter {
+        LineWriter {
             plugin: self.plugin.clone(),
             stream: self.stream,
             line: Vec::new(),
-        })
+        }
+    }
+}
+
+impl StdoutStream for PluginOutput {
+    fn async_stream(&self) -> Box<dyn AsyncWrite + Send + Sync> {
+        Box::new(self.writer())
+    }
+
+    /// Written synchronously: WASI's default adapter hands each write to a task of the
+    /// loop, so a panicking handler would wait for its message to be written behind every
+    /// other task, spinning ones included, and could miss its deadline.
+    fn p2_stream(&self) -> Box<dyn OutputStream> {
+        Box::new(self.writer())
     }
 }
 
@@ -66,6 +81,17 @@ struct LineWriter {
 }
 
 impl LineWriter {
+    /// Takes `bytes`, logging each line they complete.
+    fn take(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            if byte == b'\n' {
+                self.emit();
+            } else if self.line.len() < MAX_LINE {
+                self.line.push(byte);
+            }
+        }
+    }
+
     fn emit(&mut self) {
         let text = String::from_utf8_lossy(&self.line);
         let text = text.trim_end_matches('\r');
@@ -85,14 +111,7 @@ impl AsyncWrite for LineWriter {
         _cx: &mut Context<'_>,
         bytes: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        for &byte in bytes {
-            if byte == b'\n' {
-                this.emit();
-            } else if this.line.len() < MAX_LINE {
-                this.line.push(byte);
-            }
-        }
+        self.get_mut().take(bytes);
         Poll::Ready(Ok(bytes.len()))
     }
 
@@ -103,6 +122,26 @@ impl AsyncWrite for LineWriter {
     fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
     }
+}
+
+impl OutputStream for LineWriter {
+    fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
+        self.take(&bytes);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> StreamResult<()> {
+        Ok(())
+    }
+
+    fn check_write(&mut self) -> StreamResult<usize> {
+        Ok(64 << 10)
+    }
+}
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for LineWriter {
+    async fn ready(&mut self) {}
 }
 
 impl Drop for LineWriter {
