@@ -132,8 +132,12 @@ def main():
         soakers = [threading.Thread(target=soak_one, args=(i,)) for i in range(len(SOAK))]
         for soaker in soakers:
             soaker.start()
-        for soaker in soakers:
-            soaker.join()
+        # RSS along the way: a plateau is warm-up (pool slots, allocator arenas), a steady
+        # climb would be a leak.
+        rss_series = []
+        while any(soaker.is_alive() for soaker in soakers):
+            soakers[0].join(timeout=args.soak_seconds / 6)
+            rss_series.append(rss_kib(process.pid))
         rss_end = rss_kib(process.pid)
         alive = process.poll() is None
     finally:
@@ -162,6 +166,7 @@ def main():
           f"{'; '.join(soak['socket_errors']) or 'none'}")
     print(f"  RSS: {rss_start / 1024:.1f} MiB at start, {rss_end / 1024:.1f} MiB at end; "
           f"server {'alive' if alive else 'DEAD'}")
+    print("  RSS along the way (MiB): " + ", ".join(f"{kib / 1024:.1f}" for kib in rss_series))
 
 
 if __name__ == "__main__":
