@@ -56,6 +56,17 @@ fn every_fault_answers_its_error_the_host_stays_up_and_no_instance_leaks() {
 }
 
 #[test]
+fn a_plugin_reaches_no_file_environment_process_or_network() {
+    let server = Server::with(&["faults"], &[]);
+    // The server's own port: a connection would succeed if the sandbox let it out.
+    let port = server.addr.port();
+    assert_eq!(
+        get(server.addr, &format!("/escape?port={port}")).text(),
+        "file: refused\nenv: refused\nprocess: refused\nnetwork: refused\n"
+    );
+}
+
+#[test]
 fn plugin_output_becomes_tagged_log_lines_at_a_limited_rate() {
     let server = Server::with(&["faults"], &[]);
     assert_eq!(

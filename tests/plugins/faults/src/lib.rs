@@ -126,6 +126,30 @@ impl RequestHandler for Chatter {
     }
 }
 
+/// `/escape?port=N`: tries to reach outside the sandbox (a file, the environment, a process,
+/// a TCP connection to 127.0.0.1:N) and reports what it got, one line each.
+#[derive(Default)]
+struct Escape;
+
+impl RequestHandler for Escape {
+    fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
+        let port: u16 = req.get_argument("port")?.parse()?;
+        let outcome = |ok: bool| if ok { "reached" } else { "refused" };
+        let file = std::fs::read("/etc/passwd").is_ok() || std::fs::read_dir("/").is_ok();
+        let env = std::env::vars().next().is_some() || std::env::current_dir().is_ok();
+        let process = std::process::Command::new("/bin/true").status().is_ok();
+        let network = std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+        req.write(format!(
+            "file: {}\nenv: {}\nprocess: {}\nnetwork: {}\n",
+            outcome(file),
+            outcome(env),
+            outcome(process),
+            outcome(network)
+        ));
+        Ok(())
+    }
+}
+
 gale_sdk::routes![
     (r"/loop", Loop),
     (r"/memory", MemoryBomb),
@@ -135,4 +159,5 @@ gale_sdk::routes![
     (r"/finish-trap", FinishTrap),
     (r"/error-trap", ErrorTrap),
     (r"/chatter", Chatter),
+    (r"/escape", Escape),
 ];
