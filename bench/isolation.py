@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -136,7 +137,7 @@ def main():
         # climb would be a leak.
         rss_series = []
         while any(soaker.is_alive() for soaker in soakers):
-            soakers[0].join(timeout=args.soak_seconds / 6)
+            time.sleep(args.soak_seconds / 6)
             rss_series.append(rss_kib(process.pid))
         rss_end = rss_kib(process.pid)
         alive = process.poll() is None
