@@ -67,6 +67,11 @@ pub struct ServeOptions {
     #[arg(long, env = "GALE_MAX_HEADER_SIZE", default_value = "64KiB", value_parser = parse_size)]
     pub max_header_size: usize,
 
+    /// Behind a reverse proxy: take `remote_ip` from X-Real-Ip / X-Forwarded-For and
+    /// `protocol` from X-Scheme / X-Forwarded-Proto, as Tornado's `xheaders=True`.
+    #[arg(long, env = "GALE_XHEADERS")]
+    pub xheaders: bool,
+
     /// Do not watch the plugin directory; reload it only on SIGHUP.
     #[arg(long, env = "GALE_NO_WATCH")]
     pub no_watch: bool,

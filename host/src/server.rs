@@ -206,7 +206,8 @@ async fn route(
             return error_response(408, &parts.method);
         }
     };
-    let request = RequestData::new(parts, body, remote, path_args, table);
+    let xheaders = shared.options.xheaders;
+    let request = RequestData::new(parts, body, remote, path_args, table, xheaders);
     match target {
         Target::Plugin { plugin, handler } => {
             driver::run(&shared.runtime, &worker.tasks, &plugin, handler, request).await

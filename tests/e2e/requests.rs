@@ -150,3 +150,16 @@ fn a_redirect_handler_substitutes_captures_but_never_changes_the_host() {
     }
     server.wait_for_log("Redirect URL cannot change the scheme or netloc");
 }
+
+#[test]
+fn xheaders_take_the_client_from_the_proxy_headers_only_when_asked() {
+    let proxied = "GET /client HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 1.2.3.4, 5.6.7.8\r\n\
+                   X-Forwarded-Proto: https\r\nConnection: close\r\n\r\n";
+    let direct = Server::with(&["probe"], &[]);
+    assert_eq!(send(direct.addr, proxied).text(), "127.0.0.1 http");
+    let behind_proxy = Server::with(&["probe"], &["--xheaders"]);
+    assert_eq!(send(behind_proxy.addr, proxied).text(), "5.6.7.8 https");
+    let real_ip = "GET /client HTTP/1.1\r\nHost: x\r\nX-Real-Ip: 9.9.9.9\r\nX-Scheme: ftp\r\n\
+                   Connection: close\r\n\r\n";
+    assert_eq!(send(behind_proxy.addr, real_ip).text(), "9.9.9.9 http");
+}

@@ -8,6 +8,7 @@ use hyper::http::request::Parts;
 use hyper::{HeaderMap, Method, Version};
 
 use super::args::Arguments;
+use super::xheaders::Client;
 use crate::router::{PathArgs, RouteTable};
 
 /// Where an argument is looked up.
@@ -35,6 +36,8 @@ pub struct RequestData {
     pub body: Bytes,
     /// The peer.
     pub remote: SocketAddr,
+    /// The client as handlers see it: the peer, or what a proxy says with `--xheaders`.
+    pub client: Client,
     /// The captures of the matched route.
     pub path_args: PathArgs,
     /// The table the request was routed with, for `reverse_url`.
@@ -52,7 +55,13 @@ impl RequestData {
         remote: SocketAddr,
         path_args: PathArgs,
         routes: Arc<RouteTable>,
+        xheaders: bool,
     ) -> Self {
+        let client = if xheaders {
+            Client::behind_proxy(remote.ip(), &parts.headers)
+        } else {
+            Client::direct(remote.ip())
+        };
         Self {
             method: parts.method,
             uri: parts.uri,
@@ -60,6 +69,7 @@ impl RequestData {
             headers: parts.headers,
             body,
             remote,
+            client,
             path_args,
             routes,
             query_arguments: OnceLock::new(),
@@ -150,6 +160,7 @@ impl RequestData {
             SocketAddr::from(([127, 0, 0, 1], 0)),
             PathArgs::default(),
             Arc::default(),
+            false,
         )
     }
 }

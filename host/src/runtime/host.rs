@@ -44,11 +44,11 @@ impl request::Host for Ctx {
     }
 
     fn protocol(&mut self) -> Result<String> {
-        Ok("http".to_owned())
+        Ok(self.request.client.protocol.to_owned())
     }
 
     fn remote_ip(&mut self) -> Result<String> {
-        Ok(self.request.remote.ip().to_string())
+        Ok(self.request.client.ip.to_string())
     }
 
     fn header(&mut self, name: String) -> Result<Option<String>> {

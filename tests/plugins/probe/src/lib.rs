@@ -203,6 +203,18 @@ impl RequestHandler for Version {
     }
 }
 
+/// `/client`: `remote_ip protocol`, as `--xheaders` decides them.
+#[derive(Default)]
+struct Client;
+
+impl RequestHandler for Client {
+    fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
+        let client = format!("{} {}", req.remote_ip(), req.protocol());
+        req.write(client);
+        Ok(())
+    }
+}
+
 /// `/time/...`: overlaps the tutorial's `/time/(\d+)/(\d+)/(\d+)` without being identical, so
 /// which answers shows the route order across plugins.
 #[derive(Default)]
@@ -282,5 +294,6 @@ gale_sdk::routes![
     (r"/write-after-finish", WriteAfterFinish),
     (r"/reverse/(\w+)", Reverse),
     (r"/version", Version),
+    (r"/client", Client),
     (r"/time/.*", Time),
 ];
