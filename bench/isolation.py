@@ -8,19 +8,15 @@ Needs wrk (apt-get install wrk). Builds release binaries and the plugins first.
 """
 
 import argparse
-import os
 import pathlib
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 import urllib.request
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-GALE = ROOT / "target/release/gale"
+from common import build, start, stop, wrk
 
 # The soak's routes and the status each must answer.
 SOAK = [
@@ -45,41 +41,9 @@ end
 """
 
 
-def build():
-    subprocess.run(["cargo", "build", "--release", "-p", "gale-host"], cwd=ROOT, check=True)
-    plugins = pathlib.Path(tempfile.mkdtemp(prefix="gale-isolation-"))
-    subprocess.run([str(GALE), "build", "plugins/tutorial", "tests/plugins/faults", "--out",
-                    str(plugins)], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    return plugins
-
-
-def start(plugins, *flags):
-    process = subprocess.Popen(
-        [str(GALE), "serve", "--plugins", str(plugins), "--listen", "127.0.0.1:0", *flags],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, "GALE_LOG": "off"})
-    line = process.stdout.readline().decode()
-    return process, re.search(r"http://([\d.:]+)", line).group(1)
-
-
 def rss_kib(pid):
     status = pathlib.Path(f"/proc/{pid}/status").read_text()
     return int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
-
-
-def wrk(url, seconds, script=None, connections=32):
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
-    if script:
-        command[1:1] = ["-s", script]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    percentile = lambda p: re.search(rf"^\s+{p}%\s+(\S+)", out, re.M).group(1)
-    unexpected = re.search(r"unexpected: (\d+)", out)
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
-        "p50": percentile(50), "p99": percentile(99),
-        "unexpected": int(unexpected.group(1)) if unexpected else None,
-        "socket_errors": re.search(r"Socket errors: (.*)", out),
-    }
 
 
 def spin(addr):
@@ -94,9 +58,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--soak-seconds", type=int, default=180)
     args = parser.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("isolation.py needs wrk: apt-get install wrk")
-    plugins = build()
+    plugins = build("plugins/tutorial", "tests/plugins/faults")
 
     # Latency of `/` alone, then with two handlers spinning for longer than the run.
     process, addr = start(plugins, "--handler-timeout", f"{args.seconds * 3}s")
@@ -107,8 +69,7 @@ def main():
             spinner.start()
         spinning = wrk(f"http://{addr}/", args.seconds)
     finally:
-        process.terminate()
-        process.wait()
+        stop(process)
 
     # The soak: every fault at once beside ordinary routes. The time limit is wall-clock, so
     # it is long enough that only `/loop` reaches it under this load.
@@ -128,7 +89,7 @@ def main():
         def soak_one(index):
             path = SOAK[index][0]
             results[index] = wrk(f"http://{addr}{path}", args.soak_seconds,
-                                 str(scripts[index]), connections=2)
+                                 connections=2, script=scripts[index])
 
         soakers = [threading.Thread(target=soak_one, args=(i,)) for i in range(len(SOAK))]
         for soaker in soakers:
@@ -142,16 +103,15 @@ def main():
         rss_end = rss_kib(process.pid)
         alive = process.poll() is None
     finally:
-        process.terminate()
-        process.wait()
+        stop(process)
         for script in scripts:
             script.unlink()
         shutil.rmtree(plugins, ignore_errors=True)
     soak = {
         "requests": sum(r["requests"] for r in results),
         "unexpected": sum(r["unexpected"] for r in results),
-        "socket_errors": [f"{SOAK[i][0]}: {r['socket_errors'].group(1)}"
-                          for i, r in enumerate(results) if r["socket_errors"]],
+        "errors": [f"{SOAK[i][0]}: {r['errors']}" for i, r in enumerate(results)
+                   if "Socket" in r["errors"]],
     }
     soak["rps"] = soak["requests"] / args.soak_seconds
 
@@ -164,7 +124,7 @@ def main():
         if result["unexpected"]:
             print(f"  {path}: {result['unexpected']} of {result['requests']} not {status}")
     print(f"  unexpected statuses: {soak['unexpected']}; socket errors: "
-          f"{'; '.join(soak['socket_errors']) or 'none'}")
+          f"{'; '.join(soak['errors']) or 'none'}")
     print(f"  RSS: {rss_start / 1024:.1f} MiB at start, {rss_end / 1024:.1f} MiB at end; "
           f"server {'alive' if alive else 'DEAD'}")
     print("  RSS along the way (MiB): " + ", ".join(f"{kib / 1024:.1f}" for kib in rss_series))

@@ -10,25 +10,14 @@ import argparse
 import http.client
 import os
 import pathlib
-import re
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from common import build, start, stop, wrk
+
 MARKER = b"probe-version:original"
-
-
-def build():
-    subprocess.run(["cargo", "build", "--release", "-p", "gale-host"], cwd=ROOT, check=True)
-    out = pathlib.Path(tempfile.mkdtemp(prefix="gale-swap-build-"))
-    subprocess.run(
-        [str(ROOT / "target/release/gale"), "build", "tests/plugins/probe", "--out", str(out)],
-        cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    return (out / "probe.wasm").read_bytes()
 
 
 def version_of(probe, label):
@@ -44,40 +33,19 @@ def deploy(directory, data):
     os.rename(partial, directory / "app.wasm")
 
 
-class Gale:
-    def __init__(self, plugins, cache):
-        self.process = subprocess.Popen(
-            [str(ROOT / "target/release/gale"), "serve", "--plugins", str(plugins),
-             "--listen", "127.0.0.1:0", "--cache-dir", str(cache)],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, "GALE_LOG": "warn"})
-        line = self.process.stdout.readline().decode()
-        self.addr = re.search(r"http://([\d.:]+)", line).group(1)
-
-    def version(self, connection):
-        connection.request("GET", "/version")
-        return connection.getresponse().read().decode()
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait()
+def version(addr, connection):
+    connection.request("GET", "/version")
+    return connection.getresponse().read().decode()
 
 
-def swap_latency(gale, directory, data, expected):
+def swap_latency(addr, directory, data, expected):
     """Seconds from the rename to the first response from the new version."""
-    connection = http.client.HTTPConnection(gale.addr)
+    connection = http.client.HTTPConnection(addr)
     started = time.perf_counter()
     deploy(directory, data)
-    while gale.version(connection) != expected:
+    while version(addr, connection) != expected:
         pass
     return time.perf_counter() - started
-
-
-def wrk(addr, seconds):
-    out = subprocess.run(["wrk", "-t1", "-c16", f"-d{seconds}s", f"http://{addr}/version"],
-                         capture_output=True, text=True, check=True).stdout
-    requests = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
-    return requests, errors.group(0) if errors else "none"
 
 
 def median(values):
@@ -90,43 +58,43 @@ def main():
     parser.add_argument("--swaps", type=int, default=10)
     parser.add_argument("--seconds", type=int, default=10)
     args = parser.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("swap.py needs wrk: apt-get install wrk")
-    probe = build()
+    built = build("tests/plugins/probe")
+    probe = (built / "probe.wasm").read_bytes()
+    shutil.rmtree(built)
     work = pathlib.Path(tempfile.mkdtemp(prefix="gale-swap-"))
     plugins, cache = work / "plugins", work / "cache"
     plugins.mkdir()
     base, base_text = version_of(probe, "base")
     (plugins / "app.wasm").write_bytes(base)
-    gale = Gale(plugins, cache)
+    gale, addr = start(plugins, "--cache-dir", str(cache))
     try:
         # Every version new: each swap compiles.
         fresh = [version_of(probe, f"new{i:04}") for i in range(args.swaps)]
-        cold = [swap_latency(gale, plugins, data, text) for data, text in fresh]
+        cold = [swap_latency(addr, plugins, data, text) for data, text in fresh]
         # Alternating known versions: each swap is a cache hit.
         known = [fresh[-2], fresh[-1]]
-        warm = [swap_latency(gale, plugins, *known[i % 2]) for i in range(args.swaps)]
+        warm = [swap_latency(addr, plugins, *known[i % 2]) for i in range(args.swaps)]
 
         # Steady load before and after the storm, so that warm-up and drift show.
-        before, before_errors = wrk(gale.addr, args.seconds)
-        stop = threading.Event()
+        before = wrk(f"http://{addr}/version", args.seconds, connections=16)
+        calm = threading.Event()
         swaps = 0
 
         def storm():
             nonlocal swaps
-            while not stop.is_set():
+            while not calm.is_set():
                 deploy(plugins, known[swaps % 2][0])
                 swaps += 1
                 time.sleep(0.1)
 
         stormer = threading.Thread(target=storm)
         stormer.start()
-        during, storm_errors = wrk(gale.addr, args.seconds)
-        stop.set()
+        during = wrk(f"http://{addr}/version", args.seconds, connections=16)
+        calm.set()
         stormer.join()
-        after, after_errors = wrk(gale.addr, args.seconds)
+        after = wrk(f"http://{addr}/version", args.seconds, connections=16)
     finally:
-        gale.stop()
+        stop(gale)
         shutil.rmtree(work, ignore_errors=True)
 
     ms = lambda seconds: f"{seconds * 1000:.1f} ms"
@@ -134,11 +102,11 @@ def main():
     print(f"  compiled (no cache hit): {ms(median(cold))}  (min {ms(min(cold))}, max {ms(max(cold))})")
     print(f"  from the cache:          {ms(median(warm))}  (min {ms(min(warm))}, max {ms(max(warm))})")
     print(f"throughput on /version, wrk -t1 -c16 -d{args.seconds}s:")
-    steady = (before + after) / 2
-    print(f"  steady, before:  {before:,.0f} req/s (errors: {before_errors})")
-    print(f"  swap storm:      {during:,.0f} req/s (errors: {storm_errors}; {swaps} swaps, 10/s)")
-    print(f"  steady, after:   {after:,.0f} req/s (errors: {after_errors})")
-    print(f"  storm / mean of steady: {during / steady:.2f}")
+    steady = (before["rps"] + after["rps"]) / 2
+    print(f"  steady, before:  {before['rps']:,.0f} req/s (errors: {before['errors']})")
+    print(f"  swap storm:      {during['rps']:,.0f} req/s (errors: {during['errors']}; {swaps} swaps, 10/s)")
+    print(f"  steady, after:   {after['rps']:,.0f} req/s (errors: {after['errors']})")
+    print(f"  storm / mean of steady: {during['rps'] / steady:.2f}")
 
 
 if __name__ == "__main__":
