@@ -10,6 +10,7 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{Semaphore, watch};
 
 use crate::config::{PluginDir, ServeOptions};
+use crate::http::site::Site;
 use crate::plugins::cache::CodeCache;
 use crate::plugins::registry::Registry;
 use crate::plugins::reloader::Reloader;
@@ -147,9 +148,16 @@ fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
         main_loop.spawn(crate::admin::serve(listener, set.clone()));
         tracing::info!("admin endpoint on http://{bound}/plugins");
     }
+    let site = Site::new(
+        options.xheaders,
+        options.cookie_secret.as_deref(),
+        options.cookie_secret_file.as_ref(),
+        options.static_dir.as_ref(),
+    )?;
     let listeners = server::bind(options.listen, options.workers)?;
     let addr = listeners[0].local_addr()?;
     let shared = Arc::new(Shared {
+        site: Arc::new(site),
         runtime,
         registry,
         connections: Arc::new(Semaphore::new(options.max_connections as usize)),

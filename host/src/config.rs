@@ -72,6 +72,31 @@ pub struct ServeOptions {
     #[arg(long, env = "GALE_XHEADERS")]
     pub xheaders: bool,
 
+    /// The secret that signs cookies (`set_signed_cookie`, xsrf), as Tornado's
+    /// `cookie_secret`; plugins never see it. Without it (or --cookie-secret-file) a random
+    /// secret is made at start, and signed cookies do not survive a restart.
+    #[arg(
+        long,
+        env = "GALE_COOKIE_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub cookie_secret: Option<String>,
+
+    /// A file whose contents (trailing newline removed) are the cookie secret.
+    #[arg(
+        long,
+        env = "GALE_COOKIE_SECRET_FILE",
+        value_name = "FILE",
+        conflicts_with = "cookie_secret"
+    )]
+    pub cookie_secret_file: Option<PathBuf>,
+
+    /// Serve this directory at /static/ with Tornado's StaticFileHandler, and make
+    /// `static_url` point there.
+    #[arg(long = "static", env = "GALE_STATIC", value_name = "DIR")]
+    pub static_dir: Option<PathBuf>,
+
     /// Do not watch the plugin directory; reload it only on SIGHUP.
     #[arg(long, env = "GALE_NO_WATCH")]
     pub no_watch: bool,

@@ -25,6 +25,8 @@ use crate::config::ServeOptions;
 use crate::http::body::ResponseBody;
 use crate::http::request::RequestData;
 use crate::http::response::error_response;
+use crate::http::site::Site;
+use crate::http::static_files;
 use crate::plugins::registry::Registry;
 use crate::router::Target;
 use crate::runtime::{Runtime, driver};
@@ -39,6 +41,8 @@ pub struct Shared {
     pub options: ServeOptions,
     /// One permit per open connection, across workers (`--max-connections`).
     pub connections: Arc<Semaphore>,
+    /// What requests need of the settings: xheaders, cookie secret, static directory.
+    pub site: Arc<Site>,
 }
 
 /// Binds `count` listening sockets to `addr` (the first picks the port when it is 0).
@@ -184,6 +188,11 @@ async fn route(
     let shared = &*worker.shared;
     let table = shared.registry.snapshot();
     let (parts, body) = request.into_parts();
+    if let Some(files) = &shared.site.static_files
+        && let Some(path) = parts.uri.path().strip_prefix(static_files::PREFIX)
+    {
+        return serve_static(files, &parts, path).await;
+    }
     let Some((route, captures)) = table.find(parts.uri.path()) else {
         return error_response(404, &parts.method);
     };
@@ -206,14 +215,33 @@ async fn route(
             return error_response(408, &parts.method);
         }
     };
-    let xheaders = shared.options.xheaders;
-    let request = RequestData::new(parts, body, remote, path_args, table, xheaders);
+    let site = shared.site.clone();
+    let mut request = RequestData::new(parts, body, remote, path_args, table, site);
+    if let Err(error) = request.parse_body().await {
+        tracing::warn!("400 {} {}: {error}", request.method, request.uri);
+        return error_response(400, &request.method);
+    }
     match target {
         Target::Plugin { plugin, handler } => {
             driver::run(&shared.runtime, &worker.tasks, &plugin, handler, request).await
         }
         Target::Redirect(redirect) => redirect.respond(&request),
     }
+}
+
+/// `--static`: the path after `/static/`, URL-unescaped, from the static directory.
+async fn serve_static(
+    files: &static_files::StaticFiles,
+    parts: &hyper::http::request::Parts,
+    path: &str,
+) -> hyper::Response<ResponseBody> {
+    let Ok(path) = percent_encoding::percent_decode_str(path).decode_utf8() else {
+        return error_response(400, &parts.method);
+    };
+    let query = parts.uri.query().unwrap_or("");
+    files
+        .respond(&parts.method, &parts.headers, query, &path)
+        .await
 }
 
 /// Reads the whole body, refusing one larger than `limit` with 413 before reading it when

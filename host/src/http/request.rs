@@ -8,6 +8,9 @@ use hyper::http::request::Parts;
 use hyper::{HeaderMap, Method, Version};
 
 use super::args::Arguments;
+use super::cookies::parse_cookie;
+use super::form::{self, Files, Form};
+use super::site::Site;
 use super::xheaders::Client;
 use crate::router::{PathArgs, RouteTable};
 
@@ -16,7 +19,7 @@ use crate::router::{PathArgs, RouteTable};
 pub enum ArgSource {
     /// The query string.
     Query,
-    /// A form-encoded body.
+    /// A form-encoded or multipart body.
     Body,
     /// Both, query first.
     All,
@@ -42,9 +45,12 @@ pub struct RequestData {
     pub path_args: PathArgs,
     /// The table the request was routed with, for `reverse_url`.
     pub routes: Arc<RouteTable>,
+    /// The server's settings: cookie secret, static directory.
+    pub site: Arc<Site>,
+    form: Form,
     query_arguments: OnceLock<Arguments>,
-    body_arguments: OnceLock<Arguments>,
     all_arguments: OnceLock<Arguments>,
+    cookies: OnceLock<Vec<(String, String)>>,
 }
 
 impl RequestData {
@@ -55,9 +61,9 @@ impl RequestData {
         remote: SocketAddr,
         path_args: PathArgs,
         routes: Arc<RouteTable>,
-        xheaders: bool,
+        site: Arc<Site>,
     ) -> Self {
-        let client = if xheaders {
+        let client = if site.xheaders {
             Client::behind_proxy(remote.ip(), &parts.headers)
         } else {
             Client::direct(remote.ip())
@@ -72,10 +78,44 @@ impl RequestData {
             client,
             path_args,
             routes,
+            site,
+            form: Form::default(),
             query_arguments: OnceLock::new(),
-            body_arguments: OnceLock::new(),
             all_arguments: OnceLock::new(),
+            cookies: OnceLock::new(),
         }
+    }
+
+    /// Parses a form-encoded or multipart body into arguments and files, as Tornado does
+    /// before the handler runs; the error says why the body is malformed (HTTP 400).
+    pub async fn parse_body(&mut self) -> Result<(), String> {
+        let content_type = self
+            .headers
+            .get(hyper::header::CONTENT_TYPE)
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+        self.form = form::parse(content_type.as_deref(), &self.body).await?;
+        Ok(())
+    }
+
+    /// The uploaded files.
+    pub fn files(&self) -> &Files {
+        &self.form.files
+    }
+
+    /// The request's cookies, as Tornado's `request.cookies`, parsed on first use.
+    pub fn cookies(&self) -> &[(String, String)] {
+        self.cookies.get_or_init(|| {
+            self.header("Cookie")
+                .map_or_else(Vec::new, |header| parse_cookie(&header))
+        })
+    }
+
+    /// One cookie's value.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies()
+            .iter()
+            .find(|(existing, _)| existing == name)
+            .map(|(_, value)| value.as_str())
     }
 
     /// The path, still percent-encoded.
@@ -121,31 +161,11 @@ impl RequestData {
             ArgSource::Query => self
                 .query_arguments
                 .get_or_init(|| Arguments::parse(self.query().as_bytes())),
-            ArgSource::Body => self
-                .body_arguments
-                .get_or_init(|| self.parse_body_arguments()),
+            ArgSource::Body => &self.form.arguments,
             ArgSource::All => self.all_arguments.get_or_init(|| {
                 self.arguments(ArgSource::Query)
                     .merged(self.arguments(ArgSource::Body))
             }),
-        }
-    }
-
-    /// A form-encoded body's arguments; other bodies have none.
-    fn parse_body_arguments(&self) -> Arguments {
-        let form = self
-            .headers
-            .get(hyper::header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.split(';').next())
-            .is_some_and(|mime| {
-                mime.trim()
-                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-            });
-        if form {
-            Arguments::parse(&self.body)
-        } else {
-            Arguments::default()
         }
     }
 }
@@ -160,7 +180,7 @@ impl RequestData {
             SocketAddr::from(([127, 0, 0, 1], 0)),
             PathArgs::default(),
             Arc::default(),
-            false,
+            Arc::default(),
         )
     }
 }

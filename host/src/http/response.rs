@@ -1,11 +1,11 @@
 //! The response a handler builds, with Tornado's rules for headers, status, Etag and finish.
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{HeaderMap, Method, StatusCode};
 use sha1::{Digest, Sha1};
 
-use super::body::ResponseBody;
+use super::body::{BodySender, ResponseBody};
 use super::status::{is_valid_reason, reason_phrase};
 
 /// The `Server` header every response carries.
@@ -22,6 +22,11 @@ pub struct ResponseState {
     headers: HeaderMap,
     body: BytesMut,
     finished: bool,
+    /// `Set-Cookie` values by cookie name, in order; as Tornado's `_new_cookie`, a second
+    /// cookie of one name replaces the first, and `clear()` keeps them.
+    cookies: Vec<(String, String)>,
+    /// Whether the head has gone out with a first `flush`.
+    streaming: bool,
 }
 
 impl Default for ResponseState {
@@ -121,6 +126,32 @@ impl ResponseState {
         Ok(())
     }
 
+    /// Adds a cookie's `Set-Cookie` value, replacing an earlier one of the same name.
+    pub fn set_cookie(&mut self, name: &str, header: String) {
+        self.cookies.retain(|(existing, _)| existing != name);
+        self.cookies.push((name.to_owned(), header));
+    }
+
+    /// Takes what has been written since the last flush.
+    pub fn take_body(&mut self) -> Bytes {
+        self.body.split().freeze()
+    }
+
+    /// Whether the head has been sent by a `flush`.
+    pub fn streaming(&self) -> bool {
+        self.streaming
+    }
+
+    /// The head of a streamed response (no `Content-Length`: chunked on HTTP/1.1) and the
+    /// sender for its body; headers set later are not sent, as in Tornado after a flush.
+    pub fn start_stream(&mut self) -> (hyper::Response<ResponseBody>, BodySender) {
+        self.streaming = true;
+        let (body, sender) = ResponseBody::stream();
+        let headers = std::mem::take(&mut self.headers);
+        let head = with_head(self.status, &self.reason, headers, &self.cookies, body);
+        (head, sender)
+    }
+
     /// How many body bytes are buffered.
     pub fn buffered(&self) -> usize {
         self.body.len()
@@ -161,6 +192,8 @@ impl ResponseState {
             headers: HeaderMap::new(),
             body: BytesMut::new(),
             finished,
+            cookies: Vec::new(),
+            streaming: false,
         }
     }
 
@@ -227,17 +260,35 @@ impl ResponseState {
             self.headers
                 .insert(header::CONTENT_LENGTH, HeaderValue::from(self.body.len()));
         }
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = hyper::Response::new(ResponseBody::new(self.body.freeze()));
-        *response.status_mut() = status;
-        *response.headers_mut() = self.headers;
-        if status.canonical_reason() != Some(self.reason.as_str())
-            && let Ok(reason) = hyper::ext::ReasonPhrase::try_from(self.reason.into_bytes())
-        {
-            response.extensions_mut().insert(reason);
-        }
-        response
+        let body = ResponseBody::new(self.body.freeze());
+        with_head(self.status, &self.reason, self.headers, &self.cookies, body)
     }
+}
+
+/// A hyper response of this status, reason, headers and cookies around `body`.
+fn with_head(
+    status: u16,
+    reason: &str,
+    mut headers: HeaderMap,
+    cookies: &[(String, String)],
+    body: ResponseBody,
+) -> hyper::Response<ResponseBody> {
+    for (_, cookie) in cookies {
+        // The value was validated when the cookie was set.
+        if let Ok(value) = HeaderValue::from_str(cookie) {
+            headers.append(header::SET_COOKIE, value);
+        }
+    }
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = hyper::Response::new(body);
+    *response.status_mut() = code;
+    *response.headers_mut() = headers;
+    if code.canonical_reason() != Some(reason)
+        && let Ok(reason) = hyper::ext::ReasonPhrase::try_from(reason.as_bytes().to_vec())
+    {
+        response.extensions_mut().insert(reason);
+    }
+    response
 }
 
 /// A validated header name and value; values may hold tabs and visible text only, as
@@ -257,7 +308,7 @@ fn header_pair(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Str
 
 /// Tornado's `check_etag_header`: the first listed tag is `*`, or any listed tag equals ours
 /// ignoring `W/`.
-fn etag_matches(if_none_match: &[u8], etag: &[u8]) -> bool {
+pub(crate) fn etag_matches(if_none_match: &[u8], etag: &[u8]) -> bool {
     let weakless = |tag: &'_ [u8]| -> Vec<u8> { tag.strip_prefix(b"W/").unwrap_or(tag).to_vec() };
     let tags = etag_list(if_none_match);
     match tags.first() {
