@@ -23,7 +23,9 @@
 
 #![warn(missing_docs)]
 
+mod cookies;
 mod error;
+pub mod escape;
 mod handler;
 pub mod json;
 pub mod log;
@@ -32,7 +34,8 @@ mod request;
 #[doc(hidden)]
 pub mod runtime;
 
-pub use bindings::gale::web::request::ArgSource;
+pub use bindings::gale::web::request::{ArgSource, UploadedFile};
+pub use cookies::CookieOptions;
 pub use error::{HttpError, Result};
 pub use handler::{BaseHandler, DefaultBase, RequestHandler};
 pub use path_args::PathArgs;
@@ -60,10 +63,25 @@ pub mod bindings {
 ///   `reverse_url`.
 ///
 /// `init_args` is a JSON object (use [`json!`]) handed to [`RequestHandler::initialize`], or
-/// the configuration of a built-in such as [`RedirectHandler`]. Use it once per plugin.
+/// the configuration of a built-in such as [`RedirectHandler`]. The list may start with
+/// `settings = json!({...});`, the plugin's `Application` settings: `"xsrf_cookies": true`
+/// makes every POST, PUT, PATCH and DELETE without a valid xsrf token a 403 before `prepare`.
+/// Use it once per plugin.
 #[macro_export]
 macro_rules! routes {
-    ($($($url:ident)? ($($entry:tt)*)),* $(,)?) => {
+    (settings = $settings:expr; $($rest:tt)*) => {
+        $crate::__routes!(|| $settings; $($rest)*);
+    };
+    ($($rest:tt)*) => {
+        $crate::__routes!(|| $crate::json!({}); $($rest)*);
+    };
+}
+
+/// [`routes!`] with its settings.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __routes {
+    ($settings:expr; $($($url:ident)? ($($entry:tt)*)),* $(,)?) => {
         static __GALE_ROUTES: &[$crate::runtime::Entry] = &[$($crate::__route!($($url)? ($($entry)*))),*];
         struct __GalePlugin;
         impl $crate::bindings::exports::gale::web::app::Guest for __GalePlugin {
@@ -73,7 +91,7 @@ macro_rules! routes {
             fn dispatch(
                 stage: $crate::bindings::exports::gale::web::app::Stage,
             ) -> ::std::result::Result<(), $crate::bindings::exports::gale::web::app::HttpError> {
-                $crate::runtime::dispatch(__GALE_ROUTES, stage)
+                $crate::runtime::dispatch(__GALE_ROUTES, $settings, stage)
             }
         }
         $crate::bindings::__export_plugin!(__GalePlugin with_types_in $crate::bindings);

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::bindings::gale::web::request::{self as host_request, ArgSource};
+use crate::bindings::gale::web::request::{self as host_request, ArgSource, UploadedFile};
 use crate::bindings::gale::web::response as host_response;
 use crate::{HttpError, Result, Value};
 
@@ -144,6 +144,26 @@ impl Request {
         host_request::body()
     }
 
+    /// Every uploaded file field with its files, as `request.files`.
+    pub fn files(&self) -> Vec<(String, Vec<UploadedFile>)> {
+        host_request::files()
+    }
+
+    /// The files uploaded in one field, as `request.files[field]` (empty when none).
+    pub fn files_in(&self, field: &str) -> Vec<UploadedFile> {
+        self.files()
+            .into_iter()
+            .find(|(name, _)| name == field)
+            .map(|(_, files)| files)
+            .unwrap_or_default()
+    }
+
+    /// The plugin's settings (`routes![settings = json!({...}); ...]`), as
+    /// `self.settings`.
+    pub fn settings(&self) -> Value {
+        crate::runtime::settings()
+    }
+
     argument_getters!(
         ArgSource::All,
         get_argument,
@@ -214,6 +234,22 @@ impl Request {
                 host_response::write(crate::json::encode(&value).as_bytes());
             }
         }
+    }
+
+    /// Sends what has been written so far, the head first (then the body is chunked and
+    /// gets no `Etag`); waits while the client is slow to read, so memory stays bounded.
+    pub fn flush(&mut self) {
+        host_response::flush();
+    }
+
+    /// Tornado's `clear()`: status 200, the default headers, an empty body.
+    pub fn clear(&mut self) {
+        host_response::clear();
+    }
+
+    /// `/static/PATH?v=HASH` for a file of the server's `--static` directory.
+    pub fn static_url(&self, path: &str) -> Result<String> {
+        host_response::static_url(path).map_err(internal)
     }
 
     /// Ends the response.

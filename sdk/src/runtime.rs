@@ -65,6 +65,10 @@ impl<H: RequestHandler> Lifecycle for H {
         }
         self.set_default_headers(req)?;
         self.initialize(init_args)?;
+        let xsrf_cookies = settings()["xsrf_cookies"].as_bool().unwrap_or(false);
+        if xsrf_cookies && !matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") {
+            req.check_xsrf_cookie()?;
+        }
         self.prepare(req)?;
         if req.finished() {
             return Ok(());
@@ -98,6 +102,13 @@ impl<H: RequestHandler> Lifecycle for H {
 thread_local! {
     /// The handler of the request this instance serves (an instance serves one request).
     static CURRENT: RefCell<Option<Box<dyn Lifecycle>>> = const { RefCell::new(None) };
+    /// The plugin's settings, set by `dispatch`.
+    static SETTINGS: RefCell<Value> = const { RefCell::new(Value::Null) };
+}
+
+/// The plugin's settings (a JSON object; `{}` when it declares none).
+pub fn settings() -> Value {
+    SETTINGS.with(|settings| settings.borrow().clone())
 }
 
 /// The `routes` export: the table as the host reads it.
@@ -118,7 +129,16 @@ pub fn describe(entries: &[Entry]) -> Vec<app::Route> {
 }
 
 /// The `dispatch` export: runs one stage of the current request's handler.
-pub fn dispatch(entries: &[Entry], stage: Stage) -> Result<(), app::HttpError> {
+pub fn dispatch(
+    entries: &[Entry],
+    settings: fn() -> Value,
+    stage: Stage,
+) -> Result<(), app::HttpError> {
+    SETTINGS.with(|current| {
+        if current.borrow().is_null() {
+            *current.borrow_mut() = settings();
+        }
+    });
     let mut req = Request::new();
     let result = match stage {
         Stage::Request(index) => {

@@ -40,7 +40,7 @@ fn a_capture_that_is_not_utf8_is_400() {
 #[test]
 fn arguments_follow_tornados_getters() {
     let server = probe();
-    let response = get(server.addr, "/args?a=+1+&a=2%00x&b=&c");
+    let response = get(server.addr, "/arguments?a=+1+&a=2%00x&b=&c");
     assert_eq!(
         response.json(),
         json!({
@@ -51,13 +51,13 @@ fn arguments_follow_tornados_getters() {
             "query": [["a", [" 1 ", "2\u{0}x"]], ["b", [""]], ["c", [""]]],
         })
     );
-    assert_eq!(get(server.addr, "/args").json()["a"], "default");
+    assert_eq!(get(server.addr, "/arguments").json()["a"], "default");
 }
 
 #[test]
 fn body_arguments_come_after_query_arguments() {
     let server = probe();
-    let raw = "POST /args?a=q HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n\
+    let raw = "POST /arguments?a=q HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded; charset=UTF-8\r\n\
                Content-Length: 7\r\nConnection: close\r\n\r\na=b&c=d";
     let text = send(server.addr, raw).text();
     assert!(text.starts_with(r#"{"body_a": ["b"], "a": "b"}"#), "{text}");
@@ -66,7 +66,7 @@ fn body_arguments_come_after_query_arguments() {
 #[test]
 fn an_argument_that_is_not_utf8_is_400() {
     let server = probe();
-    assert_eq!(get(server.addr, "/args?a=%FF").status, 400);
+    assert_eq!(get(server.addr, "/arguments?a=%FF").status, 400);
     server.wait_for_log("Invalid unicode in a");
 }
 

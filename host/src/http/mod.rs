@@ -7,6 +7,7 @@ pub mod body;
 pub mod cookies;
 pub mod date;
 pub mod form;
+pub mod hex;
 pub mod params;
 pub mod request;
 pub mod response;

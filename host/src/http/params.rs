@@ -17,8 +17,7 @@ pub fn parse_header(line: &str) -> (String, HashMap<String, String>) {
         .trim()
         .to_ascii_lowercase();
     let mut plain = HashMap::new();
-    // name → (index, value, encoded) pieces of an RFC 2231 value.
-    let mut extended: Vec<(String, Vec<(u32, String, bool)>)> = Vec::new();
+    let mut extended: Vec<(String, Vec<Piece>)> = Vec::new();
     for piece in pieces {
         let Some((name, value)) = piece.split_once('=') else {
             continue;
@@ -43,6 +42,9 @@ pub fn parse_header(line: &str) -> (String, HashMap<String, String>) {
     }
     (key, plain)
 }
+
+/// One piece of an RFC 2231 value: its index, text, and whether it is percent-encoded.
+type Piece = (u32, String, bool);
 
 /// Splits on `;` outside double quotes, as Python's `_parseparam`.
 fn split_params(line: &str) -> Vec<&str> {
@@ -96,7 +98,7 @@ fn unquote(value: &str) -> String {
 /// Joins RFC 2231 pieces: the first encoded piece names the charset (`utf-8'en'...`), the
 /// encoded pieces are percent-decoded, and the bytes are decoded with that charset (an
 /// unknown charset leaves the text as sent).
-fn decode_rfc2231(pieces: &[(u32, String, bool)]) -> String {
+fn decode_rfc2231(pieces: &[Piece]) -> String {
     let mut charset = None;
     let mut bytes = Vec::new();
     for (position, (_, value, encoded)) in pieces.iter().enumerate() {

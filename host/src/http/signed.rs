@@ -3,6 +3,7 @@
 //! A Tornado app and gale that share a cookie secret read each other's signed cookies.
 //! Free of gale's types, so the fuzz targets include it as it is.
 
+use super::hex;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
@@ -14,7 +15,7 @@ pub fn create(secret: &[u8], name: &str, value: &[u8], now: u64) -> String {
     for field in ["0", &now.to_string(), name, &STANDARD.encode(value)] {
         signed += &format!("{}:{field}|", field.chars().count());
     }
-    let signature = hex(&signature(secret, signed.as_bytes()));
+    let signature = hex::encode(&signature(secret, signed.as_bytes()));
     signed + &signature
 }
 
@@ -37,7 +38,7 @@ pub fn decode(
     // lower-case, as Tornado writes and compares it.
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).ok()?;
     mac.update(signed_part.as_bytes());
-    mac.verify_slice(&unhex(passed)?).ok()?;
+    mac.verify_slice(&hex::decode(passed, true)?).ok()?;
     if name_field != name {
         return None;
     }
@@ -64,20 +65,6 @@ fn signature(secret: &[u8], text: &[u8]) -> Vec<u8> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
     mac.update(text);
     mac.finalize().into_bytes().to_vec()
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|at| u8::from_str_radix(&text[at..at + 2], 16).ok())
-        .collect()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //! `2|MASK|MASKED_TOKEN|TIMESTAMP` (`xsrf_token`, `_decode_xsrf_token`,
 //! `check_xsrf_cookie`). Free of gale's types, so the fuzz targets include it as it is.
 
+use super::hex;
+
 /// A raw token read from a cookie or an argument: its version (`None` when it could not be
 /// read), the token bytes and when it was made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,16 +29,16 @@ pub fn decode(text: &str, now: u64) -> Option<RawToken> {
         if version != "2" {
             return None;
         }
-        let mask = unhex(mask).filter(|mask| mask.len() == 4)?;
+        let mask = hex::decode(mask, false).filter(|mask| mask.len() == 4)?;
         return Some(RawToken {
             version: 2,
-            token: apply_mask(&mask, &unhex(masked)?),
+            token: apply_mask(&mask, &hex::decode(masked, false)?),
             timestamp: timestamp.parse().ok()?,
         });
     }
     Some(RawToken {
         version: 1,
-        token: unhex(text).unwrap_or_else(|| text.as_bytes().to_vec()),
+        token: hex::decode(text, false).unwrap_or_else(|| text.as_bytes().to_vec()),
         timestamp: now,
     })
 }
@@ -53,8 +55,8 @@ fn is_version(text: &str) -> bool {
 pub fn encode(token: &[u8], mask: [u8; 4], timestamp: u64) -> String {
     format!(
         "2|{}|{}|{timestamp}",
-        hex(&mask),
-        hex(&apply_mask(&mask, token))
+        hex::encode(&mask),
+        hex::encode(&apply_mask(&mask, token))
     )
 }
 
@@ -87,21 +89,6 @@ pub fn check(submitted: Option<&str>, cookie: &RawToken, now: u64) -> Result<(),
     } else {
         Err("XSRF cookie does not match POST argument")
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Python's `binascii.a2b_hex`: an even number of hex digits, either case.
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|at| u8::from_str_radix(&text[at..at + 2], 16).ok())
-        .collect()
 }
 
 #[cfg(test)]

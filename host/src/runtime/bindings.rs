@@ -6,7 +6,11 @@
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "plugin",
-    imports: { default: trappable },
+    imports: {
+        "gale:web/response.flush": async | trappable,
+        "gale:web/response.static-url": async | trappable,
+        default: trappable,
+    },
     exports: { default: async },
 });
 

@@ -2,12 +2,16 @@
 //! sandbox's own state.
 
 use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::oneshot;
 
 use wasmtime::StoreLimits;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::output::{PluginOutput, Stream};
+use crate::http::body::{BodySender, ResponseBody, Sent};
 use crate::http::request::RequestData;
 use crate::http::response::ResponseState;
 
@@ -23,6 +27,19 @@ pub struct Ctx {
     pub limits: StoreLimits,
     /// Unflushed response bytes it may buffer.
     pub response_buffer: usize,
+    /// Where the response goes when it is ready: at the first `flush`, or at the end.
+    pub head: Option<oneshot::Sender<hyper::Response<ResponseBody>>>,
+    /// The body's sender once a `flush` has sent the head.
+    pub stream: Option<BodySender>,
+    /// Resolves when a streamed body has been sent.
+    pub sent: Option<Sent>,
+    /// Where the handler's time limit counts from: its start, then its latest `flush` that
+    /// sent something, so a handler streaming a long response is not stopped while it makes
+    /// progress, however slow the client.
+    pub running_since: Instant,
+    /// The request's xsrf token once read or made: the raw token, whether the request's
+    /// cookie carried it, and the masked form handed out.
+    pub xsrf: Option<(crate::http::xsrf::RawToken, bool, Option<String>)>,
     wasi: WasiCtx,
     table: ResourceTable,
 }
@@ -47,6 +64,11 @@ impl Ctx {
             response: ResponseState::default(),
             limits,
             response_buffer,
+            head: None,
+            stream: None,
+            sent: None,
+            running_since: Instant::now(),
+            xsrf: None,
             wasi,
             table: ResourceTable::new(),
         }

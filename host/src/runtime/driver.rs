@@ -2,6 +2,7 @@
 //! stage, `write_error` on failure, the response handed to hyper, then `on_finish` once it
 //! has been sent.
 
+use tokio::sync::oneshot;
 use tokio_util::task::TaskTracker;
 use wasmtime::{Store, Trap};
 
@@ -14,8 +15,10 @@ use crate::http::request::RequestData;
 use crate::http::response::error_response;
 use crate::plugins::Plugin;
 
-/// Runs handler `handler` of `plugin` for `request` and returns the response. `on_finish`
-/// runs later as a task of `tasks`, once hyper is done with the body.
+/// Runs handler `handler` of `plugin` for `request` and returns the response: once the
+/// handler has finished, or at its first `flush` (the rest of the body then streams). The
+/// handler runs as a task of `tasks`, which also runs `on_finish` once hyper is done with
+/// the body.
 pub async fn run(
     runtime: &Runtime,
     tasks: &TaskTracker,
@@ -25,6 +28,8 @@ pub async fn run(
 ) -> hyper::Response<ResponseBody> {
     let method = request.method.clone();
     let mut store = runtime.new_store(plugin.name.clone(), request);
+    let (head, response) = oneshot::channel();
+    store.data_mut().head = Some(head);
     let instance = match plugin.pre.instantiate_async(&mut store).await {
         Ok(instance) => instance,
         Err(error) => {
@@ -38,10 +43,21 @@ pub async fn run(
             return error_response(503, &method);
         }
     };
+    tasks.spawn_local(handle(instance, store, handler));
+    // The handler task always answers unless it was dropped (the worker is stopping).
+    response
+        .await
+        .unwrap_or_else(|_| error_response(503, &method))
+}
+
+/// The request's lifecycle in its instance: the handler, `write_error` on failure, the
+/// response (or the end of a streamed one), then `on_finish` once it has been sent.
+async fn handle(instance: PluginInstance, mut store: Store<Ctx>, handler: u32) {
     let outcome = instance
         .gale_web_app()
         .call_dispatch(&mut store, &Stage::Request(handler))
         .await;
+    let failed = !matches!(outcome, Ok(Ok(())));
     let healthy = match outcome {
         Ok(Ok(())) => true,
         Ok(Err(error)) => send_error(&instance, &mut store, error).await,
@@ -55,24 +71,34 @@ pub async fn run(
         // An unfinished response is finished for the handler, as Tornado's auto-finish.
         let _ = ctx.response.finish();
     }
-    let if_none_match = ctx
-        .request
-        .headers
-        .get(hyper::header::IF_NONE_MATCH)
-        .cloned();
-    let mut response = ctx
-        .response
-        .take_for_sending()
-        .into_response(&method, if_none_match.as_ref());
+    let mut response = ctx.response.take_for_sending();
+    let sent = match ctx.stream.take() {
+        Some(stream) if failed => {
+            // The head is out: the only honest end is a cut-off body.
+            stream.abort().await;
+            ctx.sent.take()
+        }
+        Some(stream) => {
+            let _ = stream.send(response.take_body()).await;
+            ctx.sent.take()
+        }
+        None => {
+            let if_none_match = ctx.request.headers.get(hyper::header::IF_NONE_MATCH);
+            let mut whole = response.into_response(&ctx.request.method, if_none_match);
+            let sent = whole.body_mut().on_sent();
+            if let Some(head) = ctx.head.take() {
+                let _ = head.send(whole);
+            }
+            Some(sent)
+        }
+    };
     if healthy {
-        let sent = response.body_mut().on_sent();
-        tasks.spawn_local(async move {
+        if let Some(sent) = sent {
             // Sent or abandoned, the request is over either way.
             let _ = sent.await;
-            on_finish(&instance, &mut store).await;
-        });
+        }
+        on_finish(&instance, &mut store).await;
     }
-    response
 }
 
 /// Tornado's `send_error`: the response is cleared and `write_error` renders the error. A
@@ -81,6 +107,13 @@ pub async fn run(
 async fn send_error(instance: &PluginInstance, store: &mut Store<Ctx>, error: HttpError) -> bool {
     log_error(store.data(), &error);
     let response = &mut store.data_mut().response;
+    if response.streaming() {
+        tracing::error!(
+            plugin = &*store.data().plugin,
+            "cannot send an error response after the head was sent by flush(): the body is cut off"
+        );
+        return true;
+    }
     if response.finished() {
         return true;
     }
@@ -129,7 +162,7 @@ fn contain_trap(store: &mut Store<Ctx>, trap: &wasmtime::Error) {
         );
         tracing::debug!(plugin = &*ctx.plugin, route, "the trap in full: {trap:?}");
     }
-    if !ctx.response.finished() {
+    if !ctx.response.finished() && !ctx.response.streaming() {
         ctx.response.clear();
         ctx.response
             .set_error_status(if timed_out { 503 } else { 500 }, None);

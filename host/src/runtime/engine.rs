@@ -1,7 +1,7 @@
 //! The wasmtime engine: component model, async calls, pooling allocator, epoch interruption.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use wasmtime::component::Linker;
 use wasmtime::{
@@ -98,14 +98,14 @@ impl Runtime {
         let limits = StoreLimitsBuilder::new()
             .memory_size(self.limits.memory)
             .build();
-        let deadline = Instant::now() + self.limits.timeout_for(&plugin);
+        let timeout = self.limits.timeout_for(&plugin);
         let mut store = Store::new(
             &self.engine,
             Ctx::new(plugin, request, limits, self.limits.response_buffer),
         );
         store.limiter(|ctx| &mut ctx.limits);
-        store.epoch_deadline_callback(move |_| {
-            if Instant::now() >= deadline {
+        store.epoch_deadline_callback(move |store| {
+            if store.data().running_since.elapsed() >= timeout {
                 Ok(UpdateDeadline::Interrupt)
             } else {
                 Ok(UpdateDeadline::Yield(1))

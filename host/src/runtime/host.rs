@@ -107,6 +107,41 @@ impl request::Host for Ctx {
     fn body(&mut self) -> Result<Vec<u8>> {
         Ok(self.request.body.to_vec())
     }
+
+    fn files(&mut self) -> Result<Vec<(String, Vec<request::UploadedFile>)>> {
+        Ok(self
+            .request
+            .files()
+            .iter()
+            .map(|(field, files)| {
+                let files = files
+                    .iter()
+                    .map(|file| request::UploadedFile {
+                        filename: file.filename.clone(),
+                        content_type: file.content_type.clone(),
+                        body: file.body.to_vec(),
+                    })
+                    .collect();
+                (field.clone(), files)
+            })
+            .collect())
+    }
+
+    fn cookie(&mut self, name: String) -> Result<Option<String>> {
+        Ok(self.request.cookie(&name).map(str::to_owned))
+    }
+
+    fn cookies(&mut self) -> Result<Vec<(String, String)>> {
+        Ok(self.request.cookies().to_vec())
+    }
+
+    fn signed_cookie(&mut self, name: String, max_age_days: f64) -> Result<Option<Vec<u8>>> {
+        Ok(Ctx::signed_cookie(self, &name, max_age_days))
+    }
+
+    fn check_xsrf_cookie(&mut self) -> Result<Result<(), String>> {
+        Ok(Ctx::check_xsrf_cookie(self))
+    }
 }
 
 /// `content-type` as `Content-Type`, the case Tornado's `HTTPHeaders` shows names in.
@@ -183,6 +218,84 @@ impl response::Host for Ctx {
 
     fn reverse_url(&mut self, name: String, args: Vec<String>) -> Result<Result<String, String>> {
         Ok(self.request.routes.reverse_url(&name, &args))
+    }
+
+    fn set_cookie(
+        &mut self,
+        name: String,
+        value: String,
+        options: response::CookieOptions,
+    ) -> Result<Result<(), String>> {
+        Ok(Ctx::set_cookie(self, &name, &value, &options.into()))
+    }
+
+    fn clear_cookie(
+        &mut self,
+        name: String,
+        path: Option<String>,
+        domain: Option<String>,
+    ) -> Result<Result<(), String>> {
+        Ok(self.clear_cookies(Some(&name), path.as_deref(), domain.as_deref()))
+    }
+
+    fn clear_all_cookies(
+        &mut self,
+        path: Option<String>,
+        domain: Option<String>,
+    ) -> Result<Result<(), String>> {
+        Ok(self.clear_cookies(None, path.as_deref(), domain.as_deref()))
+    }
+
+    fn set_signed_cookie(
+        &mut self,
+        name: String,
+        value: Vec<u8>,
+        options: response::CookieOptions,
+    ) -> Result<Result<(), String>> {
+        Ok(Ctx::set_signed_cookie(self, &name, &value, &options.into()))
+    }
+
+    fn xsrf_token(&mut self) -> Result<String> {
+        Ok(Ctx::xsrf_token(self))
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        if self.response.finished() {
+            return Err(wasmtime::Error::msg("Cannot flush() after finish()"));
+        }
+        let chunk = self.response.take_body();
+        if self.stream.is_none() {
+            let (mut head, sender) = self.response.start_stream();
+            self.sent = Some(head.body_mut().on_sent());
+            if let Some(waiting) = self.head.take() {
+                // hyper has stopped waiting only if the connection is gone.
+                let _ = waiting.send(head);
+            }
+            self.stream = Some(sender);
+        }
+        let progress = !chunk.is_empty();
+        let sent = match &self.stream {
+            Some(stream) => stream.send(chunk).await,
+            None => Ok(()),
+        };
+        if progress {
+            self.running_since = std::time::Instant::now();
+        }
+        sent.map_err(|_| wasmtime::Error::msg("the client closed the connection during flush()"))
+    }
+
+    fn clear(&mut self) -> Result<()> {
+        self.response.clear();
+        Ok(())
+    }
+
+    async fn static_url(&mut self, path: String) -> Result<Result<String, String>> {
+        let Some(files) = &self.request.site.static_files else {
+            return Ok(Err(
+                "static_url needs a static directory: start gale with --static DIR".into(),
+            ));
+        };
+        Ok(files.url(&path).await)
     }
 }
 

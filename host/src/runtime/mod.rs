@@ -2,6 +2,7 @@
 //! lifecycle driver.
 
 pub mod bindings;
+mod cookie_jar;
 pub mod ctx;
 pub mod driver;
 mod engine;

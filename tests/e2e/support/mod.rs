@@ -5,7 +5,9 @@
 mod client;
 mod files;
 mod server;
+mod tornado;
 
-pub use client::{Connection, get, send};
+pub use client::{Connection, Response, get, send};
 pub use files::{deploy, patched, wait_until};
 pub use server::{Server, plugin, root};
+pub use tornado::Tornado;

@@ -26,6 +26,7 @@ pub fn plugin(name: &str) -> PathBuf {
             root.join("plugins/tutorial"),
             root.join("tests/plugins/probe"),
             root.join("tests/plugins/faults"),
+            root.join("tests/plugins/forms"),
         ];
         let out = root.join("target/gale/test-plugins");
         gale_host::plugins::build::build_plugins(&crates, &root.join("target/gale/wasm"), &out)
@@ -144,6 +145,17 @@ impl Server {
             sent.is_ok_and(|status| status.success()),
             "kill -{signal} failed"
         );
+    }
+
+    /// The server's peak resident memory so far (`VmHWM`), in KiB.
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("reading the server's /proc status");
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("a VmHWM line")
     }
 
     /// The server's log so far.

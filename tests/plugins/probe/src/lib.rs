@@ -1,6 +1,8 @@
 //! The end-to-end tests' probe: each route exposes one edge of the handler API so that a
 //! test can observe it over HTTP. Not an example; the examples are under `plugins/`.
 
+mod output;
+
 use gale_sdk::{
     ArgSource, HttpError, PathArgs, RedirectHandler, Request, RequestHandler, Result, Value, json,
 };
@@ -16,7 +18,7 @@ impl RequestHandler for Echo {
     }
 }
 
-/// `/args`: every argument getter, as JSON.
+/// `/arguments`: every argument getter, as JSON.
 #[derive(Default)]
 struct Args;
 
@@ -277,7 +279,7 @@ gale_sdk::routes![
         Echo,
         name = "kw"
     ),
-    (r"/args", Args),
+    (r"/arguments", Args),
     (r"/status", Status),
     (r"/header", Header),
     (r"/error/(\d+)", Error),
@@ -296,4 +298,12 @@ gale_sdk::routes![
     (r"/version", Version),
     (r"/client", Client),
     (r"/time/.*", Time),
+    (r"/cookie/full", output::FullCookie),
+    (r"/cookie/bad", output::BadCookie),
+    (r"/cookie/clear", output::ClearCookies),
+    (r"/cookie/read", output::ReadCookies),
+    (r"/signed/get", output::SignedGet),
+    (r"/clear", output::Clear),
+    (r"/flush/fail", output::FlushThenFail),
+    (r"/static-url", output::StaticUrl),
 ];

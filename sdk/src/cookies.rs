@@ -1,0 +1,164 @@
+//! Tornado's cookie methods on [`Request`]: plain, signed and xsrf. The host keeps the
+//! secret; a plugin only asks it to sign and to check.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::bindings::gale::web::request as host_request;
+use crate::bindings::gale::web::response::{self as host_response, CookieOptions as WitOptions};
+use crate::{HttpError, Request, Result};
+
+/// The keyword arguments of Tornado's `set_cookie`; `CookieOptions::default()` is Tornado's
+/// defaults (`path="/"`, nothing else).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CookieOptions {
+    /// `Domain`.
+    pub domain: Option<String>,
+    /// `expires`, absolute; wins over `expires_days`.
+    pub expires: Option<SystemTime>,
+    /// `Path`.
+    pub path: Option<String>,
+    /// `expires` as days from now.
+    pub expires_days: Option<f64>,
+    /// `Max-Age` in seconds.
+    pub max_age: Option<u64>,
+    /// `HttpOnly`.
+    pub httponly: bool,
+    /// `Secure`.
+    pub secure: bool,
+    /// `SameSite`: `"Lax"`, `"Strict"` or `"None"`.
+    pub samesite: Option<String>,
+}
+
+impl Default for CookieOptions {
+    fn default() -> Self {
+        Self {
+            domain: None,
+            expires: None,
+            path: Some("/".into()),
+            expires_days: None,
+            max_age: None,
+            httponly: false,
+            secure: false,
+            samesite: None,
+        }
+    }
+}
+
+impl From<&CookieOptions> for WitOptions {
+    fn from(options: &CookieOptions) -> Self {
+        Self {
+            domain: options.domain.clone(),
+            expires: options.expires.map(|at| {
+                at.duration_since(UNIX_EPOCH)
+                    .map_or(0.0, |since| since.as_secs_f64())
+            }),
+            path: options.path.clone(),
+            expires_days: options.expires_days,
+            max_age: options.max_age,
+            httponly: options.httponly,
+            secure: options.secure,
+            samesite: options.samesite.clone(),
+        }
+    }
+}
+
+/// A refused cookie is a programming error, as Tornado's `ValueError`: a 500.
+fn refused(message: String) -> HttpError {
+    HttpError::new(500).with_message(message)
+}
+
+impl Request {
+    /// The value of a request cookie.
+    pub fn get_cookie(&self, name: &str) -> Option<String> {
+        host_request::cookie(name)
+    }
+
+    /// The value of a request cookie, or `default`.
+    pub fn get_cookie_or(&self, name: &str, default: &str) -> String {
+        self.get_cookie(name).unwrap_or_else(|| default.to_owned())
+    }
+
+    /// Every request cookie, as `request.cookies`.
+    pub fn cookies(&self) -> Vec<(String, String)> {
+        host_request::cookies()
+    }
+
+    /// Sets a cookie with Tornado's defaults (`path="/"`).
+    pub fn set_cookie(&mut self, name: &str, value: &str) -> Result {
+        self.set_cookie_with(name, value, &CookieOptions::default())
+    }
+
+    /// Sets a cookie with every `set_cookie` argument.
+    pub fn set_cookie_with(&mut self, name: &str, value: &str, options: &CookieOptions) -> Result {
+        host_response::set_cookie(name, value, &options.into()).map_err(refused)
+    }
+
+    /// Deletes a cookie set with path `/` and no domain.
+    pub fn clear_cookie(&mut self, name: &str) -> Result {
+        self.clear_cookie_with(name, Some("/"), None)
+    }
+
+    /// Deletes a cookie set with this path and domain.
+    pub fn clear_cookie_with(
+        &mut self,
+        name: &str,
+        path: Option<&str>,
+        domain: Option<&str>,
+    ) -> Result {
+        host_response::clear_cookie(name, path, domain).map_err(refused)
+    }
+
+    /// Deletes every cookie the request carried (path `/`).
+    pub fn clear_all_cookies(&mut self) -> Result {
+        host_response::clear_all_cookies(Some("/"), None).map_err(refused)
+    }
+
+    /// Sets a cookie signed by the host, for 30 days (Tornado's `set_signed_cookie`).
+    pub fn set_signed_cookie(&mut self, name: &str, value: &str) -> Result {
+        let options = CookieOptions {
+            expires_days: Some(30.0),
+            ..CookieOptions::default()
+        };
+        self.set_signed_cookie_with(name, value.as_bytes(), &options)
+    }
+
+    /// Sets a signed cookie with every `set_cookie` argument.
+    pub fn set_signed_cookie_with(
+        &mut self,
+        name: &str,
+        value: &[u8],
+        options: &CookieOptions,
+    ) -> Result {
+        host_response::set_signed_cookie(name, value, &options.into()).map_err(refused)
+    }
+
+    /// A signed cookie's value if valid and at most 31 days old; `None` when absent,
+    /// tampered with, signed with another secret, expired or not UTF-8.
+    pub fn get_signed_cookie(&self, name: &str) -> Option<String> {
+        self.get_signed_cookie_with(name, 31.0)
+            .and_then(|value| String::from_utf8(value).ok())
+    }
+
+    /// A signed cookie's bytes if valid and at most `max_age_days` old.
+    pub fn get_signed_cookie_with(&self, name: &str, max_age_days: f64) -> Option<Vec<u8>> {
+        host_request::signed_cookie(name, max_age_days)
+    }
+
+    /// Tornado's `xsrf_token`; sets the `_xsrf` cookie when the request had none.
+    pub fn xsrf_token(&mut self) -> String {
+        host_response::xsrf_token()
+    }
+
+    /// A hidden `_xsrf` form field, as Tornado's `xsrf_form_html()`.
+    pub fn xsrf_form_html(&mut self) -> String {
+        let token = crate::escape::xhtml_escape(&self.xsrf_token());
+        format!(r#"<input type="hidden" name="_xsrf" value="{token}"/>"#)
+    }
+
+    /// Tornado's `check_xsrf_cookie`: 403 unless the `_xsrf` argument or the
+    /// `X-XSRFToken` / `X-CSRFToken` header carries the cookie's token.
+    pub fn check_xsrf_cookie(&self) -> Result {
+        host_request::check_xsrf_cookie()
+            .map_err(|message| HttpError::new(403).with_message(message))
+    }
+}

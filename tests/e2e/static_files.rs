@@ -1,0 +1,116 @@
+//! `--static DIR`: Tornado's StaticFileHandler at /static/ and `static_url`.
+
+use std::path::Path;
+
+use sha2::{Digest, Sha512};
+
+use crate::support::{Response, Server, get, send};
+
+fn site() -> (tempfile::TempDir, Server) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("static");
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    std::fs::write(root.join("site.css"), "body { color: teal }\n").unwrap();
+    std::fs::write(root.join("sub/a.txt"), "0123456789").unwrap();
+    std::fs::write(dir.path().join("secret.txt"), "outside").unwrap();
+    std::os::unix::fs::symlink(dir.path().join("secret.txt"), root.join("link.txt")).unwrap();
+    let server = Server::with(&["probe"], &["--static", root.to_str().unwrap()]);
+    (dir, server)
+}
+
+fn with_header(server: &Server, path: &str, header: &str) -> Response {
+    send(
+        server.addr,
+        &format!("GET {path} HTTP/1.1\r\nHost: x\r\n{header}\r\nConnection: close\r\n\r\n"),
+    )
+}
+
+fn sha512(path: &Path) -> String {
+    format!("{:x}", Sha512::digest(std::fs::read(path).unwrap()))
+}
+
+#[test]
+fn static_files_carry_etag_last_modified_and_type() {
+    let (dir, server) = site();
+    let css = get(server.addr, "/static/site.css");
+    assert_eq!(css.status, 200);
+    assert_eq!(css.text(), "body { color: teal }\n");
+    let hash = sha512(&dir.path().join("static/site.css"));
+    assert_eq!(css.header("etag"), Some(format!("\"{hash}\"").as_str()));
+    assert_eq!(css.header("content-type"), Some("text/css"));
+    assert_eq!(css.header("accept-ranges"), Some("bytes"));
+    assert!(css.header("last-modified").is_some());
+    assert!(css.header("cache-control").is_none());
+    let versioned = get(server.addr, &format!("/static/site.css?v={hash}"));
+    assert_eq!(versioned.header("cache-control"), Some("max-age=315360000"));
+    assert!(versioned.header("expires").is_some());
+    let etag = css.header("etag").unwrap();
+    let not_modified = with_header(
+        &server,
+        "/static/site.css",
+        &format!("If-None-Match: {etag}"),
+    );
+    assert_eq!(not_modified.status, 304);
+    assert!(not_modified.body.is_empty());
+    let since = css.header("last-modified").unwrap();
+    let unchanged = with_header(
+        &server,
+        "/static/site.css",
+        &format!("If-Modified-Since: {since}"),
+    );
+    assert_eq!(unchanged.status, 304);
+    let old = with_header(
+        &server,
+        "/static/site.css",
+        "If-Modified-Since: Thu, 01 Jan 2015 00:00:00 GMT",
+    );
+    assert_eq!(old.status, 200);
+}
+
+#[test]
+fn ranges_are_served_as_tornado() {
+    let (_dir, server) = site();
+    let part = with_header(&server, "/static/sub/a.txt", "Range: bytes=2-5");
+    assert_eq!((part.status, part.text().as_str()), (206, "2345"));
+    assert_eq!(part.header("content-range"), Some("bytes 2-5/10"));
+    let tail = with_header(&server, "/static/sub/a.txt", "Range: bytes=-3");
+    assert_eq!(tail.text(), "789");
+    let whole = with_header(&server, "/static/sub/a.txt", "Range: bytes=0-");
+    assert_eq!((whole.status, whole.text().as_str()), (200, "0123456789"));
+    let past = with_header(&server, "/static/sub/a.txt", "Range: bytes=10-");
+    assert_eq!(past.status, 416);
+    assert_eq!(past.header("content-range"), Some("bytes */10"));
+}
+
+#[test]
+fn paths_outside_the_directory_and_directories_are_refused() {
+    let (_dir, server) = site();
+    assert_eq!(get(server.addr, "/static/..%2Fsecret.txt").status, 403);
+    assert_eq!(get(server.addr, "/static/sub/../../secret.txt").status, 403);
+    assert_eq!(get(server.addr, "/static/link.txt").status, 403);
+    assert_eq!(get(server.addr, "/static/sub").status, 403);
+    assert_eq!(get(server.addr, "/static/missing.css").status, 404);
+    let post = send(
+        server.addr,
+        "POST /static/site.css HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(post.status, 405);
+    let head = send(
+        server.addr,
+        "HEAD /static/sub/a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(head.status, 200);
+    assert_eq!(head.header("content-length"), Some("10"));
+}
+
+#[test]
+fn static_url_adds_the_content_hash() {
+    let (dir, server) = site();
+    let url = get(server.addr, "/static-url?path=sub/a.txt").text();
+    let hash = sha512(&dir.path().join("static/sub/a.txt"));
+    assert_eq!(url, format!("/static/sub/a.txt?v={hash}"));
+    std::fs::write(dir.path().join("static/sub/a.txt"), "changed, and longer").unwrap();
+    let changed = get(server.addr, "/static-url?path=sub/a.txt").text();
+    assert_ne!(changed, url, "an edited file gets a new version");
+    assert_eq!(get(server.addr, "/static-url?path=missing.txt").status, 500);
+}

@@ -1,0 +1,63 @@
+//! Real Tornado 6.6.1 (tests/tornado/app.py) on a free loopback port, for the tests that
+//! compare gale with it. `.ci/run` installs Tornado and sets `GALE_REQUIRE_TORNADO`, so CI
+//! never skips these; elsewhere they say they were skipped when Tornado is missing.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+
+use super::root;
+
+/// A running Tornado app, killed when dropped.
+pub struct Tornado {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    child: Child,
+}
+
+impl Tornado {
+    /// Starts the reference app with `secret` as its `cookie_secret`, or `None` (with a
+    /// note on stderr) when Python or Tornado 6.6.1 is not installed and CI does not
+    /// require it.
+    pub fn start(secret: &str) -> Option<Tornado> {
+        let has_tornado = Command::new("python3")
+            .args([
+                "-c",
+                "import tornado, sys; sys.exit(tornado.version != '6.6.1')",
+            ])
+            .status()
+            .is_ok_and(|status| status.success());
+        if !has_tornado {
+            assert!(
+                std::env::var_os("GALE_REQUIRE_TORNADO").is_none(),
+                "GALE_REQUIRE_TORNADO is set but python3 cannot import tornado 6.6.1 \
+                 (pip install tornado==6.6.1)"
+            );
+            eprintln!("SKIPPED: the comparison with real Tornado (pip install tornado==6.6.1)");
+            return None;
+        }
+        let mut child = Command::new("python3")
+            .arg(root().join("tests/tornado/app.py"))
+            .arg(secret)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting the Tornado reference app");
+        let mut port = String::new();
+        BufReader::new(child.stdout.take().expect("its stdout"))
+            .read_line(&mut port)
+            .expect("the Tornado app's port");
+        let port: u16 = port.trim().parse().expect("a port number");
+        Some(Tornado {
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            child,
+        })
+    }
+}
+
+impl Drop for Tornado {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
