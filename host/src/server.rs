@@ -226,6 +226,18 @@ async fn route(
             driver::run(&shared.runtime, &worker.tasks, &plugin, handler, request).await
         }
         Target::Redirect(redirect) => redirect.respond(&request),
+        Target::Static(files) => {
+            let path = request.path_args.args.first().cloned().flatten();
+            let query = request.query();
+            files
+                .respond(
+                    &request.method,
+                    &request.headers,
+                    query,
+                    path.as_deref().unwrap_or(""),
+                )
+                .await
+        }
     }
 }
 

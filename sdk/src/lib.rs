@@ -40,7 +40,7 @@ pub use error::{HttpError, Result};
 pub use handler::{BaseHandler, DefaultBase, RequestHandler};
 pub use path_args::PathArgs;
 pub use request::{Chunk, Request};
-pub use runtime::RedirectHandler;
+pub use runtime::{RedirectHandler, StaticFileHandler};
 pub use serde_json::{self, Value, json};
 
 /// The bindings generated from `wit/gale.wit`; plugins use them only through the SDK.

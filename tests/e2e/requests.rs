@@ -163,3 +163,26 @@ fn xheaders_take_the_client_from_the_proxy_headers_only_when_asked() {
                    Connection: close\r\n\r\n";
     assert_eq!(send(behind_proxy.addr, real_ip).text(), "9.9.9.9 http");
 }
+
+#[test]
+fn the_request_reports_every_property_as_tornado() {
+    let server = probe();
+    let raw = "PUT /facts?x=1%202 HTTP/1.0\r\nHost: example.org:8080\r\nX-Multi: a\r\nx-multi: b\r\n\
+               Connection: close\r\nContent-Length: 9\r\n\r\nraw body!";
+    let facts = send(server.addr, raw).json();
+    assert_eq!(facts["method"], "PUT");
+    assert_eq!(facts["uri"], "/facts?x=1%202");
+    assert_eq!(facts["path"], "/facts");
+    assert_eq!(facts["query"], "x=1%202");
+    assert_eq!(facts["version"], "HTTP/1.0");
+    assert_eq!(facts["host"], "example.org:8080");
+    assert_eq!(facts["protocol"], "http");
+    assert_eq!(facts["body"], "raw body!");
+    assert_eq!(
+        facts["x_multi"], "a,b",
+        "several values join with a comma, as Tornado's get"
+    );
+    let headers = facts["headers"].as_array().unwrap();
+    assert!(headers.contains(&serde_json::json!(["X-Multi", "a"])));
+    assert!(headers.contains(&serde_json::json!(["X-Multi", "b"])));
+}

@@ -114,3 +114,16 @@ fn static_url_adds_the_content_hash() {
     assert_ne!(changed, url, "an edited file gets a new version");
     assert_eq!(get(server.addr, "/static-url?path=missing.txt").status, 500);
 }
+
+#[test]
+fn a_plugin_declares_a_static_route_over_a_directory_beside_it() {
+    let server = Server::with(&["forms"], &[]);
+    assert_eq!(get(server.addr, "/assets/app.js").status, 404);
+    let assets = server.plugin_dir().join("assets");
+    std::fs::create_dir(&assets).unwrap();
+    std::fs::write(assets.join("app.js"), "alert(1)").unwrap();
+    let script = get(server.addr, "/assets/app.js");
+    assert_eq!((script.status, script.text().as_str()), (200, "alert(1)"));
+    assert_eq!(script.header("content-type"), Some("text/javascript"));
+    assert_eq!(get(server.addr, "/assets/..%2Fforms.wasm").status, 403);
+}

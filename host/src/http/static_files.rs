@@ -36,26 +36,61 @@ pub struct StaticFiles {
 impl StaticFiles {
     /// Serves `dir`, which must exist.
     pub fn new(dir: &Path) -> anyhow::Result<Self> {
-        let root = dir.canonicalize().map_err(|error| {
-            anyhow::anyhow!("cannot serve static files from {}: {error}", dir.display())
-        })?;
         anyhow::ensure!(
-            root.is_dir(),
-            "--static {} is not a directory",
+            dir.is_dir(),
+            "cannot serve static files from {}: not a directory",
             dir.display()
         );
-        Ok(Self {
+        Ok(Self::lenient(dir))
+    }
+
+    /// Serves `dir`, existing or not: until it does, its files are 404, as Tornado's.
+    fn lenient(dir: &Path) -> Self {
+        let root = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
+        Self {
             root,
             versions: Mutex::default(),
-        })
+        }
+    }
+
+    /// The `StaticFileHandler` of a route's init args `{"path": DIR}`: DIR relative to
+    /// `plugin_dir`, with no `..` and not absolute, and it must exist.
+    pub fn from_init_args(args: &serde_json::Value, plugin_dir: &Path) -> Result<Self, String> {
+        let path = args
+            .get("path")
+            .and_then(|path| path.as_str())
+            .ok_or("StaticFileHandler needs {\"path\": \"DIR\"}, a directory beside the plugin")?;
+        let relative = Path::new(path);
+        let inside = relative.components().all(|part| {
+            matches!(
+                part,
+                std::path::Component::Normal(_) | std::path::Component::CurDir
+            )
+        });
+        if !inside {
+            return Err(format!(
+                "StaticFileHandler's path {path:?} must be a directory inside the plugin directory \
+                 (relative, without ..)"
+            ));
+        }
+        let dir = plugin_dir.join(relative);
+        if !dir.is_dir() {
+            tracing::warn!(
+                "StaticFileHandler's directory {} does not exist: its files are 404 until it does",
+                dir.display()
+            );
+        }
+        Ok(Self::lenient(&dir))
     }
 
     /// The file `path` names, or the status that refuses it: 403 outside the directory
     /// (`..`, a symlink out) or for a directory, 404 when missing.
     fn resolve(&self, path: &str) -> Result<PathBuf, u16> {
-        let file = self.root.join(path.trim_start_matches('/'));
+        // Resolved per request: the directory may appear, or be replaced, while serving.
+        let root = self.root.canonicalize().map_err(|_| 404u16)?;
+        let file = root.join(path.trim_start_matches('/'));
         let file = file.canonicalize().map_err(|_| 404u16)?;
-        if !file.starts_with(&self.root) {
+        if !file.starts_with(&root) {
             tracing::warn!("403: {path:?} is not in the static directory");
             return Err(403);
         }
@@ -289,6 +324,19 @@ fn content_type(file: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_routes_static_directory_must_stay_inside_the_plugin_directory() {
+        let dir = Path::new("/plugins");
+        for path in ["../etc", "/etc", "assets/../../x"] {
+            let args = serde_json::json!({ "path": path });
+            assert!(StaticFiles::from_init_args(&args, dir).is_err(), "{path}");
+        }
+        let args = serde_json::json!({"path": "assets"});
+        let files = StaticFiles::from_init_args(&args, dir).unwrap();
+        assert_eq!(files.root, Path::new("/plugins/assets"));
+        assert!(StaticFiles::from_init_args(&serde_json::json!({}), dir).is_err());
+    }
 
     #[test]
     fn ranges_parse_as_tornado() {

@@ -37,17 +37,18 @@ pub async fn load(
     path: &Path,
 ) -> anyhow::Result<Loaded> {
     let bytes = read_settled(path).await?;
-    load_bytes(runtime, cache, plugin_name(path).into(), bytes).await
+    load_bytes(runtime, cache, path, bytes).await
 }
 
-/// [`load`] for the contents of a file already read.
+/// [`load`] for the contents of `path` already read.
 pub async fn load_bytes(
     runtime: &Arc<Runtime>,
     cache: Option<&CodeCache>,
-    name: Arc<str>,
+    path: &Path,
     bytes: Vec<u8>,
 ) -> anyhow::Result<Loaded> {
     let started = Instant::now();
+    let name: Arc<str> = plugin_name(path).into();
     check_is_component(&bytes)?;
     let hash: Arc<str> = content_hash(&bytes).into();
     let (engine, cache, key) = (runtime.engine.clone(), cache.cloned(), hash.clone());
@@ -71,7 +72,8 @@ pub async fn load_bytes(
         pre,
         routes,
     });
-    let routes = compile_routes(&plugin).map_err(anyhow::Error::msg)?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let routes = compile_routes(&plugin, dir).map_err(anyhow::Error::msg)?;
     Ok(Loaded {
         plugin,
         routes,

@@ -2,12 +2,14 @@
 //! a request takes the snapshot once and keeps it, so replacing the table never disturbs a
 //! request in flight.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
 use super::Plugin;
 use crate::builtin::Redirect;
+use crate::http::static_files::StaticFiles;
 use crate::router::{Pattern, Route, RouteTable, Target};
 use crate::runtime::bindings::exports::gale::web::app;
 
@@ -30,7 +32,9 @@ impl Registry {
 }
 
 /// A plugin's routes, compiled and checked; the error names the route and what is wrong.
-pub fn compile_routes(plugin: &Arc<Plugin>) -> Result<Vec<Route>, String> {
+/// A `StaticFileHandler`'s `path` is a directory inside `plugin_dir`, the plugin's own
+/// directory: a sandboxed plugin cannot serve the rest of the host's files.
+pub fn compile_routes(plugin: &Arc<Plugin>, plugin_dir: &Path) -> Result<Vec<Route>, String> {
     plugin
         .routes
         .iter()
@@ -53,6 +57,9 @@ pub fn compile_routes(plugin: &Arc<Plugin>) -> Result<Vec<Route>, String> {
                 app::Target::Builtin(app::Builtin::Redirect) => {
                     Target::Redirect(Redirect::from_init_args(&init_args).map_err(context)?)
                 }
+                app::Target::Builtin(app::Builtin::StaticFiles) => Target::Static(Arc::new(
+                    StaticFiles::from_init_args(&init_args, plugin_dir).map_err(context)?,
+                )),
             };
             Ok(Route {
                 pattern,

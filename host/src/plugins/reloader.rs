@@ -76,12 +76,7 @@ impl Reloader {
             tracing::debug!(plugin = name, "{file} is unchanged");
             return;
         }
-        let loaded = loader::load_bytes(
-            &self.runtime,
-            self.cache.as_ref(),
-            name.as_str().into(),
-            bytes,
-        );
+        let loaded = loader::load_bytes(&self.runtime, self.cache.as_ref(), file.as_ref(), bytes);
         let outcome = match loaded.await {
             Ok(loaded) => self.set().install(loaded),
             Err(error) => Err(format!("{error:#}")),

@@ -1,6 +1,7 @@
-//! A plugin with `xsrf_cookies` on: every POST, PUT, PATCH and DELETE needs the token.
+//! A plugin with `xsrf_cookies` on (every POST, PUT, PATCH and DELETE needs the token) and
+//! a StaticFileHandler route of its own.
 
-use gale_sdk::{PathArgs, Request, RequestHandler, Result, json};
+use gale_sdk::{PathArgs, Request, RequestHandler, Result, StaticFileHandler, json};
 
 /// `/form`: GET renders a form with the token; POST and DELETE answer only with it.
 #[derive(Default)]
@@ -35,4 +36,5 @@ impl RequestHandler for Form {
 gale_sdk::routes![
     settings = json!({"xsrf_cookies": true});
     (r"/form", Form),
+    (r"/assets/(.*)", StaticFileHandler, json!({"path": "assets"})),
 ];

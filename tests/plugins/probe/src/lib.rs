@@ -217,6 +217,44 @@ impl RequestHandler for Client {
     }
 }
 
+/// `/facts`: every request property Tornado's `HTTPServerRequest` has, as JSON.
+#[derive(Default)]
+struct Facts;
+
+impl Facts {
+    fn report(req: &mut Request) -> Result {
+        let headers: Vec<Value> = req
+            .headers()
+            .into_iter()
+            .map(|(name, value)| json!([name, value]))
+            .collect();
+        let facts = json!({
+            "method": req.method(),
+            "uri": req.uri(),
+            "path": req.path(),
+            "query": req.query(),
+            "version": req.version(),
+            "host": req.host(),
+            "protocol": req.protocol(),
+            "body": String::from_utf8_lossy(&req.body()),
+            "headers": headers,
+            "x_multi": req.header("x-multi"),
+        });
+        req.write(facts);
+        Ok(())
+    }
+}
+
+impl RequestHandler for Facts {
+    fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
+        Self::report(req)
+    }
+
+    fn put(&mut self, req: &mut Request, _args: PathArgs) -> Result {
+        Self::report(req)
+    }
+}
+
 /// `/time/...`: overlaps the tutorial's `/time/(\d+)/(\d+)/(\d+)` without being identical, so
 /// which answers shows the route order across plugins.
 #[derive(Default)]
@@ -297,6 +335,7 @@ gale_sdk::routes![
     (r"/reverse/(\w+)", Reverse),
     (r"/version", Version),
     (r"/client", Client),
+    (r"/facts", Facts),
     (r"/time/.*", Time),
     (r"/cookie/full", output::FullCookie),
     (r"/cookie/bad", output::BadCookie),
