@@ -81,3 +81,55 @@ proptest! {
         let _ = (parse_size(&text), parse_duration(&text));
     }
 }
+
+mod cookies {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use gale_host::http::cookies::{
+        CookieOptions, parse_cookie, quote, set_cookie_header, unquote,
+    };
+    use gale_host::http::signed;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_latin1_value_quotes_and_unquotes_to_itself(value in "[\u{0}-\u{ff}]{0,24}") {
+            let quoted = quote(&value).expect("latin-1 can be quoted");
+            prop_assert_eq!(unquote(&quoted), value);
+        }
+
+        #[test]
+        fn a_set_cookie_parses_back_to_its_name_and_value(
+            name in "[A-Za-z0-9_.-]{1,12}",
+            value in "[!-~]{0,24}",
+            path in proptest::option::of("/[a-z/]{0,8}"),
+            httponly in any::<bool>(),
+        ) {
+            let options = CookieOptions { path, httponly, ..CookieOptions::default() };
+            let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+            let header = set_cookie_header(&name, &value, &options, now).unwrap();
+            let pair = header.split("; ").next().unwrap();
+            prop_assert_eq!(parse_cookie(pair), vec![(name, value)]);
+        }
+
+        #[test]
+        fn any_cookie_header_parses_to_legal_names(header in ".{0,80}") {
+            for (name, _) in parse_cookie(&header) {
+                prop_assert!(gale_host::http::cookies::is_legal_name(&name));
+            }
+        }
+
+        #[test]
+        fn a_signed_value_reads_back_only_with_its_secret_and_name(
+            value in proptest::collection::vec(any::<u8>(), 0..64),
+            name in "[a-z]{1,8}",
+        ) {
+            let signed = signed::create(b"secret", &name, &value, 1_700_000_000);
+            let read = signed::decode(b"secret", &name, &signed, 31.0, 1_700_000_000);
+            prop_assert_eq!(read.as_deref(), Some(&value[..]));
+            prop_assert_eq!(signed::decode(b"Secret", &name, &signed, 31.0, 1_700_000_000), None);
+            let other = format!("{name}x");
+            prop_assert_eq!(signed::decode(b"secret", &other, &signed, 31.0, 1_700_000_000), None);
+        }
+    }
+}

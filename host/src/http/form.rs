@@ -1,5 +1,7 @@
 //! Request bodies as Tornado's `parse_body_arguments` reads them: form-encoded and
-//! `multipart/form-data` bodies become arguments and files; any other body has none.
+//! `multipart/form-data` bodies become arguments and files; any other body has none. Free
+//! of gale's types (beside its siblings `args` and `params`), so the fuzz targets include
+//! it as it is.
 
 use bytes::Bytes;
 use futures_util::stream;

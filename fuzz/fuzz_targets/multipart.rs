@@ -1,0 +1,28 @@
+//! Multipart bodies and their header parameters: any body under a fixed boundary parses to
+//! arguments and files or to an "Invalid multipart/form-data" error, without panicking.
+#![no_main]
+
+#[allow(dead_code)]
+#[path = "../../host/src/http/args.rs"]
+mod args;
+#[allow(dead_code)]
+#[path = "../../host/src/http/form.rs"]
+mod form;
+#[allow(dead_code)]
+#[path = "../../host/src/http/params.rs"]
+mod params;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let _ = params::parse_header(&text);
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let body = bytes::Bytes::copy_from_slice(data);
+    match runtime.block_on(form::parse(Some("multipart/form-data; boundary=B"), &body)) {
+        Ok(parsed) => {
+            for (_, files) in &parsed.files {
+                assert!(files.iter().all(|file| !file.filename.is_empty()));
+            }
+        }
+        Err(message) => assert!(message.starts_with("Invalid multipart/form-data")),
+    }
+});
