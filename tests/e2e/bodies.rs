@@ -23,6 +23,7 @@ const MULTIPART: &str = "--XyZ\r\nContent-Disposition: form-data; name=\"title\"
     --XyZ\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nfirst file\r\n\
     --XyZ\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"raw.bin\"\r\n\r\n\x01\x02\x03\r\n\
     --XyZ\r\nContent-Disposition: form-data; name=\"intl\"; filename=\"x.txt\"; filename*=UTF-8''%E2%82%AC%20rates.txt\r\n\r\neuro\r\n\
+    --XyZ\r\nContent-Disposition: form-data; name=\"utf8\"; filename=\"na\u{ef}ve r\u{e9}sum\u{e9}.txt\"\r\n\r\nplain\r\n\
     --XyZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nsecond\r\n\
     --XyZ--\r\n";
 
@@ -63,6 +64,7 @@ fn multipart_fields_and_files_arrive_as_in_tornado() {
             {"filename": "raw.bin", "content_type": "application/unknown", "size": 3},
         ],
         "intl": [{"filename": "\u{20ac} rates.txt", "content_type": "application/unknown", "size": 4}],
+        "utf8": [{"filename": "na\u{ef}ve r\u{e9}sum\u{e9}.txt", "content_type": "application/unknown", "size": 5}],
     });
     assert_eq!(upload, files);
     let args = post(server.addr, "/args", content_type, MULTIPART).json();

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha512};
 
-use crate::support::{Response, Server, get, send};
+use crate::support::{Response, Server, Tornado, get, send};
 
 fn site() -> (tempfile::TempDir, Server) {
     let dir = tempfile::tempdir().unwrap();
@@ -126,4 +126,58 @@ fn a_plugin_declares_a_static_route_over_a_directory_beside_it() {
     assert_eq!((script.status, script.text().as_str()), (200, "alert(1)"));
     assert_eq!(script.header("content-type"), Some("text/javascript"));
     assert_eq!(get(server.addr, "/assets/..%2Fforms.wasm").status, 403);
+}
+
+#[test]
+fn static_responses_match_tornados() {
+    let (dir, server) = site();
+    let Some(tornado) = Tornado::serving("s", Some(&dir.path().join("static"))) else {
+        return;
+    };
+    let etag = get(server.addr, "/static/site.css")
+        .header("etag")
+        .unwrap()
+        .to_owned();
+    let cases = [
+        ("/static/site.css", String::new()),
+        ("/static/site.css?v=1", String::new()),
+        ("/static/site.css", format!("If-None-Match: {etag}")),
+        ("/static/sub/a.txt", "Range: bytes=2-5".to_owned()),
+        ("/static/sub/a.txt", "Range: bytes=-3".to_owned()),
+        ("/static/sub/a.txt", "Range: bytes=10-".to_owned()),
+        ("/static/sub/a.txt", "Range: bytes=0-1,4-5".to_owned()),
+        ("/static/missing.css", String::new()),
+        ("/static/sub/../../secret.txt", String::new()),
+    ];
+    let compared = [
+        "etag",
+        "content-type",
+        "content-range",
+        "accept-ranges",
+        "cache-control",
+        "content-length",
+    ];
+    for (path, header) in cases {
+        let ours = with_header(&server, path, &header);
+        let reference = send(
+            tornado.addr,
+            &format!("GET {path} HTTP/1.1\r\nHost: x\r\n{header}\r\nConnection: close\r\n\r\n"),
+        );
+        assert_eq!(ours.status, reference.status, "{path} {header}");
+        if ours.status < 400 {
+            assert_eq!(ours.body, reference.body, "{path} {header}");
+            for name in compared {
+                assert_eq!(
+                    ours.header(name),
+                    reference.header(name),
+                    "{name}: {path} {header}"
+                );
+            }
+        }
+    }
+    for path in ["site.css", "sub/a.txt"] {
+        let ours = get(server.addr, &format!("/static-url?path={path}")).text();
+        let reference = get(tornado.addr, &format!("/static-url?path={path}")).text();
+        assert_eq!(ours, reference);
+    }
 }

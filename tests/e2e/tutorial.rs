@@ -160,3 +160,19 @@ fn reverse_builds_the_time_url() {
     let server = tutorial();
     assert_eq!(get(server.addr, "/reverse").text(), "/time/2026/11/27");
 }
+
+#[test]
+fn the_automatic_etag_is_tornados() {
+    let server = tutorial();
+    let ours = get(server.addr, "/");
+    let etag = ours.header("etag").expect("an Etag").to_owned();
+    let raw =
+        format!("GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: {etag}\r\nConnection: close\r\n\r\n");
+    assert_eq!(send(server.addr, &raw).status, 304);
+    if let Some(tornado) = crate::support::Tornado::start("s") {
+        assert_eq!(
+            get(tornado.addr, "/hello").header("etag"),
+            Some(etag.as_str())
+        );
+    }
+}

@@ -1,7 +1,7 @@
 """Real Tornado 6.6.1, the reference the end-to-end tests compare gale against.
 
-Started by tests/e2e/support/tornado.rs as `python3 app.py COOKIE_SECRET`; prints the port it
-listens on (127.0.0.1, picked by the OS), then serves until killed.
+Started by tests/e2e/support/tornado.rs as `python3 app.py COOKIE_SECRET [STATIC_PATH]`;
+prints the port it listens on (127.0.0.1, picked by the OS), then serves until killed.
 """
 
 import sys
@@ -67,11 +67,27 @@ class Args(tornado.web.RequestHandler):
         })
 
 
+class Hello(tornado.web.RequestHandler):
+    """GET /hello: the tutorial's `/`, for its Etag."""
+
+    def get(self):
+        self.write("hello world")
+
+
+class StaticUrl(tornado.web.RequestHandler):
+    """GET /static-url?path=P: static_url(P)."""
+
+    def get(self):
+        self.write(self.static_url(self.get_argument("path")))
+
+
 def main():
     app = tornado.web.Application(
         [("/sign", Sign), ("/read", Read), ("/cookie/full", FullCookie),
-         ("/cookie/read", Cookies), ("/form", Form), ("/args", Args)],
+         ("/cookie/read", Cookies), ("/form", Form), ("/args", Args), ("/hello", Hello),
+         ("/static-url", StaticUrl)],
         cookie_secret=sys.argv[1], xsrf_cookies=True,
+        static_path=sys.argv[2] if len(sys.argv) > 2 else None,
     )
     # /args is a POST without a token: exempt it, as its comparison is about bodies.
     Args.check_xsrf_cookie = lambda self: None

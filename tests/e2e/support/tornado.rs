@@ -4,6 +4,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use super::root;
@@ -20,6 +21,11 @@ impl Tornado {
     /// note on stderr) when Python or Tornado 6.6.1 is not installed and CI does not
     /// require it.
     pub fn start(secret: &str) -> Option<Tornado> {
+        Self::serving(secret, None)
+    }
+
+    /// [`Tornado::start`], also serving `static_path` at `/static/`.
+    pub fn serving(secret: &str, static_path: Option<&Path>) -> Option<Tornado> {
         let has_tornado = Command::new("python3")
             .args([
                 "-c",
@@ -39,6 +45,7 @@ impl Tornado {
         let mut child = Command::new("python3")
             .arg(root().join("tests/tornado/app.py"))
             .arg(secret)
+            .args(static_path)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
