@@ -133,3 +133,21 @@ fn clear_resets_status_headers_and_body() {
         Some("text/html; charset=UTF-8")
     );
 }
+
+#[test]
+fn a_head_request_that_flushes_gets_the_head_only() {
+    let server = Server::with(&["probe"], &[]);
+    let raw = "HEAD /flush/head HTTP/1.1\r\nHost: x\r\n\r\nGET /flush/head HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(raw.as_bytes()).unwrap();
+    let mut all = String::new();
+    stream.read_to_string(&mut all).unwrap();
+    assert!(all.starts_with("HTTP/1.1 200 OK"), "{all}");
+    assert!(!all.contains("not sent"), "{all}");
+    // The connection stayed usable: the pipelined GET got its 405 (the probe has no get).
+    assert!(all.contains("HTTP/1.1 405"), "{all}");
+    assert!(!server.log().contains("trapped"), "{}", server.log());
+}

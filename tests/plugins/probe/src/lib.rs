@@ -344,5 +344,6 @@ gale_sdk::routes![
     (r"/signed/get", output::SignedGet),
     (r"/clear", output::Clear),
     (r"/flush/fail", output::FlushThenFail),
+    (r"/flush/head", output::FlushHead),
     (r"/static-url", output::StaticUrl),
 ];

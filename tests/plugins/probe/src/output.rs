@@ -121,6 +121,20 @@ impl RequestHandler for FlushThenFail {
     }
 }
 
+/// `/flush/head`: HEAD writes and flushes twice; only the head goes out.
+#[derive(Default)]
+pub struct FlushHead;
+
+impl RequestHandler for FlushHead {
+    fn head(&mut self, req: &mut Request, _args: PathArgs) -> Result {
+        for _ in 0..2 {
+            req.write("not sent");
+            req.flush();
+        }
+        Ok(())
+    }
+}
+
 /// `/static-url?path=P`: `static_url(P)`.
 #[derive(Default)]
 pub struct StaticUrl;
