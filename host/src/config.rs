@@ -30,7 +30,8 @@ pub struct ServeOptions {
     #[arg(long, env = "GALE_HANDLER_MEMORY", default_value = "64MiB", value_parser = parse_size)]
     pub handler_memory: usize,
 
-    /// Handler instances alive at once, across workers; beyond it requests are 503.
+    /// Handler instances alive at once, across workers; beyond it a request waits for one
+    /// (at most its handler time limit, then 503).
     #[arg(long, env = "GALE_MAX_INSTANCES", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub max_instances: u32,
 

@@ -213,3 +213,40 @@ fn a_plugin_can_have_a_time_limit_of_its_own() {
         "{line}"
     );
 }
+
+#[test]
+fn requests_beyond_max_instances_wait_for_one_instead_of_failing() {
+    let server = Server::with(&["probe"], &["--max-instances", "2"]);
+    let addr = server.addr;
+    let clients: Vec<_> = (0..8)
+        .map(|_| std::thread::spawn(move || get(addr, "/busy?ms=300")))
+        .collect();
+    for client in clients {
+        let response = client.join().unwrap();
+        assert_eq!(
+            (response.status, response.text().as_str()),
+            (200, "busy for 300 ms")
+        );
+    }
+    assert!(!server.log().contains("no handler instance came free"));
+}
+
+#[test]
+fn a_request_that_waits_longer_than_a_handler_may_run_is_503() {
+    let server = Server::with(
+        &["probe"],
+        &["--max-instances", "1", "--handler-timeout", "1s"],
+    );
+    let addr = server.addr;
+    let busy = std::thread::spawn(move || get(addr, "/busy?ms=900"));
+    server.wait_for_log("busy started");
+    // The second queues first (the semaphore is fair), so it runs from 0.9 s to 1.8 s and the
+    // third, queued behind it, is still waiting when its second is up.
+    let second = std::thread::spawn(move || get(addr, "/busy?ms=900"));
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let third = get(server.addr, "/busy?ms=10");
+    assert_eq!(third.status, 503);
+    assert_eq!(busy.join().unwrap().status, 200);
+    assert_eq!(second.join().unwrap().status, 200);
+    server.wait_for_log("no handler instance came free within 1s");
+}

@@ -27,6 +27,19 @@ pub async fn run(
     request: RequestData,
 ) -> hyper::Response<ResponseBody> {
     let method = request.method.clone();
+    // Wait for a free instance at most as long as a handler may run.
+    let wait = runtime.limits.timeout_for(&plugin.name);
+    let slot = match tokio::time::timeout(wait, runtime.slots.clone().acquire_owned()).await {
+        Ok(Ok(slot)) => slot,
+        _ => {
+            tracing::error!(
+                plugin = &*plugin.name,
+                "no handler instance came free within {wait:?}: all {} are busy (--max-instances)",
+                runtime.limits.instances
+            );
+            return error_response(503, &method);
+        }
+    };
     let mut store = runtime.new_store(plugin.name.clone(), request);
     let (head, response) = oneshot::channel();
     store.data_mut().head = Some(head);
@@ -43,7 +56,11 @@ pub async fn run(
             return error_response(503, &method);
         }
     };
-    tasks.spawn_local(handle(instance, store, handler));
+    tasks.spawn_local(async move {
+        handle(instance, store, handler).await;
+        // The instance is gone with its store: its slot is free again.
+        drop(slot);
+    });
     // The handler task always answers unless it was dropped (the worker is stopping).
     response
         .await

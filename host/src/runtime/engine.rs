@@ -3,6 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::Semaphore;
+
 use wasmtime::component::Linker;
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimitsBuilder,
@@ -53,6 +55,10 @@ impl HandlerLimits {
     }
 }
 
+/// Pool slots beyond `--max-instances`, for the instance that reads a plugin's routes
+/// while it loads: a load never waits behind requests.
+const LOAD_HEADROOM: u32 = 8;
+
 /// The engine and the linker every plugin is pre-linked with; shared by all workers.
 pub struct Runtime {
     /// The engine.
@@ -61,18 +67,22 @@ pub struct Runtime {
     pub linker: Linker<Ctx>,
     /// The per-instance limits.
     pub limits: HandlerLimits,
+    /// One permit per handler instance (`--max-instances`): a request beyond them waits for
+    /// one instead of failing, as Tornado queues work on its loop.
+    pub slots: Arc<Semaphore>,
 }
 
 impl Runtime {
     /// Builds the engine and linker, and starts the epoch ticker.
     pub fn new(limits: HandlerLimits) -> anyhow::Result<Arc<Self>> {
+        let pool = limits.instances + LOAD_HEADROOM;
         let mut pooling = PoolingAllocationConfig::new();
         pooling
-            .total_component_instances(limits.instances)
-            .total_core_instances(limits.instances * 4)
-            .total_memories(limits.instances * 2)
-            .total_tables(limits.instances * 4)
-            .total_stacks(limits.instances)
+            .total_component_instances(pool)
+            .total_core_instances(pool * 4)
+            .total_memories(pool * 2)
+            .total_tables(pool * 4)
+            .total_stacks(pool)
             .max_memory_size(limits.memory);
         let mut config = Config::new();
         config
@@ -88,6 +98,7 @@ impl Runtime {
         Ok(Arc::new(Self {
             engine,
             linker,
+            slots: Arc::new(Semaphore::new(limits.instances as usize)),
             limits,
         }))
     }
