@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Performance benchmark, one command: bare hyper, gale (hello and tutorial plugins, a fresh
+instance per request) and, when installed, Tornado 6.6.1, each under the same wrk load in
+turn in one run; req/s, p50, p99, server CPU and RSS, and the ratio to bare hyper. Then the
+c10k run: 10,000 idle keep-alive connections, each asking again after a pause, against bare
+hyper and gale, with each server's peak RSS.
+
+Usage: python3 bench/perf.py [--seconds S] [--connections N] [--c10k N] [--pause S]
+Needs wrk (apt-get install wrk). Builds release binaries and the plugins first.
+"""
+
+import argparse
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+from common import ROOT, build, start, stop, wrk
+
+RELEASE = ROOT / "target/release"
+
+
+def ticks(process):
+    """CPU time the process has used so far, in seconds."""
+    fields = pathlib.Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def memory(process, field):
+    """A /proc status memory field (VmRSS, VmHWM) in MiB."""
+    status = pathlib.Path(f"/proc/{process.pid}/status").read_text()
+    return int(re.search(rf"^{field}:\s+(\d+)", status, re.M).group(1)) / 1024
+
+
+def spawn(command):
+    """Starts a server that prints `listening on http://ADDR`; returns (process, address)."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    line = process.stdout.readline().decode()
+    return process, re.search(r"http://([\d.:]+)", line).group(1)
+
+
+def measure(process, url, seconds, connections):
+    """wrk against `url`, with the server's CPU share and RSS over the run."""
+    wrk(url, 2, connections)  # warm-up
+    cpu = ticks(process)
+    result = wrk(url, seconds, connections)
+    result["cpu"] = (ticks(process) - cpu) / seconds * 100
+    result["rss"] = memory(process, "VmRSS")
+    return result
+
+
+def c10k(address, path, connections, pause):
+    out = subprocess.run([str(RELEASE / "c10k"), address, path, str(connections), str(pause)],
+                         capture_output=True, text=True, check=True).stdout
+    return dict(pair.split("=") for pair in out.split())
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--c10k", type=int, default=10_000)
+    parser.add_argument("--pause", type=int, default=5)
+    args = parser.parse_args()
+    plugins = build("plugins/hello", "plugins/tutorial")
+    subprocess.run(["cargo", "build", "--release", "-p", "baseline", "-p", "c10k"],
+                   cwd=ROOT, check=True)
+    rows = []
+    baseline = spawn([str(RELEASE / "baseline"), "127.0.0.1:0"])
+    rows.append(("bare hyper, `GET /`",
+                 measure(baseline[0], f"http://{baseline[1]}/", args.seconds, args.connections)))
+    gale = start(plugins)
+    for name, path in [("gale hello, `GET /hello/world`", "/hello/world"),
+                       ("gale tutorial, `GET /time/2026/11/27`", "/time/2026/11/27")]:
+        rows.append((name, measure(gale[0], f"http://{gale[1]}{path}", args.seconds,
+                                   args.connections)))
+    stop(gale[0])
+    has_tornado = subprocess.run([sys.executable, "-c", "import tornado"]).returncode == 0
+    if has_tornado:
+        tornado = spawn([sys.executable, str(ROOT / "bench/tornado_hello.py")])
+        rows.append(("Tornado 6.6.1, one process, `GET /`",
+                     measure(tornado[0], f"http://{tornado[1]}/", args.seconds, args.connections)))
+        stop(tornado[0])
+    hyper_rps = rows[0][1]["rps"]
+    print(f"wrk -t1 -c{args.connections} -d{args.seconds}s, one loop each, "
+          f"{os.cpu_count()} cores shared by server and client")
+    print("| server | req/s | p50 | p99 | server CPU | RSS | req/s vs bare hyper |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, r in rows:
+        print(f"| {name} | {r['rps']:,.0f} | {r['p50']} | {r['p99']} | {r['cpu']:.0f}% | "
+              f"{r['rss']:.1f} MiB | {r['rps'] / hyper_rps:.3f} |")
+    if not has_tornado:
+        print("(Tornado not installed: pip install tornado==6.6.1 to add its row)")
+    stop(baseline[0])
+    print(f"\nc10k: {args.c10k} keep-alive connections, a request each, {args.pause} s idle, "
+          "a second request each")
+    print("| server | opened | answered first | answered second | seconds | peak RSS |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    peaks = {}
+    for name, (process, address), path in [
+        ("bare hyper", spawn([str(RELEASE / "baseline"), "127.0.0.1:0"]), "/"),
+        ("gale hello", start(plugins), "/hello/world"),
+    ]:
+        result = c10k(address, path, args.c10k, args.pause)
+        peaks[name] = memory(process, "VmHWM")
+        stop(process)
+        print(f"| {name} | {result['opened']} | {result['first']} | {result['second']} | "
+              f"{result['seconds']} | {peaks[name]:.1f} MiB |")
+    print(f"peak RSS, gale / bare hyper: {peaks['gale hello'] / peaks['bare hyper']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
