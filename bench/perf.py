@@ -70,12 +70,13 @@ def main():
     baseline = spawn([str(RELEASE / "baseline"), "127.0.0.1:0"])
     rows.append(("bare hyper, `GET /`",
                  measure(baseline[0], f"http://{baseline[1]}/", args.seconds, args.connections)))
-    gale = start(plugins)
-    for name, path in [("gale hello, `GET /hello/world`", "/hello/world"),
-                       ("gale tutorial, `GET /time/2026/11/27`", "/time/2026/11/27")]:
-        rows.append((name, measure(gale[0], f"http://{gale[1]}{path}", args.seconds,
-                                   args.connections)))
-    stop(gale[0])
+    for flags, note in [((), ""), (("--resident-memory", "256KiB"), ", `--resident-memory 256KiB`")]:
+        gale = start(plugins, *flags)
+        for name, path in [(f"gale hello{note}, `GET /hello/world`", "/hello/world"),
+                           (f"gale tutorial{note}, `GET /time/2026/11/27`", "/time/2026/11/27")]:
+            rows.append((name, measure(gale[0], f"http://{gale[1]}{path}", args.seconds,
+                                       args.connections)))
+        stop(gale[0])
     has_tornado = subprocess.run([sys.executable, "-c", "import tornado"]).returncode == 0
     if has_tornado:
         tornado = spawn([sys.executable, str(ROOT / "bench/tornado_hello.py")])
@@ -101,6 +102,8 @@ def main():
     for name, (process, address), path in [
         ("bare hyper", spawn([str(RELEASE / "baseline"), "127.0.0.1:0"]), "/"),
         ("gale hello", start(plugins), "/hello/world"),
+        ("gale hello, `--resident-memory 256KiB`",
+         start(plugins, "--resident-memory", "256KiB"), "/hello/world"),
     ]:
         result = c10k(address, path, args.c10k, args.pause)
         peaks[name] = memory(process, "VmHWM")

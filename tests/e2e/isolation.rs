@@ -250,3 +250,13 @@ fn a_request_that_waits_longer_than_a_handler_may_run_is_503() {
     assert_eq!(second.join().unwrap().status, 200);
     server.wait_for_log("no handler instance came free within 1s");
 }
+
+#[test]
+fn no_state_survives_between_requests_with_or_without_resident_memory() {
+    for flags in [&[][..], &["--resident-memory", "256KiB"][..]] {
+        let server = Server::with(&["probe"], flags);
+        for _ in 0..20 {
+            assert_eq!(get(server.addr, "/fresh").text(), "1", "{flags:?}");
+        }
+    }
+}

@@ -217,6 +217,21 @@ impl RequestHandler for Client {
     }
 }
 
+/// `/fresh`: increments a static and writes it: always 1, since every request gets a
+/// fresh instance whose memory starts from the component's image.
+#[derive(Default)]
+struct Fresh;
+
+static REQUESTS_SEEN: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+impl RequestHandler for Fresh {
+    fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
+        let seen = REQUESTS_SEEN.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        req.write(seen.to_string());
+        Ok(())
+    }
+}
+
 /// `/facts`: every request property Tornado's `HTTPServerRequest` has, as JSON.
 #[derive(Default)]
 struct Facts;
@@ -336,6 +351,7 @@ gale_sdk::routes![
     (r"/version", Version),
     (r"/client", Client),
     (r"/facts", Facts),
+    (r"/fresh", Fresh),
     (r"/time/.*", Time),
     (r"/cookie/full", output::FullCookie),
     (r"/cookie/bad", output::BadCookie),
