@@ -15,6 +15,11 @@ fn with_cookie(addr: SocketAddr, path: &str, cookie: &str) -> Response {
     )
 }
 
+/// What the tutorial's `/cookie/signed/get` reads from a `signed` cookie of this value.
+fn read_signed(addr: SocketAddr, signed: &str) -> String {
+    with_cookie(addr, "/cookie/signed/get", &format!("signed={signed}")).text()
+}
+
 /// `Set-Cookie` values with the `expires` dates cut out (two servers' clocks may tick
 /// between two requests).
 fn without_dates(response: &Response) -> Vec<String> {
@@ -191,12 +196,7 @@ fn signed_cookies_round_trip_and_refuse_tampering_expiry_and_other_secrets() {
         "a value signed for one name must not pass for another"
     );
     let other = Server::with(&["tutorial"], &["--cookie-secret", "another secret"]);
-    let foreign = with_cookie(
-        other.addr,
-        "/cookie/signed/get",
-        &format!("signed={signed}"),
-    );
-    assert_eq!(foreign.text(), "none");
+    assert_eq!(read_signed(other.addr, &signed), "none");
 }
 
 #[test]
@@ -206,12 +206,7 @@ fn signed_cookies_pass_between_gale_and_tornado_sharing_a_secret() {
     };
     let server = Server::with(&["tutorial"], &["--cookie-secret", SECRET]);
     let made_by_tornado = get(tornado.addr, "/sign?name=signed&value=from%20tornado").text();
-    let read = with_cookie(
-        server.addr,
-        "/cookie/signed/get",
-        &format!("signed={made_by_tornado}"),
-    );
-    assert_eq!(read.text(), "from tornado");
+    assert_eq!(read_signed(server.addr, &made_by_tornado), "from tornado");
     let made_by_gale = set_value(
         &get(server.addr, "/cookie/signed/set?value=from%20gale"),
         "signed",
@@ -235,10 +230,5 @@ fn the_cookie_secret_can_come_from_a_file() {
     );
     let from_flag = Server::with(&["tutorial"], &["--cookie-secret", SECRET]);
     let signed = set_value(&get(from_file.addr, "/cookie/signed/set?value=v"), "signed");
-    let read = with_cookie(
-        from_flag.addr,
-        "/cookie/signed/get",
-        &format!("signed={signed}"),
-    );
-    assert_eq!(read.text(), "v");
+    assert_eq!(read_signed(from_flag.addr, &signed), "v");
 }

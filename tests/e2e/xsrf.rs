@@ -17,6 +17,12 @@ fn request(addr: SocketAddr, method: &str, cookie: &str, extra: &str, body: &str
     )
 }
 
+/// `method /form` with the `_xsrf` cookie and the token in the `X-XSRFToken` header.
+fn with_token(addr: SocketAddr, method: &str, cookie: &str, token: &str) -> Response {
+    let header = format!("X-XSRFToken: {token}\r\n");
+    request(addr, method, &format!("_xsrf={cookie}"), &header, "")
+}
+
 /// The `_xsrf` cookie a response sets, and the token in its JSON body.
 fn token_and_cookie(response: &Response) -> (String, String) {
     let cookie = response
@@ -88,13 +94,7 @@ fn a_token_that_does_not_match_the_cookie_is_403() {
     let server = Server::with(&["forms"], &[]);
     let (token, _) = token_and_cookie(&get(server.addr, "/form"));
     let (_, other_cookie) = token_and_cookie(&get(server.addr, "/form"));
-    let mismatched = request(
-        server.addr,
-        "POST",
-        &format!("_xsrf={other_cookie}"),
-        &format!("X-XSRFToken: {token}\r\n"),
-        "",
-    );
+    let mismatched = with_token(server.addr, "POST", &other_cookie, &token);
     assert_eq!(mismatched.status, 403);
     server.wait_for_log("XSRF cookie does not match POST argument");
     let garbage = request(server.addr, "POST", "", "X-XSRFToken: 2|zz|00|1\r\n", "");
@@ -113,13 +113,7 @@ fn a_request_with_the_cookie_keeps_it_and_gets_a_fresh_mask() {
     );
     let second = again.json()["token"].as_str().unwrap().to_owned();
     assert_ne!(first, second, "each request masks the token afresh");
-    let accepted = request(
-        server.addr,
-        "POST",
-        &format!("_xsrf={cookie}"),
-        &format!("X-XSRFToken: {second}\r\n"),
-        "",
-    );
+    let accepted = with_token(server.addr, "POST", &cookie, &second);
     assert_eq!(accepted.status, 200);
 }
 
@@ -130,21 +124,9 @@ fn tornados_xsrf_cookie_and_token_pass_in_gale() {
     };
     let server = Server::with(&["forms"], &[]);
     let (token, cookie) = token_and_cookie(&get(tornado.addr, "/form"));
-    let accepted = request(
-        server.addr,
-        "POST",
-        &format!("_xsrf={cookie}"),
-        &format!("X-XSRFToken: {token}\r\n"),
-        "",
-    );
+    let accepted = with_token(server.addr, "POST", &cookie, &token);
     assert_eq!(accepted.text(), "accepted");
     let (token, cookie) = token_and_cookie(&get(server.addr, "/form"));
-    let at_tornado = request(
-        tornado.addr,
-        "POST",
-        &format!("_xsrf={cookie}"),
-        &format!("X-XSRFToken: {token}\r\n"),
-        "",
-    );
+    let at_tornado = with_token(tornado.addr, "POST", &cookie, &token);
     assert_eq!(at_tornado.text(), "accepted");
 }
