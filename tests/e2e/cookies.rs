@@ -36,6 +36,16 @@ fn without_dates(response: &Response) -> Vec<String> {
         .collect()
 }
 
+/// The `expires` date of a `Set-Cookie` value.
+fn expires_of(header: &str) -> std::time::SystemTime {
+    let date = header
+        .split("expires=")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .unwrap_or_else(|| panic!("no expires in {header}"));
+    httpdate::parse_http_date(date).expect("an HTTP date")
+}
+
 /// The value of the cookie `name` in a response's `Set-Cookie`.
 fn set_value(response: &Response, name: &str) -> String {
     response
@@ -60,14 +70,7 @@ fn cookie_set_then_get_returns_the_value() {
         "{header}"
     );
     assert!(header.ends_with("GMT; Path=/"), "{header}");
-    let expires = header
-        .split("expires=")
-        .nth(1)
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap();
-    let expires = httpdate::parse_http_date(expires).expect("an HTTP date");
+    let expires = expires_of(header);
     let minutes = expires
         .duration_since(std::time::SystemTime::now())
         .unwrap()
@@ -142,14 +145,7 @@ fn clear_cookie_and_clear_all_cookies_expire_them() {
     let one = get(server.addr, "/cookie/clear?name=gone");
     let header = one.header("set-cookie").unwrap();
     assert!(header.starts_with(r#"gone=""; expires="#), "{header}");
-    let expires = header
-        .split("expires=")
-        .nth(1)
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap();
-    assert!(httpdate::parse_http_date(expires).unwrap() < std::time::SystemTime::now());
+    assert!(expires_of(header) < std::time::SystemTime::now());
     let all = with_cookie(server.addr, "/cookie/clear", "a=1; b=2");
     let names: Vec<&str> = all
         .header_all("set-cookie")
