@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{Semaphore, watch};
 
+use crate::accounts::Database;
 use crate::config::{PluginDir, ServeOptions};
 use crate::http::site::Site;
 use crate::plugins::cache::CodeCache;
@@ -154,10 +155,18 @@ fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
         options.cookie_secret_file.as_ref(),
         options.static_dir.as_ref(),
     )?;
+    let database = Database::new(
+        options.database.as_deref(),
+        &options.data_dir(),
+        options.database_connections,
+        options.database_timeout,
+    )?;
+    tracing::info!("account store: {}", database.shown());
     let listeners = server::bind(options.listen, options.workers)?;
     let addr = listeners[0].local_addr()?;
     let shared = Arc::new(Shared {
         site: Arc::new(site),
+        database: Arc::new(database),
         runtime,
         registry,
         connections: Arc::new(Semaphore::new(options.max_connections as usize)),

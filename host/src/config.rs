@@ -104,6 +104,29 @@ pub struct ServeOptions {
     #[arg(long = "static", env = "GALE_STATIC", value_name = "DIR")]
     pub static_dir: Option<PathBuf>,
 
+    /// The account store: mysql://USER:PASSWORD@HOST:PORT/DATABASE (or mariadb://...), or
+    /// sqlite://PATH. Without it, an SQLite file in --data-dir, created on first run.
+    #[arg(
+        long,
+        env = "GALE_DATABASE",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database: Option<String>,
+
+    /// Where gale keeps its own data: the embedded account store
+    /// [default: $XDG_DATA_HOME/gale or ~/.local/share/gale].
+    #[arg(long, env = "GALE_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Database connections each worker keeps at most.
+    #[arg(long, env = "GALE_DATABASE_CONNECTIONS", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub database_connections: u32,
+
+    /// How long a request waits for a database connection; past it, 503.
+    #[arg(long, env = "GALE_DATABASE_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
+    pub database_timeout: Duration,
+
     /// Do not watch the plugin directory; reload it only on SIGHUP.
     #[arg(long, env = "GALE_NO_WATCH")]
     pub no_watch: bool,
@@ -141,15 +164,28 @@ impl ServeOptions {
         if self.no_cache {
             return None;
         }
-        let home_cache = || std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache"));
-        let user_cache = std::env::var_os("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .filter(|dir| dir.is_absolute())
-            .or_else(home_cache);
         self.cache_dir
             .clone()
-            .or_else(|| user_cache.map(|dir| dir.join("gale")))
+            .or_else(|| user_dir("XDG_CACHE_HOME", ".cache"))
     }
+
+    /// The data directory: --data-dir, the user's data directory, or `./gale-data`.
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir
+            .clone()
+            .or_else(|| user_dir("XDG_DATA_HOME", ".local/share"))
+            .unwrap_or_else(|| PathBuf::from("gale-data"))
+    }
+}
+
+/// `$XDG_VARIABLE/gale` when the variable is an absolute path, else `$HOME/FALLBACK/gale`.
+fn user_dir(xdg_variable: &str, fallback: &str) -> Option<PathBuf> {
+    let home = || std::env::var_os("HOME").map(|home| PathBuf::from(home).join(fallback));
+    std::env::var_os(xdg_variable)
+        .map(PathBuf::from)
+        .filter(|dir| dir.is_absolute())
+        .or_else(home)
+        .map(|dir| dir.join("gale"))
 }
 
 /// Parses `PLUGIN=DURATION`.

@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+pub mod accounts;
 pub mod admin;
 pub mod builtin;
 pub mod cli;

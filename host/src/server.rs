@@ -21,6 +21,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio_util::task::TaskTracker;
 
+use crate::accounts::{AccountStore, Database};
 use crate::config::ServeOptions;
 use crate::http::body::ResponseBody;
 use crate::http::request::RequestData;
@@ -43,6 +44,8 @@ pub struct Shared {
     pub connections: Arc<Semaphore>,
     /// What requests need of the settings: xheaders, cookie secret, static directory.
     pub site: Arc<Site>,
+    /// The account store's database; each worker opens its own pool on it.
+    pub database: Arc<Database>,
 }
 
 /// Binds `count` listening sockets to `addr` (the first picks the port when it is 0).
@@ -72,6 +75,7 @@ fn bind_one(addr: SocketAddr, reuse_port: bool) -> std::io::Result<std::net::Tcp
 struct Worker {
     shared: Arc<Shared>,
     tasks: TaskTracker,
+    accounts: Arc<AccountStore>,
 }
 
 /// Runs one worker on `listener` until `shutdown` turns true, then finishes the requests in
@@ -97,9 +101,15 @@ async fn serve_loop(
     let graceful = GracefulShutdown::new();
     let http = http_builder(&shared.options);
     // Rc: the worker's state never leaves its thread, so its clones need no atomics.
+    let accounts = Arc::new(shared.database.open()?);
+    // Connect and migrate now, so the first request need not, and an unreachable database
+    // is reported at start; requests retry it until it answers.
+    let warming = accounts.clone();
+    tokio::task::spawn_local(async move { warming.warm_up().await });
     let worker = Rc::new(Worker {
         shared,
         tasks: TaskTracker::new(),
+        accounts,
     });
     loop {
         // Beyond --max-connections, wait for a connection to close before accepting.
@@ -223,7 +233,16 @@ async fn route(
     }
     match target {
         Target::Plugin { plugin, handler } => {
-            driver::run(&shared.runtime, &worker.tasks, &plugin, handler, request).await
+            let accounts = &worker.accounts;
+            driver::run(
+                &shared.runtime,
+                &worker.tasks,
+                &plugin,
+                handler,
+                request,
+                accounts,
+            )
+            .await
         }
         Target::Redirect(redirect) => redirect.respond(&request),
         Target::Static(files) => {

@@ -15,3 +15,19 @@ pub fn xhtml_escape(text: &str) -> String {
     }
     out
 }
+
+/// `url_escape(value, plus=True)`: Python's `quote_plus`, as `urlencode` writes a query
+/// value: letters, digits and `_.-~` kept, a space as `+`, everything else `%XX`.
+pub fn url_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => {
+                out.push(byte as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}

@@ -23,6 +23,7 @@
 
 #![warn(missing_docs)]
 
+mod accounts;
 mod cookies;
 mod error;
 pub mod escape;
@@ -34,6 +35,7 @@ mod request;
 #[doc(hidden)]
 pub mod runtime;
 
+pub use accounts::{AccountError, User};
 pub use bindings::gale::web::request::{ArgSource, UploadedFile};
 pub use cookies::CookieOptions;
 pub use error::{HttpError, Result};
@@ -65,7 +67,8 @@ pub mod bindings {
 /// `init_args` is a JSON object (use [`json!`]) handed to [`RequestHandler::initialize`], or
 /// the configuration of a built-in such as [`RedirectHandler`]. The list may start with
 /// `settings = json!({...});`, the plugin's `Application` settings: `"xsrf_cookies": true`
-/// makes every POST, PUT, PATCH and DELETE without a valid xsrf token a 403 before `prepare`.
+/// makes every POST, PUT, PATCH and DELETE without a valid xsrf token a 403 before `prepare`;
+/// `"login_url": "/login"` is where [`Request::authenticated`] sends a visitor to log in.
 /// Use it once per plugin.
 #[macro_export]
 macro_rules! routes {

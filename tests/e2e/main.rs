@@ -1,7 +1,9 @@
 //! End-to-end tests: the real `gale` binary, real plugins built from source, real HTTP over
 //! loopback sockets.
 
+mod accounts;
 mod bodies;
+mod browser;
 mod cookies;
 mod isolation;
 mod lifecycle;

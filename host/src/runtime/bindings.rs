@@ -9,6 +9,7 @@ wasmtime::component::bindgen!({
     imports: {
         "gale:web/response.flush": async | trappable,
         "gale:web/response.static-url": async | trappable,
+        "gale:web/accounts": async | trappable,
         default: trappable,
     },
     exports: { default: async },

@@ -11,6 +11,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::output::{PluginOutput, Stream};
+use crate::accounts::{AccountStore, User};
 use crate::http::body::{BodySender, ResponseBody, Sent};
 use crate::http::request::RequestData;
 use crate::http::response::ResponseState;
@@ -40,6 +41,10 @@ pub struct Ctx {
     /// The request's xsrf token once read or made: the raw token, whether the request's
     /// cookie carried it, and the masked form handed out.
     pub xsrf: Option<(crate::http::xsrf::RawToken, bool, Option<String>)>,
+    /// The worker's account store (absent only while a plugin loads).
+    pub accounts: Option<Arc<AccountStore>>,
+    /// Tornado's `current_user` once looked up: the same for the rest of the request.
+    pub current_user: Option<Option<User>>,
     wasi: WasiCtx,
     table: ResourceTable,
 }
@@ -69,6 +74,8 @@ impl Ctx {
             sent: None,
             running_since: Instant::now(),
             xsrf: None,
+            accounts: None,
+            current_user: None,
             wasi,
             table: ResourceTable::new(),
         }

@@ -2,6 +2,8 @@
 //! stage, `write_error` on failure, the response handed to hyper, then `on_finish` once it
 //! has been sent.
 
+use std::sync::Arc;
+
 use tokio::sync::oneshot;
 use tokio_util::task::TaskTracker;
 use wasmtime::{Store, Trap};
@@ -10,6 +12,7 @@ use super::Runtime;
 use super::bindings::Plugin as PluginInstance;
 use super::bindings::exports::gale::web::app::{HttpError, Stage};
 use super::ctx::Ctx;
+use crate::accounts::AccountStore;
 use crate::http::body::ResponseBody;
 use crate::http::request::RequestData;
 use crate::http::response::error_response;
@@ -25,6 +28,7 @@ pub async fn run(
     plugin: &Plugin,
     handler: u32,
     request: RequestData,
+    accounts: &Arc<AccountStore>,
 ) -> hyper::Response<ResponseBody> {
     let method = request.method.clone();
     // Wait for a free instance at most as long as a handler may run.
@@ -43,6 +47,7 @@ pub async fn run(
     let mut store = runtime.new_store(plugin.name.clone(), request);
     let (head, response) = oneshot::channel();
     store.data_mut().head = Some(head);
+    store.data_mut().accounts = Some(accounts.clone());
     let instance = match plugin.pre.instantiate_async(&mut store).await {
         Ok(instance) => instance,
         Err(error) => {

@@ -1,6 +1,7 @@
 //! The WebAssembly side: the engine, the bindings, the store data, the host imports and the
 //! lifecycle driver.
 
+mod accounts;
 pub mod bindings;
 mod cookie_jar;
 pub mod ctx;

@@ -15,7 +15,7 @@ pub fn root() -> PathBuf {
         .to_owned()
 }
 
-/// The built component `name` (`hello`, `tutorial`, `probe`, `faults`); all are built on first use,
+/// The built component `name` (`hello`, `tutorial`, `accounts`, `probe`, `faults`, `forms`); all are built on first use,
 /// once per test run, in a target directory of their own.
 pub fn plugin(name: &str) -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
@@ -24,6 +24,7 @@ pub fn plugin(name: &str) -> PathBuf {
         let crates = [
             root.join("plugins/hello"),
             root.join("plugins/tutorial"),
+            root.join("plugins/accounts"),
             root.join("tests/plugins/probe"),
             root.join("tests/plugins/faults"),
             root.join("tests/plugins/forms"),
@@ -44,6 +45,8 @@ pub struct Server {
     log: Arc<Mutex<Vec<String>>>,
     /// The plugin directory, removed when the server is dropped.
     _dir: Option<tempfile::TempDir>,
+    /// The data directory the harness gave it (its own embedded account store).
+    _data: Option<tempfile::TempDir>,
 }
 
 impl Server {
@@ -83,6 +86,11 @@ impl Server {
         if !command.get_envs().any(|(name, _)| name == "GALE_CACHE_DIR") {
             command.env("GALE_CACHE_DIR", root().join("target/gale/test-cache"));
         }
+        // Its own embedded account store, unless the test points it at one.
+        let data = tempfile::tempdir().expect("a data directory");
+        if !command.get_envs().any(|(name, _)| name == "GALE_DATA_DIR") {
+            command.env("GALE_DATA_DIR", data.path());
+        }
         let mut child = command
             .env("GALE_LOG", "info")
             .stdout(Stdio::piped())
@@ -118,6 +126,7 @@ impl Server {
             child,
             log,
             _dir: None,
+            _data: Some(data),
         }
     }
 

@@ -1,0 +1,241 @@
+//! Which database holds the accounts, how to connect to it, and its schema, migrated once
+//! however many workers open it.
+
+use std::path::Path;
+use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::Migrator;
+
+use super::AccountStore;
+
+/// The SQLite file the embedded default keeps under the data directory.
+pub const DEFAULT_FILE: &str = "accounts.sqlite3";
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static MYSQL_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/mysql");
+
+/// The database behind the account store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// MySQL or MariaDB, given by `--database mysql://...`.
+    MySql,
+    /// An SQLite file: the default, or `--database sqlite://...`.
+    Sqlite,
+}
+
+/// The account store's settings, shared by the workers; each worker opens its own
+/// connection pool on its own loop with [`Database::open`].
+pub struct Database {
+    url: String,
+    /// The URL without its password, for log lines.
+    shown: String,
+    backend: Backend,
+    connections: u32,
+    timeout: Duration,
+    /// Held while the schema is migrated, so that workers do it one at a time.
+    migrating: tokio::sync::Mutex<()>,
+    migrated: AtomicBool,
+    /// Whether the last operation failed for want of the database (logged once per outage).
+    down: AtomicBool,
+}
+
+impl Database {
+    /// The database at `url` (`mysql://`, `mariadb://` or `sqlite://`), or by default an
+    /// SQLite file in `data_dir`, created on first run. Each worker keeps up to
+    /// `connections` connections and waits at most `timeout` for one.
+    pub fn new(
+        url: Option<&str>,
+        data_dir: &Path,
+        connections: u32,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        static DRIVERS: Once = Once::new();
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+        let (backend, url) = match url {
+            Some(url) => resolve(url)?,
+            None => (Backend::Sqlite, default_sqlite(data_dir)?),
+        };
+        Ok(Self {
+            shown: redact(&url),
+            url,
+            backend,
+            connections,
+            timeout,
+            migrating: tokio::sync::Mutex::new(()),
+            migrated: AtomicBool::new(false),
+            down: AtomicBool::new(false),
+        })
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The URL with any password hidden, for messages.
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+
+    /// A store with its own pool, which lives on the calling worker's loop. Connections
+    /// are made when first needed, so the server starts (and serves the routes that need
+    /// no accounts) while the database is down.
+    pub fn open(self: &std::sync::Arc<Self>) -> anyhow::Result<AccountStore> {
+        let pool = AnyPoolOptions::new()
+            .max_connections(self.connections)
+            .acquire_timeout(self.timeout)
+            .connect_lazy(&self.url)
+            .with_context(|| format!("bad --database URL {}", self.shown))?;
+        Ok(AccountStore::new(pool, self.clone()))
+    }
+
+    /// Migrates the schema unless this process has done it already.
+    pub(super) async fn migrate(&self, pool: &AnyPool) -> Result<(), sqlx::Error> {
+        if self.migrated.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let _one_at_a_time = self.migrating.lock().await;
+        if self.migrated.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let migrator = match self.backend {
+            Backend::MySql => &MYSQL_MIGRATIONS,
+            Backend::Sqlite => {
+                // Readers need not wait for a writer; the mode stays with the file.
+                sqlx::query("PRAGMA journal_mode = WAL")
+                    .execute(pool)
+                    .await?;
+                &SQLITE_MIGRATIONS
+            }
+        };
+        migrator.run(pool).await?;
+        self.migrated.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Notes the outcome of an operation: the first failure of an outage is logged as an
+    /// error with what to check, the first success after it as the recovery.
+    pub(super) fn note(&self, failure: Option<&sqlx::Error>) {
+        match failure {
+            Some(error) => {
+                if !self.down.swap(true, Ordering::AcqRel) {
+                    tracing::error!(
+                        "the account store at {} is unavailable: {error}; requests that need \
+                         accounts answer 503 until it is back (check --database and that the \
+                         database is running)",
+                        self.shown
+                    );
+                } else {
+                    tracing::debug!("the account store is still unavailable: {error}");
+                }
+            }
+            None => {
+                if self.down.swap(false, Ordering::AcqRel) {
+                    tracing::info!("the account store at {} is back", self.shown);
+                }
+            }
+        }
+    }
+}
+
+/// The backend of a `--database` URL, and the URL sqlx should open.
+fn resolve(url: &str) -> anyhow::Result<(Backend, String)> {
+    let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+    match scheme.to_ascii_lowercase().as_str() {
+        "mysql" => Ok((Backend::MySql, url.to_owned())),
+        "mariadb" => Ok((Backend::MySql, format!("mysql{}", &url[scheme.len()..]))),
+        // gale creates the file, as it does its default one.
+        "sqlite" if url.contains("mode=") => Ok((Backend::Sqlite, url.to_owned())),
+        "sqlite" => {
+            let separator = if url.contains('?') { '&' } else { '?' };
+            Ok((Backend::Sqlite, format!("{url}{separator}mode=rwc")))
+        }
+        _ => bail!(
+            "--database {} is not a database URL gale knows: use \
+             mysql://USER:PASSWORD@HOST:PORT/DATABASE or sqlite://PATH",
+            redact(url)
+        ),
+    }
+}
+
+/// `sqlite://DATA_DIR/accounts.sqlite3?mode=rwc`, creating the directory.
+fn default_sqlite(data_dir: &Path) -> anyhow::Result<String> {
+    std::fs::create_dir_all(data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {} for the embedded account store \
+             (set --data-dir, or --database for MySQL)",
+            data_dir.display()
+        )
+    })?;
+    let path = std::path::absolute(data_dir.join(DEFAULT_FILE))?;
+    let path = path
+        .to_str()
+        .context("the data directory's path is not UTF-8: set --data-dir")?;
+    // Percent-encoded: sqlx decodes the path, so `?` or `#` in it stay part of the name.
+    const PATH: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+        .add(b' ')
+        .add(b'?')
+        .add(b'#')
+        .add(b'%');
+    let path = percent_encoding::utf8_percent_encode(path, PATH);
+    Ok(format!("sqlite://{path}?mode=rwc"))
+}
+
+/// The URL with the password of its user part replaced by `***`.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => match rest[..at].split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***{}", &rest[at..]),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_name_their_backend_and_hide_their_password() {
+        assert_eq!(
+            resolve("mysql://root@127.0.0.1/test").unwrap(),
+            (Backend::MySql, "mysql://root@127.0.0.1/test".into())
+        );
+        assert_eq!(
+            resolve("mariadb://u:p@h/db").unwrap().1,
+            "mysql://u:p@h/db".to_owned()
+        );
+        assert_eq!(
+            resolve("sqlite:///tmp/a.db").unwrap(),
+            (Backend::Sqlite, "sqlite:///tmp/a.db?mode=rwc".into())
+        );
+        let error = resolve("postgres://u:secret@h/db").unwrap_err().to_string();
+        assert!(error.contains("postgres://u:***@h/db"), "{error}");
+        assert!(!error.contains("secret"));
+        assert_eq!(redact("mysql://root@h/db"), "mysql://root@h/db");
+        assert_eq!(redact("mysql://a:b@c@h/db"), "mysql://a:***@h/db");
+    }
+
+    #[test]
+    fn the_default_store_is_a_file_in_the_data_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("a dir?#");
+        let url = default_sqlite(&data).unwrap();
+        assert!(data.is_dir());
+        assert!(url.starts_with("sqlite:///"), "{url}");
+        assert!(
+            url.ends_with("/a%20dir%3F%23/accounts.sqlite3?mode=rwc"),
+            "{url}"
+        );
+    }
+}

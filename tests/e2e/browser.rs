@@ -1,0 +1,70 @@
+//! A real browser (Debian's Chromium, driven by playwright-core from npm) registers, logs
+//! in, sees `/me`, logs out and is sent back to the login page. The screenshot of `/me` is
+//! kept in `target/gale/artifacts/`.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::{Server, TestStore, report, root};
+
+/// Whether node, playwright-core (`npm ci --prefix tests/browser`) and Chromium are here;
+/// with `GALE_REQUIRE_BROWSER` set (as .ci/run does), their absence fails the test.
+fn browser_available() -> bool {
+    let node = Command::new("node").arg("--version").output().is_ok();
+    let playwright = root()
+        .join("tests/browser/node_modules/playwright-core")
+        .exists();
+    let chromium =
+        Path::new("/usr/bin/chromium").exists() || std::env::var_os("GALE_CHROMIUM").is_some();
+    let available = node && playwright && chromium;
+    if !available {
+        assert!(
+            std::env::var_os("GALE_REQUIRE_BROWSER").is_none(),
+            "the browser test needs node, Chromium (apt-get install chromium) and \
+             playwright-core (npm ci --prefix tests/browser)"
+        );
+        report(
+            "SKIPPED: the browser test (needs node, chromium and npm ci --prefix tests/browser)",
+        );
+    }
+    available
+}
+
+#[test]
+fn a_browser_registers_logs_in_sees_me_and_logs_out() {
+    if !browser_available() {
+        return;
+    }
+    let store = TestStore::sqlite();
+    let server = Server::with(&["accounts"], &store.flags());
+    let artifacts = root().join("target/gale/artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let screenshot = artifacts.join("accounts-me.png");
+    let _ = std::fs::remove_file(&screenshot);
+    let run = Command::new("node")
+        .arg(root().join("tests/browser/accounts.mjs"))
+        .arg(format!("http://{}", server.addr))
+        .arg(&screenshot)
+        .output()
+        .expect("running node");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "the browser run failed:\n{stdout}\n{}\nserver log:\n{}",
+        String::from_utf8_lossy(&run.stderr),
+        server.log()
+    );
+    let shown: serde_json::Value = serde_json::from_str(stdout.trim()).expect("a JSON line");
+    let stored = store.rows("SELECT uuid FROM users WHERE account = 'browser user'");
+    assert_eq!(
+        shown["uuid"],
+        stored[0][0].as_str(),
+        "/me shows the stored uuid"
+    );
+    let png = std::fs::read(&screenshot).expect("the screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+    report(&format!(
+        "browser: screenshot of /me at {}",
+        screenshot.display()
+    ));
+}
