@@ -81,12 +81,27 @@ class StaticUrl(tornado.web.RequestHandler):
         self.write(self.static_url(self.get_argument("path")))
 
 
+class Me(tornado.web.RequestHandler):
+    """GET /me: @authenticated with no user, as the accounts plugin's /me logged out."""
+
+    def get_current_user(self):
+        return None
+
+    @tornado.web.authenticated
+    def get(self):
+        self.write("never")
+
+    @tornado.web.authenticated
+    def post(self):
+        self.write("never")
+
+
 def main():
     app = tornado.web.Application(
         [("/sign", Sign), ("/read", Read), ("/cookie/full", FullCookie),
          ("/cookie/read", Cookies), ("/form", Form), ("/args", Args), ("/hello", Hello),
-         ("/static-url", StaticUrl)],
-        cookie_secret=sys.argv[1], xsrf_cookies=True,
+         ("/static-url", StaticUrl), ("/me", Me)],
+        cookie_secret=sys.argv[1], xsrf_cookies=True, login_url="/login",
         static_path=sys.argv[2] if len(sys.argv) > 2 else None,
     )
     # /args is a POST without a token: exempt it, as its comparison is about bodies.
