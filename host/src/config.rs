@@ -26,6 +26,13 @@ pub struct ServeOptions {
     #[arg(long = "plugin-timeout", env = "GALE_PLUGIN_TIMEOUT", value_name = "PLUGIN=D", value_delimiter = ',', value_parser = parse_plugin_timeout)]
     pub plugin_timeouts: Vec<(String, Duration)>,
 
+    /// Let one instance of a plugin serve up to N requests, one at a time, as PLUGIN=N
+    /// (repeat the flag, or separate with commas in the variable). Handlers are still new
+    /// per request, but the plugin's statics persist; an instance that traps is dropped.
+    /// The default is a fresh instance per request.
+    #[arg(long = "reuse-instances", env = "GALE_REUSE_INSTANCES", value_name = "PLUGIN=N", value_delimiter = ',', value_parser = parse_plugin_reuse)]
+    pub reuse_instances: Vec<(String, u32)>,
+
     /// Linear memory a handler instance may use (e.g. 64MiB).
     #[arg(long, env = "GALE_HANDLER_MEMORY", default_value = "64MiB", value_parser = parse_size)]
     pub handler_memory: usize,
@@ -156,6 +163,7 @@ impl ServeOptions {
             instances: self.max_instances,
             response_buffer: self.max_response_buffer,
             resident_memory: self.resident_memory,
+            reuse: self.reuse_instances.clone(),
         }
     }
 
@@ -190,11 +198,36 @@ fn user_dir(xdg_variable: &str, fallback: &str) -> Option<PathBuf> {
 
 /// Parses `PLUGIN=DURATION`.
 pub fn parse_plugin_timeout(text: &str) -> Result<(String, Duration), String> {
-    let (plugin, duration) = text
+    parse_plugin_value(
+        text,
+        "PLUGIN=DURATION: write e.g. tutorial=2s",
+        parse_duration,
+    )
+}
+
+/// Parses `PLUGIN=N`, N a count of requests of at least 1.
+pub fn parse_plugin_reuse(text: &str) -> Result<(String, u32), String> {
+    parse_plugin_value(text, "PLUGIN=N: write e.g. hello=1000", |count| {
+        count
+            .trim()
+            .parse()
+            .ok()
+            .filter(|count| *count >= 1)
+            .ok_or_else(|| format!("{count:?} is not a number of requests (1 or more)"))
+    })
+}
+
+/// Parses `PLUGIN=VALUE`; `shape` says what was expected.
+fn parse_plugin_value<T>(
+    text: &str,
+    shape: &str,
+    value: impl Fn(&str) -> Result<T, String>,
+) -> Result<(String, T), String> {
+    let (plugin, raw) = text
         .split_once('=')
         .filter(|(plugin, _)| !plugin.trim().is_empty())
-        .ok_or_else(|| format!("{text:?} is not PLUGIN=DURATION: write e.g. tutorial=2s"))?;
-    Ok((plugin.trim().to_owned(), parse_duration(duration)?))
+        .ok_or_else(|| format!("{text:?} is not {shape}"))?;
+    Ok((plugin.trim().to_owned(), value(raw)?))
 }
 
 /// Parses an address and refuses one that is not loopback: the admin endpoint has no
@@ -292,5 +325,11 @@ mod tests {
         );
         assert!(parse_plugin_timeout("=2s").is_err());
         assert!(parse_plugin_timeout("tutorial").is_err());
+        assert_eq!(
+            parse_plugin_reuse("hello=1000").unwrap(),
+            ("hello".to_owned(), 1000)
+        );
+        assert!(parse_plugin_reuse("hello=0").is_err());
+        assert!(parse_plugin_reuse("hello=many").is_err());
     }
 }

@@ -252,6 +252,23 @@ fn a_request_that_waits_longer_than_a_handler_may_run_is_503() {
 }
 
 #[test]
+fn a_reused_instance_keeps_its_statics_for_n_requests_but_not_past_a_trap() {
+    let server = Server::with(&["faults"], &["--reuse-instances", "faults=3"]);
+    let count = || get(server.addr, "/count").text();
+    // Three requests per instance, a new handler object each time.
+    let served: Vec<String> = (0..7).map(|_| count()).collect();
+    assert_eq!(served, ["1,1", "2,1", "3,1", "1,1", "2,1", "3,1", "1,1"]);
+    // A trap ends the instance: the next request starts afresh.
+    assert_eq!(get(server.addr, "/panic").status, 500);
+    assert_eq!(count(), "1,1");
+    // Other plugins keep a fresh instance per request.
+    let fresh = Server::with(&["faults"], &[]);
+    for _ in 0..3 {
+        assert_eq!(get(fresh.addr, "/count").text(), "1,1");
+    }
+}
+
+#[test]
 fn no_state_survives_between_requests_with_or_without_resident_memory() {
     for flags in [&[][..], &["--resident-memory", "256KiB"][..]] {
         let server = Server::with(&["probe"], flags);

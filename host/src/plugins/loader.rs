@@ -71,6 +71,7 @@ pub async fn load_bytes(
         hash,
         pre,
         routes,
+        idle: Default::default(),
     });
     let dir = path.parent().unwrap_or(Path::new("."));
     let routes = compile_routes(&plugin, dir).map_err(anyhow::Error::msg)?;

@@ -13,6 +13,7 @@ pub mod watcher;
 use crate::runtime::bindings::PluginPre;
 use crate::runtime::bindings::exports::gale::web::app;
 use crate::runtime::ctx::Ctx;
+use crate::runtime::reuse::IdleInstances;
 
 /// A compiled, pre-linked plugin and the routes it declared.
 pub struct Plugin {
@@ -24,4 +25,6 @@ pub struct Plugin {
     pub pre: PluginPre<Ctx>,
     /// Its route table, as it declared it.
     pub routes: Vec<app::Route>,
+    /// Instances waiting for their next request (with `--reuse-instances`).
+    pub idle: IdleInstances,
 }

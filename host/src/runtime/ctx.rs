@@ -82,6 +82,28 @@ impl Ctx {
     }
 }
 
+impl Ctx {
+    /// Readies a reused instance's store for `request`: everything of the previous request
+    /// goes, the sandbox (limits, output) stays.
+    pub fn recycle(&mut self, request: RequestData) {
+        self.request = request;
+        self.response = ResponseState::default();
+        self.head = None;
+        self.stream = None;
+        self.sent = None;
+        self.running_since = Instant::now();
+        self.xsrf = None;
+        self.current_user = None;
+    }
+
+    /// Drops what ties an idle store to the request it served (and through its route table,
+    /// to the plugin).
+    pub fn vacate(&mut self) {
+        self.recycle(RequestData::placeholder());
+        self.accounts = None;
+    }
+}
+
 impl WasiView for Ctx {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView {

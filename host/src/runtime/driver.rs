@@ -12,6 +12,7 @@ use super::Runtime;
 use super::bindings::Plugin as PluginInstance;
 use super::bindings::exports::gale::web::app::{HttpError, Stage};
 use super::ctx::Ctx;
+use super::reuse::Parked;
 use crate::accounts::AccountStore;
 use crate::http::body::ResponseBody;
 use crate::http::request::RequestData;
@@ -25,7 +26,7 @@ use crate::plugins::Plugin;
 pub async fn run(
     runtime: &Runtime,
     tasks: &TaskTracker,
-    plugin: &Plugin,
+    plugin: &Arc<Plugin>,
     handler: u32,
     request: RequestData,
     accounts: &Arc<AccountStore>,
@@ -44,26 +45,38 @@ pub async fn run(
             return error_response(503, &method);
         }
     };
-    let mut store = runtime.new_store(plugin.name.clone(), request);
+    let reuse = runtime.limits.reuse_for(&plugin.name);
+    let parked = match plugin.idle.take() {
+        Some(mut parked) => {
+            parked.store.data_mut().recycle(request);
+            parked.store.set_epoch_deadline(1);
+            parked
+        }
+        None => match instantiate(runtime, plugin, request).await {
+            Some(parked) => parked,
+            None => return error_response(503, &method),
+        },
+    };
+    let Parked {
+        instance,
+        mut store,
+        served,
+    } = parked;
     let (head, response) = oneshot::channel();
     store.data_mut().head = Some(head);
     store.data_mut().accounts = Some(accounts.clone());
-    let instance = match plugin.pre.instantiate_async(&mut store).await {
-        Ok(instance) => instance,
-        Err(error) => {
-            // The pool is full or the plugin's start-up traps: this request cannot be served.
-            let route = store.data().request.path();
-            tracing::error!(
-                plugin = &*plugin.name,
-                route,
-                "cannot instantiate the handler: {error:#}"
-            );
-            return error_response(503, &method);
-        }
-    };
+    let plugin = plugin.clone();
     tasks.spawn_local(async move {
-        handle(instance, store, handler).await;
-        // The instance is gone with its store: its slot is free again.
+        let reusable = handle(&instance, &mut store, handler).await;
+        let served = served + 1;
+        if reusable && served < reuse {
+            plugin.idle.park(Parked {
+                instance,
+                store,
+                served,
+            });
+        }
+        // The request is over: its slot is free again.
         drop(slot);
     });
     // The handler task always answers unless it was dropped (the worker is stopping).
@@ -72,19 +85,42 @@ pub async fn run(
         .unwrap_or_else(|_| error_response(503, &method))
 }
 
+/// A fresh instance of `plugin` for `request`; `None` (logged) when none can be made.
+async fn instantiate(runtime: &Runtime, plugin: &Plugin, request: RequestData) -> Option<Parked> {
+    let mut store = runtime.new_store(plugin.name.clone(), request);
+    match plugin.pre.instantiate_async(&mut store).await {
+        Ok(instance) => Some(Parked {
+            instance,
+            store,
+            served: 0,
+        }),
+        Err(error) => {
+            // The pool is full or the plugin's start-up traps: this request cannot be served.
+            let route = store.data().request.path();
+            tracing::error!(
+                plugin = &*plugin.name,
+                route,
+                "cannot instantiate the handler: {error:#}"
+            );
+            None
+        }
+    }
+}
+
 /// The request's lifecycle in its instance: the handler, `write_error` on failure, the
-/// response (or the end of a streamed one), then `on_finish` once it has been sent.
-async fn handle(instance: PluginInstance, mut store: Store<Ctx>, handler: u32) {
+/// response (or the end of a streamed one), then `on_finish` once it has been sent. Returns
+/// whether the instance came through without a trap (so it may serve again).
+async fn handle(instance: &PluginInstance, store: &mut Store<Ctx>, handler: u32) -> bool {
     let outcome = instance
         .gale_web_app()
-        .call_dispatch(&mut store, &Stage::Request(handler))
+        .call_dispatch(&mut *store, &Stage::Request(handler))
         .await;
     let failed = !matches!(outcome, Ok(Ok(())));
     let healthy = match outcome {
         Ok(Ok(())) => true,
-        Ok(Err(error)) => send_error(&instance, &mut store, error).await,
+        Ok(Err(error)) => send_error(instance, store, error).await,
         Err(trap) => {
-            contain_trap(&mut store, &trap);
+            contain_trap(store, &trap);
             false
         }
     };
@@ -114,13 +150,14 @@ async fn handle(instance: PluginInstance, mut store: Store<Ctx>, handler: u32) {
             Some(sent)
         }
     };
-    if healthy {
-        if let Some(sent) = sent {
-            // Sent or abandoned, the request is over either way.
-            let _ = sent.await;
-        }
-        on_finish(&instance, &mut store).await;
+    if !healthy {
+        return false;
     }
+    if let Some(sent) = sent {
+        // Sent or abandoned, the request is over either way.
+        let _ = sent.await;
+    }
+    on_finish(instance, store).await
 }
 
 /// Tornado's `send_error`: the response is cleared and `write_error` renders the error. A
@@ -199,17 +236,23 @@ fn default_page(ctx: &mut Ctx) {
     let _ = ctx.response.finish_with_error_page();
 }
 
-/// `on_finish`, whose failures are logged and never sent.
-async fn on_finish(instance: &PluginInstance, store: &mut Store<Ctx>) {
+/// `on_finish`, whose failures are logged and never sent; returns whether it did not trap.
+async fn on_finish(instance: &PluginInstance, store: &mut Store<Ctx>) -> bool {
     let outcome = instance
         .gale_web_app()
         .call_dispatch(&mut *store, &Stage::Finish)
         .await;
     let plugin = &*store.data().plugin;
     match outcome {
-        Ok(Ok(())) => {}
-        Ok(Err(error)) => tracing::error!(plugin, "on_finish failed: {}", describe(&error)),
-        Err(trap) => tracing::error!(plugin, "on_finish trapped: {}", trap.root_cause()),
+        Ok(Ok(())) => true,
+        Ok(Err(error)) => {
+            tracing::error!(plugin, "on_finish failed: {}", describe(&error));
+            true
+        }
+        Err(trap) => {
+            tracing::error!(plugin, "on_finish trapped: {}", trap.root_cause());
+            false
+        }
     }
 }
 

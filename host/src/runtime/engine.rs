@@ -33,6 +33,8 @@ pub struct HandlerLimits {
     pub response_buffer: usize,
     /// Linear memory kept mapped in each instance slot between requests (`--resident-memory`).
     pub resident_memory: usize,
+    /// Plugins whose instances serve several requests each (`--reuse-instances`).
+    pub reuse: Vec<(String, u32)>,
 }
 
 impl Default for HandlerLimits {
@@ -44,6 +46,7 @@ impl Default for HandlerLimits {
             instances: 1000,
             response_buffer: 64 << 20,
             resident_memory: 0,
+            reuse: Vec::new(),
         }
     }
 }
@@ -51,12 +54,23 @@ impl Default for HandlerLimits {
 impl HandlerLimits {
     /// The time limit of `plugin`'s handlers.
     pub fn timeout_for(&self, plugin: &str) -> Duration {
-        self.plugin_timeouts
-            .iter()
-            .find(|(name, _)| name == plugin)
-            .map_or(self.timeout, |(_, timeout)| *timeout)
+        per_plugin(&self.plugin_timeouts, plugin).unwrap_or(self.timeout)
+    }
+
+    /// How many requests one instance of `plugin` serves (1: a fresh one each time).
+    pub fn reuse_for(&self, plugin: &str) -> u32 {
+        per_plugin(&self.reuse, plugin).unwrap_or(1)
     }
 }
+
+/// `plugin`'s value in a `PLUGIN=VALUE` list.
+fn per_plugin<T: Copy>(list: &[(String, T)], plugin: &str) -> Option<T> {
+    list.iter()
+        .find(|(name, _)| name == plugin)
+        .map(|(_, value)| *value)
+}
+
+use super::reuse::IDLE_PER_PLUGIN;
 
 /// Pool slots beyond `--max-instances`, for the instance that reads a plugin's routes
 /// while it loads: a load never waits behind requests.
@@ -84,7 +98,10 @@ impl Runtime {
             limits.resident_memory,
             limits.memory
         );
-        let pool = limits.instances + LOAD_HEADROOM;
+        // Idle reused instances hold pool slots but no permit; a swap may briefly keep the
+        // old version's idle ones beside the new one's.
+        let idle = (2 * IDLE_PER_PLUGIN * limits.reuse.len()) as u32;
+        let pool = limits.instances + LOAD_HEADROOM + idle;
         let mut pooling = PoolingAllocationConfig::new();
         pooling
             .total_component_instances(pool)

@@ -9,5 +9,6 @@ pub mod driver;
 mod engine;
 mod host;
 pub mod output;
+pub mod reuse;
 
 pub use engine::{EPOCH_TICK, HandlerLimits, Runtime};

@@ -62,6 +62,25 @@ impl RequestHandler for Panic {
     }
 }
 
+/// `/count`: `STATIC,FIELD` after incrementing a static and a handler field: the static
+/// counts the requests its instance has served (with `--reuse-instances`), the field is
+/// always 1 (the handler object is new per request).
+#[derive(Default)]
+struct Count {
+    seen: u32,
+}
+
+static SERVED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+impl RequestHandler for Count {
+    fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
+        let served = SERVED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        self.seen += 1;
+        req.write(format!("{served},{}", self.seen));
+        Ok(())
+    }
+}
+
 /// `/huge-write`: writes a mebibyte at a time and never flushes.
 #[derive(Default)]
 struct HugeWrite;
@@ -155,6 +174,7 @@ gale_sdk::routes![
     (r"/memory", MemoryBomb),
     (r"/recursion", Recursion),
     (r"/panic", Panic),
+    (r"/count", Count),
     (r"/huge-write", HugeWrite),
     (r"/finish-trap", FinishTrap),
     (r"/error-trap", ErrorTrap),
