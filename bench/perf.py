@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Performance benchmark, one command: bare hyper, gale (hello and tutorial plugins, a fresh
-instance per request) and, when installed, Tornado 6.6.1, each under the same wrk load in
+instance per request; then with resident memory, and with the opt-in instance reuse) and, when installed, Tornado 6.6.1, each under the same wrk load in
 turn in one run; req/s, p50, p99, server CPU and RSS, and the ratio to bare hyper. Then the
 c10k run: 10,000 idle keep-alive connections, each asking again after a pause, against bare
 hyper and gale, with each server's peak RSS.
@@ -70,7 +70,9 @@ def main():
     baseline = spawn([str(RELEASE / "baseline"), "127.0.0.1:0"])
     rows.append(("bare hyper, `GET /`",
                  measure(baseline[0], f"http://{baseline[1]}/", args.seconds, args.connections)))
-    for flags, note in [((), ""), (("--resident-memory", "256KiB"), ", `--resident-memory 256KiB`")]:
+    for flags, note in [((), ""), (("--resident-memory", "256KiB"), ", `--resident-memory 256KiB`"),
+                        (("--reuse-instances", "hello=1000,tutorial=1000"),
+                         ", `--reuse-instances 1000`")]:
         gale = start(plugins, *flags)
         for name, path in [(f"gale hello{note}, `GET /hello/world`", "/hello/world"),
                            (f"gale tutorial{note}, `GET /time/2026/11/27`", "/time/2026/11/27")]:

@@ -235,7 +235,7 @@ impl ResponseState {
             && matches!(*method, Method::GET | Method::HEAD)
             && !self.headers.contains_key(header::ETAG)
         {
-            let etag = format!("\"{:x}\"", Sha1::digest(&self.body));
+            let etag = format!("\"{}\"", super::hex::encode(&Sha1::digest(&self.body)));
             if if_none_match.is_some_and(|wanted| etag_matches(wanted.as_bytes(), etag.as_bytes()))
             {
                 self.body.clear();

@@ -69,9 +69,5 @@ impl Site {
 fn random_secret() -> Vec<u8> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("the OS random source");
-    bytes
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>()
-        .into_bytes()
+    super::hex::encode(&bytes).into_bytes()
 }

@@ -11,7 +11,7 @@ use super::bindings::Plugin as PluginInstance;
 use super::ctx::Ctx;
 
 /// Idle instances kept per plugin; more are dropped when their request ends.
-pub const IDLE_PER_PLUGIN: usize = 32;
+pub const IDLE_PER_PLUGIN: usize = 64;
 
 /// An instance between two of its requests.
 pub struct Parked {
