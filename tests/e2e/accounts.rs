@@ -446,13 +446,15 @@ fn sessions_expire_in_the_store_and_slide_forward_when_used() {
 }
 
 #[test]
-fn a_session_is_honoured_by_every_server_sharing_the_database() {
+fn a_session_is_honoured_by_every_server_and_worker_sharing_the_database() {
     for store in TestStore::each() {
         let secret = ["--cookie-secret", "shared by both servers"];
         let flags: Vec<&str> = store.flags().into_iter().chain(secret).collect();
+        // The second with two workers: three pools on one database.
+        let two_workers: Vec<&str> = flags.iter().copied().chain(["--workers", "2"]).collect();
         let (first, second) = (
             Server::with(&["accounts"], &flags),
-            Server::with(&["accounts"], &flags),
+            Server::with(&["accounts"], &two_workers),
         );
         let mut visitor = Visitor::new(&first);
         assert_eq!(visitor.register("ivan", "a long password").status, 201);
