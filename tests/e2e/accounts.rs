@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::support::{
-    Connection, PrivateMariaDb, Response, Server, TestStore, Tornado, wait_until,
+    Connection, PrivateMariaDb, Response, Server, TestStore, Tornado, mysql_server, wait_until,
 };
 
 /// An xsrf token of Tornado's version 1 (the raw token), sent as cookie and form field.
@@ -471,8 +471,8 @@ fn a_session_is_honoured_by_every_server_and_worker_sharing_the_database() {
 
 #[test]
 fn the_database_going_away_is_503_for_account_routes_only_and_it_recovers() {
-    if std::env::var("GALE_TEST_MYSQL_URL").is_err() {
-        return; // TestStore::each says the MySQL suite was skipped.
+    if mysql_server().is_none() {
+        return;
     }
     let mut database = PrivateMariaDb::create().expect("MariaDB is installed");
     let url = database.url("gale");

@@ -46,7 +46,9 @@ pub async fn run(
         }
     };
     let reuse = runtime.limits.reuse_for(&plugin.name);
-    let parked = match plugin.idle.take() {
+    // Only a plugin opted into reuse ever parks an instance: the others skip the lock.
+    let idle = if reuse > 1 { plugin.idle.take() } else { None };
+    let parked = match idle {
         Some(mut parked) => {
             parked.store.data_mut().recycle(request);
             parked.store.set_epoch_deadline(1);

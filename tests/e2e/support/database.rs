@@ -44,20 +44,7 @@ impl TestStore {
     /// is skipped).
     pub fn each() -> Vec<TestStore> {
         let mut stores = vec![TestStore::sqlite()];
-        match std::env::var(MYSQL_VARIABLE) {
-            Ok(server) if !server.is_empty() => stores.push(TestStore::mysql(&server)),
-            _ => {
-                static SAID: Once = Once::new();
-                SAID.call_once(|| {
-                    // Straight to stderr: the test harness captures `eprintln!`.
-                    let _ = writeln!(
-                        std::io::stderr(),
-                        "\nSKIPPED: the MySQL account-store suite (set {MYSQL_VARIABLE}=\
-                         mysql://root@127.0.0.1:3306/test to run it; .ci/run does)\n"
-                    );
-                });
-            }
-        }
+        stores.extend(mysql_server().map(|server| TestStore::mysql(&server)));
         stores
     }
 
@@ -133,6 +120,25 @@ impl Drop for TestStore {
             execute(server, &format!("DROP DATABASE IF EXISTS {name}"));
         }
     }
+}
+
+/// The MySQL server's URL from `GALE_TEST_MYSQL_URL`; without it, says once on stderr
+/// (past the harness's capture of `eprintln!`) that the MySQL suite is skipped.
+pub fn mysql_server() -> Option<String> {
+    let server = std::env::var(MYSQL_VARIABLE)
+        .ok()
+        .filter(|url| !url.is_empty());
+    if server.is_none() {
+        static SAID: Once = Once::new();
+        SAID.call_once(|| {
+            let _ = writeln!(
+                std::io::stderr(),
+                "\nSKIPPED: the MySQL account-store suite (set {MYSQL_VARIABLE}=\
+                 mysql://root@127.0.0.1:3306/test to run it; .ci/run does)\n"
+            );
+        });
+    }
+    server
 }
 
 /// `server`'s URL with its database replaced by `name`.

@@ -9,7 +9,7 @@ mod server;
 mod tornado;
 
 pub use client::{Connection, Response, get, send};
-pub use database::{PrivateMariaDb, TestStore};
+pub use database::{PrivateMariaDb, TestStore, mysql_server};
 pub use files::{deploy, patched, wait_until};
 pub use server::{Server, plugin, root};
 pub use tornado::Tornado;
