@@ -50,6 +50,22 @@ fn on_finish_runs_after_the_response_is_sent() {
 }
 
 #[test]
+fn an_on_finish_of_the_handler_or_of_its_base_runs_after_every_request() {
+    // The host skips `finish` only for a handler whose on_finish is the SDK's default; one
+    // that calls its base's (as Python's super()) or inherits a base's is not such a one.
+    let server = Server::with(&["probe"], &[]);
+    for n in 1..=3 {
+        for (path, whose) in [("/finish/super", "handler"), ("/finish/base", "base")] {
+            assert_eq!(
+                get(server.addr, &format!("{path}?n={n}")).text(),
+                "answered"
+            );
+            server.wait_for_log(&format!("{whose} on_finish {n}"));
+        }
+    }
+}
+
+#[test]
 fn a_panicking_handler_is_a_500_and_the_next_request_succeeds() {
     let server = Server::with(&["probe", "tutorial"], &[]);
     for _ in 0..20 {

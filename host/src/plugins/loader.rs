@@ -66,13 +66,7 @@ pub async fn load_bytes(
     )?;
     let routes = instance.gale_web_app().call_routes(&mut store).await;
     let routes = explain(routes, "its routes() trapped")?;
-    let plugin = Arc::new(Plugin {
-        name,
-        hash,
-        pre,
-        routes,
-        idle: Default::default(),
-    });
+    let plugin = Arc::new(Plugin::new(name, hash, pre, routes));
     let dir = path.parent().unwrap_or(Path::new("."));
     let routes = compile_routes(&plugin, dir).map_err(anyhow::Error::msg)?;
     Ok(Loaded {

@@ -10,6 +10,9 @@ pub mod reloader;
 pub mod set;
 pub mod watcher;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::runtime::bindings::PluginPre;
 use crate::runtime::bindings::exports::gale::web::app;
 use crate::runtime::ctx::Ctx;
@@ -18,13 +21,50 @@ use crate::runtime::reuse::IdleInstances;
 /// A compiled, pre-linked plugin and the routes it declared.
 pub struct Plugin {
     /// The file name without `.wasm`.
-    pub name: std::sync::Arc<str>,
+    pub name: Arc<str>,
     /// The hex SHA-256 of its file: its version.
-    pub hash: std::sync::Arc<str>,
+    pub hash: Arc<str>,
     /// Pre-linked: a fresh instance per request costs no linking.
     pub pre: PluginPre<Ctx>,
     /// Its route table, as it declared it.
     pub routes: Vec<app::Route>,
     /// Instances waiting for their next request (with `--reuse-instances`).
     pub idle: IdleInstances,
+    /// By handler index: whether the handler's `on_finish` proved to be the SDK's default,
+    /// which does nothing (learnt at its first request; the handler's type decides it).
+    on_finish_unused: Box<[AtomicBool]>,
+}
+
+impl Plugin {
+    /// A loaded plugin; its handlers' `on_finish` is called until they report it unused.
+    pub fn new(
+        name: Arc<str>,
+        hash: Arc<str>,
+        pre: PluginPre<Ctx>,
+        routes: Vec<app::Route>,
+    ) -> Self {
+        let on_finish_unused = routes.iter().map(|_| AtomicBool::new(false)).collect();
+        Self {
+            name,
+            hash,
+            pre,
+            routes,
+            idle: IdleInstances::default(),
+            on_finish_unused,
+        }
+    }
+
+    /// Whether the `finish` stage of `handler` can be skipped: its `on_finish` does nothing.
+    pub fn skips_finish(&self, handler: u32) -> bool {
+        self.on_finish_unused
+            .get(handler as usize)
+            .is_some_and(|unused| unused.load(Ordering::Relaxed))
+    }
+
+    /// Records that `handler`'s `on_finish` is the default: later requests skip it.
+    pub fn skip_finish(&self, handler: u32) {
+        if let Some(unused) = self.on_finish_unused.get(handler as usize) {
+            unused.store(true, Ordering::Relaxed);
+        }
+    }
 }

@@ -45,6 +45,8 @@ pub struct Ctx {
     pub accounts: Option<Arc<AccountStore>>,
     /// Tornado's `current_user` once looked up: the same for the rest of the request.
     pub current_user: Option<Option<User>>,
+    /// Set when the SDK reports that the handler's `on_finish` is the default no-op.
+    pub on_finish_unused: bool,
     wasi: WasiCtx,
     table: ResourceTable,
 }
@@ -76,6 +78,7 @@ impl Ctx {
             xsrf: None,
             accounts: None,
             current_user: None,
+            on_finish_unused: false,
             wasi,
             table: ResourceTable::new(),
         }
@@ -94,6 +97,7 @@ impl Ctx {
         self.running_since = Instant::now();
         self.xsrf = None;
         self.current_user = None;
+        self.on_finish_unused = false;
     }
 
     /// Drops what ties an idle store to the request it served (and through its route table,

@@ -69,7 +69,7 @@ pub async fn run(
     store.data_mut().accounts = Some(accounts.clone());
     let plugin = plugin.clone();
     tasks.spawn_local(async move {
-        let reusable = handle(&instance, &mut store, handler).await;
+        let reusable = handle(&instance, &mut store, &plugin, handler).await;
         let served = served + 1;
         if reusable && served < reuse {
             plugin.idle.park(Parked {
@@ -110,9 +110,16 @@ async fn instantiate(runtime: &Runtime, plugin: &Plugin, request: RequestData) -
 }
 
 /// The request's lifecycle in its instance: the handler, `write_error` on failure, the
-/// response (or the end of a streamed one), then `on_finish` once it has been sent. Returns
-/// whether the instance came through without a trap (so it may serve again).
-async fn handle(instance: &PluginInstance, store: &mut Store<Ctx>, handler: u32) -> bool {
+/// response (or the end of a streamed one), then `on_finish` once it has been sent, unless
+/// the handler's `on_finish` is known to do nothing (then the instance is done as soon as
+/// the response is handed over). Returns whether the instance came through without a trap
+/// (so it may serve again).
+async fn handle(
+    instance: &PluginInstance,
+    store: &mut Store<Ctx>,
+    plugin: &Plugin,
+    handler: u32,
+) -> bool {
     let outcome = instance
         .gale_web_app()
         .call_dispatch(&mut *store, &Stage::Request(handler))
@@ -155,11 +162,18 @@ async fn handle(instance: &PluginInstance, store: &mut Store<Ctx>, handler: u32)
     if !healthy {
         return false;
     }
+    if plugin.skips_finish(handler) {
+        return true;
+    }
     if let Some(sent) = sent {
         // Sent or abandoned, the request is over either way.
         let _ = sent.await;
     }
-    on_finish(instance, store).await
+    let healthy = on_finish(instance, store).await;
+    if store.data().on_finish_unused {
+        plugin.skip_finish(handler);
+    }
+    healthy
 }
 
 /// Tornado's `send_error`: the response is cleared and `write_error` renders the error. A

@@ -297,6 +297,11 @@ impl response::Host for Ctx {
         };
         Ok(files.url(&path).await)
     }
+
+    fn on_finish_unused(&mut self) -> Result<()> {
+        self.on_finish_unused = true;
+        Ok(())
+    }
 }
 
 impl log::Host for Ctx {

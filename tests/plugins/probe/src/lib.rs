@@ -1,6 +1,7 @@
 //! The end-to-end tests' probe: each route exposes one edge of the handler API so that a
 //! test can observe it over HTTP. Not an example; the examples are under `plugins/`.
 
+mod finish;
 mod output;
 
 use gale_sdk::{
@@ -362,4 +363,6 @@ gale_sdk::routes![
     (r"/flush/fail", output::FlushThenFail),
     (r"/flush/head", output::FlushHead),
     (r"/static-url", output::StaticUrl),
+    (r"/finish/super", finish::CallsSuper),
+    (r"/finish/base", finish::InheritsIt),
 ];
