@@ -18,13 +18,13 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use socket2::{Domain, Socket, Type};
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Semaphore, oneshot, watch};
 use tokio_util::task::TaskTracker;
 
 use crate::accounts::{AccountStore, Database};
 use crate::config::ServeOptions;
 use crate::http::body::ResponseBody;
-use crate::http::request::RequestData;
+use crate::http::request::{RequestData, own_head};
 use crate::http::response::error_response;
 use crate::http::site::Site;
 use crate::http::static_files;
@@ -131,7 +131,9 @@ async fn serve_loop(
         };
         let _ = stream.set_nodelay(true);
         let for_requests = worker.clone();
-        let service = service_fn(move |request| {
+        let service = service_fn(move |mut request| {
+            // Here, before hyper reads on: see `own_head`.
+            own_head(&mut request);
             let worker = for_requests.clone();
             async move { Ok::<_, Infallible>(serve_request(&worker, request, remote).await) }
         });
@@ -179,7 +181,15 @@ async fn serve_request(
 ) -> hyper::Response<ResponseBody> {
     let started = Instant::now();
     let (method, uri) = (request.method().clone(), request.uri().clone());
-    let response = route(worker, request, remote).await;
+    // Boxed for its short life: hyper keeps this future per connection, at its largest size,
+    // for as long as the connection is open, and routing is the large part of it.
+    let response = match Box::pin(route(worker, request, remote)).await {
+        Routed::Now(response) => response,
+        // Only a stopping worker drops a handler task before it answers.
+        Routed::Later(response) => response
+            .await
+            .unwrap_or_else(|_| error_response(503, &method)),
+    };
     let status = response.status().as_u16();
     let elapsed = started.elapsed().as_secs_f64() * 1000.0;
     match status {
@@ -190,72 +200,78 @@ async fn serve_request(
     response
 }
 
-async fn route(
-    worker: &Worker,
-    request: hyper::Request<Incoming>,
-    remote: SocketAddr,
-) -> hyper::Response<ResponseBody> {
+/// Where a request's response comes from.
+enum Routed {
+    /// Answered by the host.
+    Now(hyper::Response<ResponseBody>),
+    /// Answered by a handler task, when it has a response.
+    Later(oneshot::Receiver<hyper::Response<ResponseBody>>),
+}
+
+impl From<hyper::Response<ResponseBody>> for Routed {
+    fn from(response: hyper::Response<ResponseBody>) -> Self {
+        Routed::Now(response)
+    }
+}
+
+async fn route(worker: &Worker, request: hyper::Request<Incoming>, remote: SocketAddr) -> Routed {
     let shared = &*worker.shared;
     let table = shared.registry.snapshot();
     let (parts, body) = request.into_parts();
     if let Some(files) = &shared.site.static_files
         && let Some(path) = parts.uri.path().strip_prefix(static_files::PREFIX)
     {
-        return serve_static(files, &parts, path).await;
+        // Boxed, as the static target below: reading files is large state, seldom needed.
+        return Box::pin(serve_static(files, &parts, path)).await.into();
     }
     let Some((route, captures)) = table.find(parts.uri.path()) else {
-        return error_response(404, &parts.method);
+        return error_response(404, &parts.method).into();
     };
     let path_args = match captures {
         Ok(path_args) => path_args,
         Err(error) => {
             tracing::warn!("400 {} {}: {error}", parts.method, parts.uri);
-            return error_response(400, &parts.method);
+            return error_response(400, &parts.method).into();
         }
     };
     let target = route.target.clone();
     let (limit, timeout) = (shared.options.max_body_size, shared.options.body_timeout);
     let body = match tokio::time::timeout(timeout, read_body(body, limit)).await {
         Ok(Ok(body)) => body,
-        Ok(Err(status)) => return error_response(status, &parts.method),
+        Ok(Err(status)) => return error_response(status, &parts.method).into(),
         Err(_) => {
             tracing::warn!(
                 "408: the request body did not arrive within {timeout:?} (--body-timeout)"
             );
-            return error_response(408, &parts.method);
+            return error_response(408, &parts.method).into();
         }
     };
     let site = shared.site.clone();
     let mut request = RequestData::new(parts, body, remote, path_args, table, site);
     if let Err(error) = request.parse_body().await {
         tracing::warn!("400 {} {}: {error}", request.method, request.uri);
-        return error_response(400, &request.method);
+        return error_response(400, &request.method).into();
     }
     match target {
         Target::Plugin { plugin, handler } => {
-            let accounts = &worker.accounts;
-            driver::run(
-                &shared.runtime,
+            let (runtime, accounts) = (&shared.runtime, &worker.accounts);
+            Routed::Later(driver::start(
+                runtime,
                 &worker.tasks,
                 &plugin,
                 handler,
                 request,
                 accounts,
-            )
-            .await
+            ))
         }
-        Target::Redirect(redirect) => redirect.respond(&request),
+        Target::Redirect(redirect) => redirect.respond(&request).into(),
         Target::Static(files) => {
             let path = request.path_args.args.first().cloned().flatten();
             let query = request.query();
-            files
-                .respond(
-                    &request.method,
-                    &request.headers,
-                    query,
-                    path.as_deref().unwrap_or(""),
-                )
+            let path = path.as_deref().unwrap_or("");
+            Box::pin(files.respond(&request.method, &request.headers, query, path))
                 .await
+                .into()
         }
     }
 }

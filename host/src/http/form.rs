@@ -55,7 +55,8 @@ pub async fn parse(content_type: Option<&str>, body: &Bytes) -> Result<Form, Str
         .find(|(key, value)| *key == "boundary" && !value.is_empty())
         .map(|(_, value)| value.trim_matches('"'))
         .ok_or("Invalid multipart/form-data: multipart boundary not found")?;
-    multipart(boundary, body.clone())
+    // Boxed: multer's state is large, and every request's future would otherwise carry it.
+    Box::pin(multipart(boundary, body.clone()))
         .await
         .map_err(|error| format!("Invalid multipart/form-data: {error}"))
 }

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
+use hyper::header::HeaderValue;
 use hyper::http::request::Parts;
 use hyper::{HeaderMap, Method, Version};
 
@@ -51,6 +52,22 @@ pub struct RequestData {
     query_arguments: OnceLock<Arguments>,
     all_arguments: OnceLock<Arguments>,
     cookies: OnceLock<Vec<(String, String)>>,
+}
+
+/// Copies the request's URI and header values out of hyper's read buffer. As parsed they
+/// are slices of it: kept while the request waits for its handler, they would pin that
+/// buffer, and hyper, reading on before the handler has answered, would allocate another
+/// for every connection with a request in flight (40 MiB more RSS under 10,000 of them).
+pub fn own_head<B>(request: &mut hyper::Request<B>) {
+    if let Ok(uri) = hyper::Uri::try_from(request.uri().to_string()) {
+        *request.uri_mut() = uri;
+    }
+    for value in request.headers_mut().values_mut() {
+        if let Ok(mut owned) = HeaderValue::from_bytes(value.as_bytes()) {
+            owned.set_sensitive(value.is_sensitive());
+            *value = owned;
+        }
+    }
 }
 
 impl RequestData {

@@ -19,31 +19,53 @@ use crate::http::request::RequestData;
 use crate::http::response::error_response;
 use crate::plugins::Plugin;
 
-/// Runs handler `handler` of `plugin` for `request` and returns the response: once the
-/// handler has finished, or at its first `flush` (the rest of the body then streams). The
-/// handler runs as a task of `tasks`, which also runs `on_finish` once hyper is done with
-/// the body.
-pub async fn run(
-    runtime: &Runtime,
+/// Starts handler `handler` of `plugin` for `request` as a task of `tasks` and returns where
+/// its response will arrive: once the handler has finished, or at its first `flush` (the
+/// rest of the body then streams). The task also runs `on_finish` once hyper is done with
+/// the body. It never leaves the receiver without an answer unless the worker is stopping.
+///
+/// Everything happens in that task — waiting for an instance slot, instantiating, running
+/// — so a request waiting for its turn costs a small task, and a handler that does not
+/// wait on anything is instantiated, run and dropped within one poll.
+pub fn start(
+    runtime: &Arc<Runtime>,
     tasks: &TaskTracker,
     plugin: &Arc<Plugin>,
     handler: u32,
     request: RequestData,
     accounts: &Arc<AccountStore>,
-) -> hyper::Response<ResponseBody> {
-    let method = request.method.clone();
+) -> oneshot::Receiver<hyper::Response<ResponseBody>> {
+    let (head, response) = oneshot::channel();
+    let (runtime, plugin, accounts) = (runtime.clone(), plugin.clone(), accounts.clone());
+    tasks.spawn_local(async move {
+        // Boxed: until the task first runs, it is only as large as its arguments.
+        Box::pin(serve(&runtime, &plugin, handler, request, head, accounts)).await;
+    });
+    response
+}
+
+/// The handler task: a slot (`--max-instances`), an instance (reused, or fresh), the
+/// request's lifecycle in it, then the instance parked for another request when its plugin
+/// reuses them.
+async fn serve(
+    runtime: &Runtime,
+    plugin: &Arc<Plugin>,
+    handler: u32,
+    request: RequestData,
+    head: oneshot::Sender<hyper::Response<ResponseBody>>,
+    accounts: Arc<AccountStore>,
+) {
     // Wait for a free instance at most as long as a handler may run.
     let wait = runtime.limits.timeout_for(&plugin.name);
-    let slot = match tokio::time::timeout(wait, runtime.slots.clone().acquire_owned()).await {
-        Ok(Ok(slot)) => slot,
-        _ => {
-            tracing::error!(
-                plugin = &*plugin.name,
-                "no handler instance came free within {wait:?}: all {} are busy (--max-instances)",
-                runtime.limits.instances
-            );
-            return error_response(503, &method);
-        }
+    let Ok(Ok(slot)) = tokio::time::timeout(wait, runtime.slots.clone().acquire_owned()).await
+    else {
+        tracing::error!(
+            plugin = &*plugin.name,
+            "no handler instance came free within {wait:?}: all {} are busy (--max-instances)",
+            runtime.limits.instances
+        );
+        let _ = head.send(error_response(503, &request.method));
+        return;
     };
     let reuse = runtime.limits.reuse_for(&plugin.name);
     // Only a plugin opted into reuse ever parks an instance: the others skip the lock.
@@ -54,37 +76,35 @@ pub async fn run(
             parked.store.set_epoch_deadline(1);
             parked
         }
-        None => match instantiate(runtime, plugin, request).await {
-            Some(parked) => parked,
-            None => return error_response(503, &method),
-        },
+        None => {
+            let method = request.method.clone();
+            match instantiate(runtime, plugin, request).await {
+                Some(parked) => parked,
+                None => {
+                    let _ = head.send(error_response(503, &method));
+                    return;
+                }
+            }
+        }
     };
     let Parked {
         instance,
         mut store,
         served,
     } = parked;
-    let (head, response) = oneshot::channel();
     store.data_mut().head = Some(head);
-    store.data_mut().accounts = Some(accounts.clone());
-    let plugin = plugin.clone();
-    tasks.spawn_local(async move {
-        let reusable = handle(&instance, &mut store, &plugin, handler).await;
-        let served = served + 1;
-        if reusable && served < reuse {
-            plugin.idle.park(Parked {
-                instance,
-                store,
-                served,
-            });
-        }
-        // The request is over: its slot is free again.
-        drop(slot);
-    });
-    // The handler task always answers unless it was dropped (the worker is stopping).
-    response
-        .await
-        .unwrap_or_else(|_| error_response(503, &method))
+    store.data_mut().accounts = Some(accounts);
+    let reusable = handle(&instance, &mut store, plugin, handler).await;
+    let served = served + 1;
+    if reusable && served < reuse {
+        plugin.idle.park(Parked {
+            instance,
+            store,
+            served,
+        });
+    }
+    // The request is over: its slot is free again.
+    drop(slot);
 }
 
 /// A fresh instance of `plugin` for `request`; `None` (logged) when none can be made.
