@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Performance benchmark, one command: bare hyper, gale (hello and tutorial plugins, a fresh
-instance per request; then with resident memory, and with the opt-in instance reuse) and, when installed, Tornado 6.6.1, each under the same wrk load in
-turn in one run; req/s, p50, p99, server CPU and RSS, and the ratio to bare hyper. Then the
+instance per request; then without resident memory, and with the opt-in instance reuse)
+and, when installed, Tornado 6.6.1, each under the same wrk load in turn in one run; req/s, p50, p99, server CPU and RSS, and the ratio to bare hyper. Then the
 c10k run: 10,000 idle keep-alive connections, each asking again after a pause, against bare
 hyper and gale, with each server's peak RSS.
 
@@ -70,7 +70,7 @@ def main():
     baseline = spawn([str(RELEASE / "baseline"), "127.0.0.1:0"])
     rows.append(("bare hyper, `GET /`",
                  measure(baseline[0], f"http://{baseline[1]}/", args.seconds, args.connections)))
-    for flags, note in [((), ""), (("--resident-memory", "256KiB"), ", `--resident-memory 256KiB`"),
+    for flags, note in [((), ""), (("--resident-memory", "0"), ", `--resident-memory 0`"),
                         (("--reuse-instances", "hello=1000,tutorial=1000"),
                          ", `--reuse-instances 1000`")]:
         gale = start(plugins, *flags)
@@ -104,8 +104,8 @@ def main():
     for name, (process, address), path in [
         ("bare hyper", spawn([str(RELEASE / "baseline"), "127.0.0.1:0"]), "/"),
         ("gale hello", start(plugins), "/hello/world"),
-        ("gale hello, `--resident-memory 256KiB`",
-         start(plugins, "--resident-memory", "256KiB"), "/hello/world"),
+        ("gale hello, `--resident-memory 0`",
+         start(plugins, "--resident-memory", "0"), "/hello/world"),
     ]:
         result = c10k(address, path, args.c10k, args.pause)
         peaks[name] = memory(process, "VmHWM")

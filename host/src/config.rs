@@ -37,10 +37,11 @@ pub struct ServeOptions {
     #[arg(long, env = "GALE_HANDLER_MEMORY", default_value = "64MiB", value_parser = parse_size)]
     pub handler_memory: usize,
 
-    /// Linear memory each instance slot keeps mapped between requests, reset by memset
-    /// instead of unmapped (0: off). 256KiB spares plugins built by `gale build` every page
-    /// fault per request, at the cost of this much RSS per instance slot ever used.
-    #[arg(long, env = "GALE_RESIDENT_MEMORY", default_value = "0", value_parser = parse_size)]
+    /// Linear memory each instance slot keeps mapped between requests, its touched pages
+    /// reset by memset instead of unmapped (0: off). The default spares plugins built by
+    /// `gale build` every page fault and `madvise` per request, at the cost of up to this
+    /// much RSS per instance slot ever used (slots used ≈ handlers alive at once).
+    #[arg(long, env = "GALE_RESIDENT_MEMORY", default_value = "256KiB", value_parser = parse_size)]
     pub resident_memory: usize,
 
     /// Handler instances alive at once, across workers; beyond it a request waits for one

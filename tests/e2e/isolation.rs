@@ -270,7 +270,10 @@ fn a_reused_instance_keeps_its_statics_for_n_requests_but_not_past_a_trap() {
 
 #[test]
 fn no_state_survives_between_requests_with_or_without_resident_memory() {
-    for flags in [&[][..], &["--resident-memory", "256KiB"][..]] {
+    // The default keeps 256KiB resident (touched pages reset by memset); 0 unmaps it all;
+    // 64MiB keeps the whole of a handler's memory resident.
+    let resident = |size| ["--resident-memory", size];
+    for flags in [&[][..], &resident("0")[..], &resident("64MiB")[..]] {
         let server = Server::with(&["probe"], flags);
         for _ in 0..20 {
             assert_eq!(get(server.addr, "/fresh").text(), "1", "{flags:?}");

@@ -45,7 +45,7 @@ impl Default for HandlerLimits {
             plugin_timeouts: Vec::new(),
             instances: 1000,
             response_buffer: 64 << 20,
-            resident_memory: 0,
+            resident_memory: 256 << 10,
             reuse: Vec::new(),
         }
     }
@@ -118,7 +118,10 @@ impl Runtime {
             .linear_memory_keep_resident(limits.resident_memory)
             // A plugin's function tables are a page or two: reset them by memset too, which
             // spares two `madvise` calls (and their TLB shootdowns) per request.
-            .table_keep_resident(TABLE_KEEP_RESIDENT);
+            .table_keep_resident(TABLE_KEEP_RESIDENT)
+            // Where the kernel can say which pages a request touched (PAGEMAP_SCAN, Linux
+            // 6.7+), only those are reset: 35k → 40k req/s for hello with resident memory.
+            .pagemap_scan(wasmtime::Enabled::Auto);
         let mut config = Config::new();
         config
             .epoch_interruption(true)
