@@ -366,6 +366,20 @@ fn a_login_being_hashed_does_not_stall_other_requests() {
 }
 
 #[test]
+fn authenticated_without_a_login_url_is_500_and_refuses_a_post_with_403() {
+    // As Tornado's decorator: a GET needs the login_url setting (the probe has none) to
+    // redirect to; any other method is refused outright.
+    let server = Server::with(&["probe"], &[]);
+    assert_eq!(crate::support::get(server.addr, "/private").status, 500);
+    server.wait_for_log("You must define the 'login_url' setting in your application");
+    let post = crate::support::send(
+        server.addr,
+        "POST /private HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(post.status, 403);
+}
+
+#[test]
 fn authenticated_sends_a_visitor_to_login_and_back_to_where_they_were_going() {
     let store = TestStore::sqlite();
     let server = serve(&store);

@@ -3,6 +3,7 @@
 
 mod finish;
 mod output;
+mod private;
 
 use gale_sdk::{
     ArgSource, HttpError, PathArgs, RedirectHandler, Request, RequestHandler, Result, Value, json,
@@ -365,4 +366,5 @@ gale_sdk::routes![
     (r"/static-url", output::StaticUrl),
     (r"/finish/super", finish::CallsSuper),
     (r"/finish/base", finish::InheritsIt),
+    (r"/private", private::Private),
 ];
