@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
+use sqlx::{AnyConnection, AnyPool};
 
 use super::AccountStore;
 
@@ -94,7 +94,8 @@ impl Database {
         Ok(AccountStore::new(pool, self.clone()))
     }
 
-    /// Migrates the schema unless this process has done it already.
+    /// Migrates the schema unless this process has done it already. Other processes may be
+    /// migrating the same database at the same moment (servers started together).
     pub(super) async fn migrate(&self, pool: &AnyPool) -> Result<(), sqlx::Error> {
         if self.migrated.load(Ordering::Acquire) {
             return Ok(());
@@ -103,17 +104,11 @@ impl Database {
         if self.migrated.load(Ordering::Acquire) {
             return Ok(());
         }
-        let migrator = match self.backend {
-            Backend::MySql => &MYSQL_MIGRATIONS,
-            Backend::Sqlite => {
-                // Readers need not wait for a writer; the mode stays with the file.
-                sqlx::query("PRAGMA journal_mode = WAL")
-                    .execute(pool)
-                    .await?;
-                &SQLITE_MIGRATIONS
-            }
-        };
-        migrator.run(pool).await?;
+        let mut conn = pool.acquire().await?;
+        match self.backend {
+            Backend::MySql => migrate_mysql(&mut conn).await?,
+            Backend::Sqlite => migrate_sqlite(&mut conn).await?,
+        }
         self.migrated.store(true, Ordering::Release);
         Ok(())
     }
@@ -140,6 +135,52 @@ impl Database {
                 }
             }
         }
+    }
+}
+
+/// The lock that serialises gale's migrations of one MySQL database across processes.
+const MYSQL_LOCK: &str = "CONCAT('gale-migrations:', DATABASE())";
+
+/// MySQL's migrations, under a lock of gale's own. sqlx takes `GET_LOCK(name, -1)`, which
+/// MariaDB refuses (it returns NULL for a negative timeout): two servers starting on a new
+/// database then both applied the schema, and the loser left it marked partially applied.
+async fn migrate_mysql(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    let lock = format!("SELECT GET_LOCK({MYSQL_LOCK}, 60)");
+    let locked: Option<i64> = sqlx::query_scalar(&lock).fetch_one(&mut *conn).await?;
+    if locked != Some(1) {
+        return Err(sqlx::Error::Protocol(
+            "another server has been migrating the account store for over 60 s".into(),
+        ));
+    }
+    // `run_direct`: `run` on a connection trips the compiler (sqlx's note on it says so).
+    let migrated = MYSQL_MIGRATIONS.run_direct(&mut *conn).await;
+    let unlock = format!("SELECT RELEASE_LOCK({MYSQL_LOCK})");
+    sqlx::query(&unlock).execute(&mut *conn).await?;
+    Ok(migrated?)
+}
+
+/// SQLite's migrations. Each runs in a transaction, but which to apply is read before it
+/// starts: a second server migrating the same new file at the same moment finds the tables
+/// made when it gets the write lock, and rolls back. A later pass finds them applied.
+async fn migrate_sqlite(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    let mut attempts = 0;
+    loop {
+        // Readers need not wait for a writer; the mode stays with the file.
+        let migrated = match sqlx::query("PRAGMA journal_mode = WAL")
+            .execute(&mut *conn)
+            .await
+        {
+            Ok(_) => SQLITE_MIGRATIONS
+                .run_direct(&mut *conn)
+                .await
+                .map_err(Into::into),
+            Err(error) => Err(error),
+        };
+        attempts += 1;
+        if migrated.is_ok() || attempts == 3 {
+            return migrated;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
