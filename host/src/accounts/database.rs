@@ -163,25 +163,23 @@ async fn migrate_mysql(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
 /// starts: a second server migrating the same new file at the same moment finds the tables
 /// made when it gets the write lock, and rolls back. A later pass finds them applied.
 async fn migrate_sqlite(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
-    let mut attempts = 0;
+    const PASSES: u32 = 3;
+    let mut pass = 1;
     loop {
-        // Readers need not wait for a writer; the mode stays with the file.
-        let migrated = match sqlx::query("PRAGMA journal_mode = WAL")
-            .execute(&mut *conn)
-            .await
-        {
-            Ok(_) => SQLITE_MIGRATIONS
-                .run_direct(&mut *conn)
-                .await
-                .map_err(Into::into),
-            Err(error) => Err(error),
-        };
-        attempts += 1;
-        if migrated.is_ok() || attempts == 3 {
-            return migrated;
+        match migrate_sqlite_once(conn).await {
+            Err(_) if pass < PASSES => pass += 1,
+            outcome => return outcome,
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+async fn migrate_sqlite_once(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    // Readers need not wait for a writer; the mode stays with the file.
+    sqlx::query("PRAGMA journal_mode = WAL")
+        .execute(&mut *conn)
+        .await?;
+    Ok(SQLITE_MIGRATIONS.run_direct(conn).await?)
 }
 
 /// The backend of a `--database` URL, and the URL sqlx should open.

@@ -6,22 +6,16 @@ use gale_sdk::{PathArgs, Request, RequestHandler, Result};
 #[derive(Default)]
 pub struct Private;
 
-impl Private {
-    fn answer(req: &mut Request) -> Result {
+impl RequestHandler for Private {
+    fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
         let Some(user) = req.authenticated()? else {
             return Ok(());
         };
         req.write(user.account);
         Ok(())
     }
-}
 
-impl RequestHandler for Private {
-    fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
-        Self::answer(req)
-    }
-
-    fn post(&mut self, req: &mut Request, _args: PathArgs) -> Result {
-        Self::answer(req)
+    fn post(&mut self, req: &mut Request, args: PathArgs) -> Result {
+        self.get(req, args)
     }
 }
