@@ -273,6 +273,11 @@ impl response::Host for Ctx {
             }
             self.stream = Some(sender);
         }
+        if self.request.method == hyper::Method::HEAD {
+            // hyper sends no body for HEAD and drops its receiver once the head is out:
+            // the chunk goes nowhere, and that is no reason to stop the handler.
+            return Ok(());
+        }
         let progress = !chunk.is_empty();
         let sent = match &self.stream {
             Some(stream) => stream.send(chunk).await,
