@@ -73,6 +73,29 @@ fn parse_a_query_string() -> Arguments {
     ))
 }
 
+/// A form body of `names` distinct names (`a0&a1&…`), the shape of the attack that froze
+/// the server when every new name was looked up among the others: the time per name must
+/// stay the same from ten thousand names to a million.
+#[divan::bench(args = [10_000, 100_000, 1_000_000], sample_count = 10)]
+fn parse_a_body_of_distinct_names(bencher: divan::Bencher, names: usize) {
+    let body: Vec<String> = (0..names).map(|at| format!("a{at}")).collect();
+    let body = body.join("&");
+    bencher
+        .counter(divan::counter::ItemsCount::new(names))
+        .bench(|| Arguments::parse(divan::black_box(body.as_bytes())));
+}
+
+/// A `Cookie` header of `names` distinct cookies (64 KiB, the header limit, holds about
+/// 10,000): linear as the form body.
+#[divan::bench(args = [1_000, 10_000], sample_count = 20)]
+fn parse_a_cookie_header_of_distinct_names(bencher: divan::Bencher, names: usize) {
+    let header: Vec<String> = (0..names).map(|at| format!("c{at}=1")).collect();
+    let header = header.join("; ");
+    bencher
+        .counter(divan::counter::ItemsCount::new(names))
+        .bench(|| parse_cookie(divan::black_box(&header)));
+}
+
 #[divan::bench]
 fn parse_a_cookie_header() -> Vec<(String, String)> {
     parse_cookie(divan::black_box(

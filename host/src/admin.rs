@@ -13,15 +13,28 @@ use http_body_util::Full;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::Value;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 use crate::plugins::set::PluginSet;
 
-/// Serves the admin endpoint on `listener` until the process ends.
-pub async fn serve(listener: TcpListener, set: Arc<Mutex<PluginSet>>) {
+/// Connections the admin endpoint serves at once; beyond it, accepting waits.
+const MAX_CONNECTIONS: usize = 16;
+
+/// Serves the admin endpoint on `listener` until the process ends. A request head must
+/// arrive within `header_timeout` (`--header-timeout`), so a client that trickles one does
+/// not hold a connection.
+pub async fn serve(listener: TcpListener, set: Arc<Mutex<PluginSet>>, header_timeout: Duration) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
     loop {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
         let Ok((stream, _)) = listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
@@ -31,15 +44,44 @@ pub async fn serve(listener: TcpListener, set: Arc<Mutex<PluginSet>>) {
             let answer = answer(&request, &set);
             async move { Ok::<_, Infallible>(answer) }
         });
-        tokio::spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
+        let connection = http.serve_connection(TokioIo::new(stream), service);
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(slot);
+        });
     }
+}
+
+/// Whether a `Host` header names this machine's loopback: `localhost` or a loopback
+/// address, with any port. A page elsewhere that rebinds its own name to 127.0.0.1 still
+/// sends its own name, and is refused.
+fn loopback_host(host: &str) -> bool {
+    if let Ok(address) = host.parse::<std::net::IpAddr>() {
+        return address.is_loopback();
+    }
+    let name = match host.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|address| address.is_loopback())
 }
 
 fn answer(
     request: &Request<hyper::body::Incoming>,
     set: &Mutex<PluginSet>,
 ) -> Response<Full<Bytes>> {
+    let host = request
+        .headers()
+        .get(hyper::header::HOST)
+        .and_then(|host| host.to_str().ok());
     let (status, body) = match (request.method(), request.uri().path()) {
+        _ if !host.is_some_and(loopback_host) => (
+            StatusCode::FORBIDDEN,
+            "the admin endpoint answers only requests for a loopback Host (localhost, 127.0.0.1, [::1])\n".into(),
+        ),
         (&Method::GET, "/plugins") => {
             let status = set.lock().unwrap_or_else(|p| p.into_inner()).status();
             (
@@ -123,4 +165,33 @@ fn fetch(addr: SocketAddr) -> anyhow::Result<Value> {
         bail!("{addr} answered {}", head.lines().next().unwrap_or(""));
     }
     serde_json::from_str(body).with_context(|| format!("{addr} is not a gale admin endpoint"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loopback_host;
+
+    #[test]
+    fn only_loopback_hosts_reach_the_admin_endpoint() {
+        for host in [
+            "localhost",
+            "LOCALHOST:8001",
+            "127.0.0.1",
+            "127.0.0.1:9",
+            "[::1]:80",
+            "::1",
+        ] {
+            assert!(loopback_host(host), "{host}");
+        }
+        for host in [
+            "evil.example",
+            "evil.example:8001",
+            "10.0.0.1",
+            "[::2]:80",
+            "localhost.evil",
+            "",
+        ] {
+            assert!(!loopback_host(host), "{host}");
+        }
+    }
 }

@@ -130,7 +130,7 @@ fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
     let set = Arc::new(Mutex::new(PluginSet::new(registry.clone())));
     let cache = options
         .cache_dir()
-        .map(|cache_dir| CodeCache::new(cache_dir, &runtime.engine));
+        .and_then(|cache_dir| CodeCache::open(cache_dir, &runtime.engine));
     let reloader = Reloader::new(runtime.clone(), cache, dir.clone(), set.clone());
     main_loop.block_on(reloader.reload_dir())?;
     if set.lock().is_ok_and(|set| set.is_empty()) {
@@ -146,13 +146,21 @@ fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
             .block_on(tokio::net::TcpListener::bind(addr))
             .with_context(|| format!("cannot serve the admin endpoint on {addr}"))?;
         let bound = listener.local_addr()?;
-        main_loop.spawn(crate::admin::serve(listener, set.clone()));
+        main_loop.spawn(crate::admin::serve(
+            listener,
+            set.clone(),
+            options.header_timeout,
+        ));
         tracing::info!("admin endpoint on http://{bound}/plugins");
+    }
+    if let Some(static_dir) = &options.static_dir {
+        crate::http::static_files::check_apart(static_dir, &dir)?;
     }
     let site = Site::new(
         options.xheaders,
         options.cookie_secret.as_deref(),
         options.cookie_secret_file.as_ref(),
+        options.cookie_secret_per_plugin,
         options.static_dir.as_ref(),
     )?;
     let database = Database::new(

@@ -53,6 +53,11 @@ pub struct ServeOptions {
     #[arg(long, env = "GALE_MAX_BODY_SIZE", default_value = "100MiB", value_parser = parse_size)]
     pub max_body_size: usize,
 
+    /// Arguments a request may carry, query and body together (each value of a name, and
+    /// each multipart part, counts once); more is 400. Tornado has no such limit.
+    #[arg(long, env = "GALE_MAX_ARGUMENTS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub max_arguments: u64,
+
     /// How long a shutdown waits for requests in flight before closing them.
     #[arg(long, env = "GALE_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,
@@ -69,6 +74,11 @@ pub struct ServeOptions {
     /// Time to receive a request body once its head has arrived; past it, 408.
     #[arg(long, env = "GALE_BODY_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
     pub body_timeout: Duration,
+
+    /// How long a response may wait for the client to read any of it; past it the
+    /// connection is closed (a client that stops reading cannot hold it, or its handler).
+    #[arg(long, env = "GALE_WRITE_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    pub write_timeout: Duration,
 
     /// Connections open at once, across workers; beyond it, accepting pauses until one closes.
     #[arg(long, env = "GALE_MAX_CONNECTIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
@@ -106,6 +116,12 @@ pub struct ServeOptions {
         conflicts_with = "cookie_secret"
     )]
     pub cookie_secret_file: Option<PathBuf>,
+
+    /// Sign each plugin's signed cookies with a secret of its own, HMAC-SHA256(cookie
+    /// secret, plugin name), so no plugin can make a value another accepts. Off by default:
+    /// one shared secret is what lets a Tornado app read gale's signed cookies.
+    #[arg(long, env = "GALE_COOKIE_SECRET_PER_PLUGIN")]
+    pub cookie_secret_per_plugin: bool,
 
     /// Serve this directory at /static/ with Tornado's StaticFileHandler, and make
     /// `static_url` point there.

@@ -2,6 +2,7 @@
 //! loop, as Tornado's IOLoop: it accepts, parses, routes and runs handlers. `--workers N`
 //! runs N of them on one port with `SO_REUSEPORT`, sharing the compiled plugins.
 
+use std::cell::RefCell;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -24,6 +25,8 @@ use tokio_util::task::TaskTracker;
 use crate::accounts::{AccountStore, Database};
 use crate::config::ServeOptions;
 use crate::http::body::ResponseBody;
+use crate::http::connection::ClientStream;
+use crate::http::framing::{AmbiguousLength, Framing};
 use crate::http::request::{RequestData, own_head};
 use crate::http::response::error_response;
 use crate::http::site::Site;
@@ -131,9 +134,17 @@ async fn serve_loop(
         };
         let _ = stream.set_nodelay(true);
         let for_requests = worker.clone();
+        let framing = Rc::new(RefCell::new(Framing::new(read_buffer_size(
+            &worker.shared.options,
+        ))));
+        let write_timeout = worker.shared.options.write_timeout;
+        let stream = ClientStream::new(stream, framing.clone(), write_timeout, remote);
         let service = service_fn(move |mut request| {
             // Here, before hyper reads on: see `own_head`.
             own_head(&mut request);
+            if let Some(ambiguous) = framing.borrow_mut().take() {
+                request.extensions_mut().insert(ambiguous);
+            }
             let worker = for_requests.clone();
             async move { Ok::<_, Infallible>(serve_request(&worker, request, remote).await) }
         });
@@ -168,9 +179,13 @@ fn http_builder(options: &ServeOptions) -> http1::Builder {
         .header_read_timeout(options.header_timeout)
         .max_headers(options.max_headers as usize)
         .max_header_size(options.max_header_size)
-        // The read buffer must hold a whole head; hyper refuses one below 8 KiB.
-        .max_buf_size(options.max_header_size.max(8192) + 8192);
+        .max_buf_size(read_buffer_size(options));
     http
+}
+
+/// hyper's read buffer: it must hold a whole head, and hyper refuses one below 8 KiB.
+fn read_buffer_size(options: &ServeOptions) -> usize {
+    options.max_header_size.max(8192) + 8192
 }
 
 /// Routes one request and runs its handler; logs it as Tornado's access log does.
@@ -218,6 +233,16 @@ async fn route(worker: &Worker, request: hyper::Request<Incoming>, remote: Socke
     let shared = &*worker.shared;
     let table = shared.registry.snapshot();
     let (parts, body) = request.into_parts();
+    if let Err(why) = check_framing(&parts) {
+        tracing::warn!("400 {} {}: {why}", parts.method, parts.uri);
+        let mut response = error_response(400, &parts.method);
+        // What else a proxy sent on this connection may be read differently: end it.
+        let close = hyper::header::HeaderValue::from_static("close");
+        response
+            .headers_mut()
+            .insert(hyper::header::CONNECTION, close);
+        return response.into();
+    }
     if let Some(files) = &shared.site.static_files
         && let Some(path) = parts.uri.path().strip_prefix(static_files::PREFIX)
     {
@@ -248,7 +273,8 @@ async fn route(worker: &Worker, request: hyper::Request<Incoming>, remote: Socke
     };
     let site = shared.site.clone();
     let mut request = RequestData::new(parts, body, remote, path_args, table, site);
-    if let Err(error) = request.parse_body().await {
+    let max_arguments = usize::try_from(shared.options.max_arguments).unwrap_or(usize::MAX);
+    if let Err(error) = request.parse_body(max_arguments).await {
         tracing::warn!("400 {} {}: {error}", request.method, request.uri);
         return error_response(400, &request.method).into();
     }
@@ -274,6 +300,20 @@ async fn route(worker: &Worker, request: hyper::Request<Incoming>, remote: Socke
                 .into()
         }
     }
+}
+
+/// RFC 9112's rules for a request a proxy and gale could read differently: a request must
+/// not carry both `Content-Length` and `Transfer-Encoding` (section 6.1, as Tornado), and an
+/// HTTP/1.1 request must carry `Host` (section 3.2: "MUST respond with 400").
+fn check_framing(parts: &hyper::http::request::Parts) -> Result<(), &'static str> {
+    if parts.extensions.get::<AmbiguousLength>().is_some() {
+        return Err("a request must not have both Content-Length and Transfer-Encoding (RFC 9112)");
+    }
+    if parts.version == hyper::Version::HTTP_11 && !parts.headers.contains_key(hyper::header::HOST)
+    {
+        return Err("an HTTP/1.1 request must have a Host header (RFC 9112)");
+    }
+    Ok(())
 }
 
 /// `--static`: the path after `/static/`, URL-unescaped, from the static directory.

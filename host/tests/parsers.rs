@@ -113,6 +113,33 @@ mod cookies {
         }
 
         #[test]
+        fn any_cookie_options_a_plugin_passes_give_a_cookie_or_an_error_never_a_panic(
+            name in ".{0,8}",
+            value in ".{0,8}",
+            domain in proptest::option::of(".{0,8}"),
+            path in proptest::option::of(".{0,8}"),
+            samesite in proptest::option::of(".{0,8}"),
+            expires in proptest::option::of(any::<f64>()),
+            expires_days in proptest::option::of(any::<f64>()),
+            max_age in proptest::option::of(any::<u64>()),
+            httponly in any::<bool>(),
+            secure in any::<bool>(),
+        ) {
+            let options = CookieOptions {
+                domain,
+                // As the host converts a plugin's seconds since the epoch.
+                expires: expires.and_then(gale_host::http::date::from_unix),
+                path,
+                expires_days,
+                max_age,
+                httponly,
+                secure,
+                samesite,
+            };
+            let _ = set_cookie_header(&name, &value, &options, std::time::SystemTime::now());
+        }
+
+        #[test]
         fn any_cookie_header_parses_to_legal_names(header in ".{0,80}") {
             for (name, _) in parse_cookie(&header) {
                 prop_assert!(gale_host::http::cookies::is_legal_name(&name));

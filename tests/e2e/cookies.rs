@@ -228,3 +228,56 @@ fn the_cookie_secret_can_come_from_a_file() {
     let signed = set_value(&get(from_file.addr, "/cookie/signed/set?value=v"), "signed");
     assert_eq!(read_signed(from_flag.addr, &signed), "v");
 }
+
+#[test]
+fn with_a_secret_per_plugin_no_plugin_accepts_another_plugins_signed_cookie() {
+    let flags = ["--cookie-secret", SECRET, "--cookie-secret-per-plugin"];
+    let server = Server::with(&["tutorial", "probe"], &flags);
+    let signed = set_value(&get(server.addr, "/cookie/signed/set?value=mine"), "signed");
+    assert_eq!(
+        read_signed(server.addr, &signed),
+        "mine",
+        "the plugin reads its own"
+    );
+    let probe_reads = |cookie: &str| {
+        with_cookie(
+            server.addr,
+            "/signed/get?name=signed",
+            &format!("signed={cookie}"),
+        )
+        .text()
+    };
+    assert_eq!(probe_reads(&signed), "none", "another plugin refuses it");
+    let shared = Server::with(&["tutorial", "probe"], &["--cookie-secret", SECRET]);
+    let signed = set_value(&get(shared.addr, "/cookie/signed/set?value=ours"), "signed");
+    let read = with_cookie(
+        shared.addr,
+        "/signed/get?name=signed",
+        &format!("signed={signed}"),
+    );
+    assert_eq!(
+        read.text(),
+        "ours",
+        "without the flag one secret serves all"
+    );
+    // The derived secret is Tornado's to use: a Tornado app given it reads the plugin's.
+    let Some(tornado) = Tornado::start(&derived_secret("tutorial")) else {
+        return;
+    };
+    let signed = set_value(
+        &get(server.addr, "/cookie/signed/set?value=for%20tornado"),
+        "signed",
+    );
+    let read = with_cookie(
+        tornado.addr,
+        "/read?name=signed",
+        &format!("signed={signed}"),
+    );
+    assert_eq!(read.text(), "for tornado");
+}
+
+/// The secret `--cookie-secret-per-plugin` gives `plugin`.
+fn derived_secret(plugin: &str) -> String {
+    let derived = gale_host::http::signed::derive_secret(SECRET.as_bytes(), plugin);
+    String::from_utf8(derived).unwrap()
+}

@@ -178,3 +178,43 @@ fn a_truncated_component_is_refused() {
     assert!(line.contains("does not compile"), "{line}");
     assert_eq!(get(server.addr, "/time/1/2/3").text(), "1-2-3");
 }
+
+#[test]
+fn a_plugin_file_larger_than_256_mib_is_refused_unread() {
+    let server = Server::with(&["hello"], &[]);
+    let partial = server.plugin_dir().join(".huge.wasm.partial");
+    // Sparse: 257 MiB that take no disk.
+    std::fs::File::create(&partial)
+        .unwrap()
+        .set_len(257 << 20)
+        .unwrap();
+    std::fs::rename(&partial, server.plugin_dir().join("huge.wasm")).unwrap();
+    let line = server.wait_for_log("more than the 256 MiB a plugin may be");
+    assert!(line.contains("huge.wasm"), "{line}");
+    assert_eq!(get(server.addr, "/hello/world").status, 200);
+}
+
+#[test]
+fn a_compiled_code_cache_others_may_write_to_is_not_used() {
+    use std::os::unix::fs::PermissionsExt;
+    let shared = tempfile::tempdir().unwrap();
+    let cache = shared.path().join("cache");
+    std::fs::create_dir(&cache).unwrap();
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let mut command = Command::new(crate::support::binary());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(plugin("hello"), dir.path().join("hello.wasm")).unwrap();
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--plugins"])
+        .arg(dir.path())
+        .env("GALE_CACHE_DIR", &cache);
+    let server = Server::spawn(command);
+    let line = server.wait_for_log("not using the compiled-code cache");
+    assert!(line.contains("others may write to it (mode 777)"), "{line}");
+    assert_eq!(get(server.addr, "/hello/world").status, 200);
+    assert_eq!(
+        std::fs::read_dir(&cache).unwrap().count(),
+        0,
+        "nothing was written there"
+    );
+}

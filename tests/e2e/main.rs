@@ -1,10 +1,13 @@
 //! End-to-end tests: the real `gale` binary, real plugins built from source, real HTTP over
 //! loopback sockets.
 
+mod account_limits;
 mod accounts;
+mod attacks;
 mod bodies;
 mod browser;
 mod cookies;
+mod hostile;
 mod isolation;
 mod lifecycle;
 mod loading;

@@ -181,3 +181,53 @@ fn static_responses_match_tornados() {
         assert_eq!(ours, reference);
     }
 }
+
+#[test]
+fn a_static_route_never_serves_the_plugin_directory_itself() {
+    // A directory that links back to the plugin directory: every plugin's .wasm beside it.
+    let server = Server::with(&["forms"], &[]);
+    std::os::unix::fs::symlink(".", server.plugin_dir().join("assets")).unwrap();
+    assert_eq!(get(server.addr, "/assets/forms.wasm").status, 403);
+    server.wait_for_log("is the plugin directory");
+    // A route whose directory is the plugin directory by name is refused at load: the
+    // route's `{"path": "assets"}` rewritten in the bytes (its string sits before "field").
+    let itself = crate::support::patched(
+        &std::fs::read(crate::support::plugin("forms")).unwrap(),
+        "assetsfield",
+        "./././field",
+    );
+    let refused = Server::start(&[], &[("forms.wasm", itself)], &[], &[]);
+    let line = refused.wait_for_log("refused");
+    assert!(line.contains("is the plugin directory itself"), "{line}");
+}
+
+#[test]
+fn a_static_directory_containing_the_plugin_directory_is_refused_at_start() {
+    let root = tempfile::tempdir().unwrap();
+    let plugins = root.path().join("plugins");
+    std::fs::create_dir(&plugins).unwrap();
+    let mut child = std::process::Command::new(crate::support::binary())
+        .args(["serve", "--listen", "127.0.0.1:0", "--plugins"])
+        .arg(&plugins)
+        .arg("--static")
+        .arg(root.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("gale served a static directory that contains its plugins");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(!status.success());
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(stderr.contains("contains the plugin directory"), "{stderr}");
+}

@@ -123,6 +123,11 @@ fn hello_is_the_builtin_redirect_handler() {
         get(server.addr, "/hello?x=1&y=2").header("location"),
         Some("/?x=1&y=2")
     );
+    // The query is re-encoded as Tornado's url_concat writes it: a space is `+`, blanks kept.
+    assert_eq!(
+        get(server.addr, "/hello?b=+&c=%2f%20x&d").header("location"),
+        Some("/?b=+&c=%2F+x&d=")
+    );
     let post = send(
         server.addr,
         "POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",

@@ -72,6 +72,11 @@ impl Database {
         })
     }
 
+    /// How long an account operation may wait for the database (`--database-timeout`).
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// The backend in use.
     pub fn backend(&self) -> Backend {
         self.backend
@@ -202,16 +207,29 @@ fn resolve(url: &str) -> anyhow::Result<(Backend, String)> {
     }
 }
 
-/// `sqlite://DATA_DIR/accounts.sqlite3?mode=rwc`, creating the directory.
+/// `sqlite://DATA_DIR/accounts.sqlite3?mode=rwc`, creating the directory (0700) and the
+/// file (0600: it holds password hashes; SQLite gives its journal files the same mode).
 fn default_sqlite(data_dir: &Path) -> anyhow::Result<String> {
-    std::fs::create_dir_all(data_dir).with_context(|| {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let cannot = |what: &str| {
         format!(
-            "cannot create the data directory {} for the embedded account store \
+            "cannot create the {what} {} for the embedded account store \
              (set --data-dir, or --database for MySQL)",
             data_dir.display()
         )
-    })?;
+    };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(data_dir)
+        .with_context(|| cannot("data directory"))?;
     let path = std::path::absolute(data_dir.join(DEFAULT_FILE))?;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| cannot("account file in"))?;
     let path = path
         .to_str()
         .context("the data directory's path is not UTF-8: set --data-dir")?;
@@ -263,6 +281,17 @@ mod tests {
         assert!(!error.contains("secret"));
         assert_eq!(redact("mysql://root@h/db"), "mysql://root@h/db");
         assert_eq!(redact("mysql://a:b@c@h/db"), "mysql://a:***@h/db");
+    }
+
+    #[test]
+    fn the_default_store_is_created_readable_by_its_owner_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let data = root.path().join("new/gale");
+        default_sqlite(&data).unwrap();
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&data), 0o700);
+        assert_eq!(mode(&data.join(DEFAULT_FILE)), 0o600);
     }
 
     #[test]

@@ -10,10 +10,12 @@
 mod database;
 pub mod password;
 mod store;
+mod throttle;
 pub mod validate;
 
 pub use database::{Backend, Database};
 pub use store::AccountStore;
+pub use throttle::WINDOW as THROTTLE_WINDOW;
 
 /// A registered account, as plugins see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +39,16 @@ pub enum AccountError {
     BadCredentials,
     /// The database cannot be reached or failed; the details have been logged.
     Unavailable,
+    /// The password-hashing queue is full: 503, to be tried again in a second.
+    Busy,
+    /// Too many failed logins for this account from this address: 429 for a minute.
+    Throttled,
+}
+
+impl From<password::Busy> for AccountError {
+    fn from(_: password::Busy) -> Self {
+        Self::Busy
+    }
 }
 
 /// How long a session lives without use; each use slides it forward.

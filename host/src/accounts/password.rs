@@ -1,19 +1,55 @@
 //! Password hashing with argon2id at OWASP's parameters (19 MiB, 2 passes, 1 lane), off the
 //! event loop: a hash takes tens of milliseconds, and a loop that waited for it would stall
 //! every other request. At most one hash per core runs at once, so a burst of logins queues
-//! instead of taking 19 MiB per request.
+//! instead of taking 19 MiB per request, and at most [`QUEUED_PER_CORE`] per core wait:
+//! beyond that a login or registration is refused at once ([`Busy`], 503), so a flood of
+//! logins cannot hold every instance slot waiting here.
 
 use std::sync::LazyLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
+/// Hashes waiting per core, beyond those running: at about 30 a second per core, 8 are a
+/// quarter of a second's work.
+pub const QUEUED_PER_CORE: usize = 8;
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
 /// Hashes running at once, across workers.
-static HASHING: LazyLock<Semaphore> = LazyLock::new(|| {
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    Semaphore::new(cores)
-});
+static HASHING: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(cores()));
+
+/// Hashes running or waiting, across workers.
+static ADMITTED: AtomicUsize = AtomicUsize::new(0);
+
+/// The hashing queue is full: try again in a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Busy;
+
+/// A place in the hashing queue, given back when dropped (the request may be abandoned).
+struct Admitted;
+
+impl Admitted {
+    fn try_new() -> Result<Self, Busy> {
+        let bound = cores() * (1 + QUEUED_PER_CORE);
+        ADMITTED
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |admitted| {
+                (admitted < bound).then_some(admitted + 1)
+            })
+            .map(|_| Admitted)
+            .map_err(|_| Busy)
+    }
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        ADMITTED.fetch_sub(1, Ordering::AcqRel);
+    }
+}
 
 /// What an unknown account's login is checked against, so that it takes as long as a wrong
 /// password and the timing does not tell which accounts exist.
@@ -42,24 +78,25 @@ fn verify_now(password: &str, hash: &str) -> bool {
         .is_ok_and(|hash| argon2().verify_password(password.as_bytes(), &hash).is_ok())
 }
 
-/// Runs `work` on the blocking pool once a hashing permit is free.
-async fn off_loop<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+/// Runs `work` on the blocking pool once a hashing permit is free, if the queue has room.
+async fn off_loop<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, Busy> {
+    let _admitted = Admitted::try_new()?;
     let _permit = HASHING
         .acquire()
         .await
         .expect("the semaphore is never closed");
-    tokio::task::spawn_blocking(work)
+    Ok(tokio::task::spawn_blocking(work)
         .await
-        .expect("password hashing does not panic")
+        .expect("password hashing does not panic"))
 }
 
 /// Hashes a new password.
-pub async fn hash(password: String) -> String {
+pub async fn hash(password: String) -> Result<String, Busy> {
     off_loop(move || hash_now(&password)).await
 }
 
 /// Checks `password` against a stored hash, or against a decoy when there is none.
-pub async fn verify(password: String, hash: Option<String>) -> bool {
+pub async fn verify(password: String, hash: Option<String>) -> Result<bool, Busy> {
     off_loop(move || match hash {
         Some(hash) => verify_now(&password, &hash),
         None => {

@@ -1,13 +1,14 @@
 //! The account store's operations: register, log in, find a session's user, log out.
 //! Every value reaches the database as a bound parameter, never as SQL text.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 use sqlx::AnyPool;
 
-use super::{AccountError, Database, SESSION_SECONDS, User, password, validate};
+use super::{AccountError, Database, SESSION_SECONDS, User, password, throttle, validate};
 use crate::http::hex;
 
 /// A session is slid forward (one write) at most this often.
@@ -41,15 +42,20 @@ impl AccountStore {
 
     /// Runs `operation` once the schema is in place, turning a database failure into
     /// [`AccountError::Unavailable`] (noted in the log) and a unique-key clash into
-    /// [`AccountError::Taken`].
+    /// [`AccountError::Taken`]. The whole of it, waiting for the migration included, takes
+    /// at most `--database-timeout`: during an outage, calls queued behind the one that
+    /// migrates used to wait a timeout each, in turn.
     async fn run<T>(
         &self,
         operation: impl Future<Output = Result<T, sqlx::Error>>,
     ) -> Result<T, AccountError> {
-        let outcome = match self.database.migrate(&self.pool).await {
-            Ok(()) => operation.await,
-            Err(error) => Err(error),
+        let attempt = async {
+            self.database.migrate(&self.pool).await?;
+            operation.await
         };
+        let outcome = tokio::time::timeout(self.database.timeout(), attempt)
+            .await
+            .unwrap_or(Err(sqlx::Error::PoolTimedOut));
         match outcome {
             Ok(value) => {
                 self.database.note(None);
@@ -78,7 +84,7 @@ impl AccountStore {
         if self.find(account).await?.is_some() {
             return Err(AccountError::Taken);
         }
-        let hash = password::hash(password.to_owned()).await;
+        let hash = password::hash(password.to_owned()).await?;
         let user = User {
             uuid: uuid::Uuid::new_v4().hyphenated().to_string(),
             account: account.to_owned(),
@@ -118,9 +124,12 @@ impl AccountStore {
         &self,
         account: &str,
         password: &str,
+        client: IpAddr,
     ) -> Result<(User, String), AccountError> {
+        throttle::check(account, client)?;
         if password.chars().count() > validate::MAX_PASSWORD_CHARS {
             // No password that long was ever accepted; refuse it without hashing it.
+            throttle::failed(account, client);
             return Err(AccountError::BadCredentials);
         }
         let found = match validate::account(account) {
@@ -128,10 +137,12 @@ impl AccountStore {
             Err(_) => None,
         };
         let (user, hash) = found.map_or((None, None), |(user, hash)| (Some(user), Some(hash)));
-        let matches = password::verify(password.to_owned(), hash).await;
-        let user = user
-            .filter(|_| matches)
-            .ok_or(AccountError::BadCredentials)?;
+        let matches = password::verify(password.to_owned(), hash).await?;
+        let Some(user) = user.filter(|_| matches) else {
+            throttle::failed(account, client);
+            return Err(AccountError::BadCredentials);
+        };
+        throttle::succeeded(account, client);
         let mut id = [0u8; 32];
         getrandom::fill(&mut id).expect("the OS random source");
         let id = hex::encode(&id);

@@ -3,8 +3,11 @@
 
 use hyper::Method;
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_encode};
+
+use crate::http::args::Arguments;
 use crate::http::body::ResponseBody;
-use crate::http::request::RequestData;
+use crate::http::request::{ArgSource, RequestData};
 use crate::http::response::{ResponseState, error_response};
 use crate::router::PathArgs;
 
@@ -40,9 +43,9 @@ impl Redirect {
             return error_response(405, &request.method);
         }
         let mut url = substitute(&self.url, &request.path_args);
-        if !request.query().is_empty() {
-            url.push(if url.contains('?') { '&' } else { '?' });
-            url.push_str(request.query());
+        let query = request.arguments(ArgSource::Query);
+        if !query.is_empty() {
+            url = url_concat(&url, query);
         }
         // As Tornado 6.6: captures must not move the redirect to another scheme or host.
         let (prefix, substituted) = literal_prefix(&self.url);
@@ -58,7 +61,10 @@ impl Redirect {
         };
         let mut response = ResponseState::default();
         let refused = if unchanged {
-            response.redirect(&url, self.permanent, None).err()
+            response
+                .redirect(&url, self.permanent, None)
+                .err()
+                .map(|error| error.to_string())
         } else {
             Some("Redirect URL cannot change the scheme or netloc".to_owned())
         };
@@ -70,6 +76,44 @@ impl Redirect {
             }
         }
     }
+}
+
+/// What Python's `urllib.parse.quote_plus` leaves alone (and a space becomes `+`).
+const QUOTE_PLUS: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Tornado's `url_concat(url, qs_to_qsl(query_arguments))`: the URL's own query and the
+/// arguments, each pair re-encoded as `urlencode` does (`quote_plus`: a space is `+`).
+fn url_concat(url: &str, arguments: &Arguments) -> String {
+    let (url, fragment) = match url.split_once('#') {
+        Some((url, fragment)) => (url, Some(fragment)),
+        None => (url, None),
+    };
+    let (path, own_query) = url.split_once('?').unwrap_or((url, ""));
+    let own = Arguments::parse(own_query.as_bytes());
+    let quote_plus = |raw: &[u8]| -> String {
+        raw.split(|&b| b == b' ')
+            .map(|piece| percent_encode(piece, QUOTE_PLUS).to_string())
+            .collect::<Vec<_>>()
+            .join("+")
+    };
+    let pairs: Vec<String> = own
+        .iter()
+        .chain(arguments.iter())
+        .flat_map(|(name, values)| {
+            values
+                .iter()
+                .map(move |value| format!("{}={}", quote_plus(name.as_bytes()), quote_plus(value)))
+        })
+        .collect();
+    let mut joined = format!("{path}?{}", pairs.join("&"));
+    if let Some(fragment) = fragment {
+        joined = joined + "#" + fragment;
+    }
+    joined
 }
 
 /// The template's text before its first substitution, and whether it has one.
@@ -200,6 +244,16 @@ mod tests {
         assert_eq!(
             literal_prefix("https://h/"),
             ("https://h/".to_owned(), false)
+        );
+    }
+
+    #[test]
+    fn the_query_is_carried_over_as_tornados_url_concat_encodes_it() {
+        let query = Arguments::parse(b"b=+&c=%2F%20x&d");
+        assert_eq!(url_concat("/", &query), "/?b=+&c=%2F+x&d=");
+        assert_eq!(
+            url_concat("/p?a=1#top", &query),
+            "/p?a=1&b=+&c=%2F+x&d=#top"
         );
     }
 

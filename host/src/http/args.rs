@@ -1,21 +1,49 @@
 //! Request arguments as Tornado reads them: `parse_qs_bytes(..., keep_blank_values=True)`,
 //! values kept as bytes until a handler asks for one.
 
+use std::collections::HashMap;
+
 use percent_encoding::percent_decode;
 
-/// Argument names, each with its values in order; names in order of first appearance.
+/// Argument names, each with its values in order; names in order of first appearance. An
+/// index by name keeps parsing linear, as Tornado's dict does: looking each new name up
+/// among those already seen made a body of a million names take minutes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Arguments(Vec<(String, Vec<Vec<u8>>)>);
+pub struct Arguments {
+    entries: Vec<(String, Vec<Vec<u8>>)>,
+    index: HashMap<String, usize>,
+    count: usize,
+}
+
+/// More arguments than a request may carry (`--max-arguments`): HTTP 400.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooManyArguments(pub usize);
+
+impl std::fmt::Display for TooManyArguments {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "more than {} arguments (query and body together; --max-arguments)",
+            self.0
+        )
+    }
+}
 
 impl Arguments {
     /// Parses a query string or a form-encoded body. As Python's `parse_qs`: pairs split on
     /// `&`, `+` is a space, a name without `=` has an empty value, and empty pairs are skipped.
     pub fn parse(encoded: &[u8]) -> Self {
+        // No memory holds usize::MAX pairs: the limit is never reached.
+        Self::parse_at_most(encoded, usize::MAX).unwrap_or_default()
+    }
+
+    /// [`Arguments::parse`], refusing more than `limit` values (pairs) before decoding them.
+    pub fn parse_at_most(encoded: &[u8], limit: usize) -> Result<Self, TooManyArguments> {
         let mut arguments = Self::default();
-        for pair in encoded
-            .split(|&b| b == b'&')
-            .filter(|pair| !pair.is_empty())
-        {
+        for pair in pairs(encoded) {
+            if arguments.count == limit {
+                return Err(TooManyArguments(limit));
+            }
             let (name, value) = match pair.iter().position(|&b| b == b'=') {
                 Some(eq) => (&pair[..eq], &pair[eq + 1..]),
                 None => (pair, &[][..]),
@@ -23,28 +51,41 @@ impl Arguments {
             let name = String::from_utf8_lossy(&form_decode(name)).into_owned();
             arguments.push(name, form_decode(value));
         }
-        arguments
+        Ok(arguments)
     }
 
     /// Adds a value to `name`.
     pub fn push(&mut self, name: String, value: Vec<u8>) {
-        match self.0.iter_mut().find(|(existing, _)| *existing == name) {
-            Some((_, values)) => values.push(value),
-            None => self.0.push((name, vec![value])),
+        self.count += 1;
+        match self.index.get(&name) {
+            Some(&at) => self.entries[at].1.push(value),
+            None => {
+                self.index.insert(name.clone(), self.entries.len());
+                self.entries.push((name, vec![value]));
+            }
         }
     }
 
     /// The raw values of `name`.
     pub fn get(&self, name: &str) -> &[Vec<u8>] {
-        self.0
-            .iter()
-            .find(|(existing, _)| existing == name)
-            .map_or(&[], |(_, values)| values)
+        self.index
+            .get(name)
+            .map_or(&[], |&at| self.entries[at].1.as_slice())
+    }
+
+    /// How many values there are, over all names.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
     }
 
     /// Every name with its raw values.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[Vec<u8>])> {
-        self.0
+        self.entries
             .iter()
             .map(|(name, values)| (name.as_str(), values.as_slice()))
     }
@@ -59,6 +100,18 @@ impl Arguments {
         }
         all
     }
+}
+
+/// The non-empty `&`-separated pairs of a query string or form body.
+fn pairs(encoded: &[u8]) -> impl Iterator<Item = &[u8]> {
+    encoded
+        .split(|&b| b == b'&')
+        .filter(|pair| !pair.is_empty())
+}
+
+/// How many pairs [`Arguments::parse`] would find, without decoding them.
+pub fn count_pairs(encoded: &[u8]) -> usize {
+    pairs(encoded).count()
 }
 
 /// Percent-decodes a form field, `+` standing for a space.
@@ -127,6 +180,16 @@ mod tests {
                 .unwrap_err()
                 .contains("Invalid unicode in n")
         );
+    }
+
+    #[test]
+    fn more_pairs_than_the_limit_are_refused_and_up_to_it_accepted() {
+        assert_eq!(Arguments::parse_at_most(b"a&b&a", 3).unwrap().len(), 3);
+        assert_eq!(
+            Arguments::parse_at_most(b"a&b&a&c", 3),
+            Err(TooManyArguments(3))
+        );
+        assert_eq!(count_pairs(b"a&&b=1&"), 2);
     }
 
     #[test]

@@ -3,15 +3,20 @@
 //! with it.
 
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
 /// Chunks a streamed body may hold queued before the writer waits: backpressure, so a large
 /// response never sits whole in memory.
 pub const STREAM_DEPTH: usize = 4;
+
+/// Bytes a streamed body may hold queued: a chunk waits until they would fit (a larger one
+/// until the queue is empty), so four huge flushes cannot queue four times their size.
+pub const STREAM_BYTES: usize = 1 << 20;
 
 /// A response body. When it is dropped, which hyper does once it has written the body (or
 /// the connection has gone), the [`Sent`] receiver resolves: that is when `on_finish` runs.
@@ -22,13 +27,26 @@ pub struct ResponseBody {
 
 enum Kind {
     Whole(Option<Bytes>),
-    Stream(mpsc::Receiver<Result<Bytes, Aborted>>),
+    Stream(Stream),
 }
 
-/// The writing side of a streamed body. Sending waits while [`STREAM_DEPTH`] chunks are
-/// queued; dropping it ends the body; [`BodySender::abort`] cuts it off so the client sees
-/// a truncated response rather than a short one that looks complete.
-pub struct BodySender(mpsc::Sender<Result<Bytes, Aborted>>);
+/// A queued chunk, holding its share of [`STREAM_BYTES`] until hyper takes it.
+type Queued = Result<(Bytes, OwnedSemaphorePermit), Aborted>;
+
+/// The reading side of a streamed body.
+struct Stream {
+    chunks: mpsc::Receiver<Queued>,
+    /// Closed by [`BodySender::abort`]: the body then ends in an error.
+    room: Arc<Semaphore>,
+}
+
+/// The writing side of a streamed body. Sending waits while [`STREAM_DEPTH`] chunks or
+/// [`STREAM_BYTES`] are queued; dropping it ends the body; [`BodySender::abort`] cuts it off
+/// so the client sees a truncated response rather than a short one that looks complete.
+pub struct BodySender {
+    chunks: mpsc::Sender<Queued>,
+    room: Arc<Semaphore>,
+}
 
 /// The client has gone: the body can no longer be sent.
 #[derive(Debug)]
@@ -40,12 +58,26 @@ impl BodySender {
         if chunk.is_empty() {
             return Ok(());
         }
-        self.0.send(Ok(chunk)).await.map_err(|_| ClientGone)
+        let share = chunk.len().min(STREAM_BYTES) as u32;
+        let permit = self
+            .room
+            .clone()
+            .acquire_many_owned(share)
+            .await
+            .map_err(|_| ClientGone)?;
+        self.chunks
+            .send(Ok((chunk, permit)))
+            .await
+            .map_err(|_| ClientGone)
     }
 
     /// Ends the body with an error: hyper closes the connection without the final chunk.
-    pub async fn abort(self) {
-        let _ = self.0.send(Err(Aborted)).await;
+    /// It does not wait: a client that reads nothing must not hold the handler here.
+    pub fn abort(self) {
+        self.room.close();
+        // With room, this wakes hyper if it waits for a chunk; without, hyper finds the
+        // queue closed when it next asks.
+        let _ = self.chunks.try_send(Err(Aborted));
     }
 }
 
@@ -75,12 +107,16 @@ impl ResponseBody {
 
     /// A streamed body and the sender that feeds it.
     pub fn stream() -> (Self, BodySender) {
-        let (sender, receiver) = mpsc::channel(STREAM_DEPTH);
+        let (chunks, receiver) = mpsc::channel(STREAM_DEPTH);
+        let room = Arc::new(Semaphore::new(STREAM_BYTES));
         let body = Self {
-            kind: Kind::Stream(receiver),
+            kind: Kind::Stream(Stream {
+                chunks: receiver,
+                room: room.clone(),
+            }),
             sent: None,
         };
-        (body, BodySender(sender))
+        (body, BodySender { chunks, room })
     }
 
     /// A receiver that resolves when this body has been sent.
@@ -110,9 +146,12 @@ impl Body for ResponseBody {
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         match &mut self.kind {
             Kind::Whole(bytes) => Poll::Ready(bytes.take().map(|bytes| Ok(Frame::data(bytes)))),
-            Kind::Stream(receiver) => receiver
+            Kind::Stream(stream) if stream.room.is_closed() => Poll::Ready(Some(Err(Aborted))),
+            // The permit goes with the chunk's handing over: hyper holds the bytes now.
+            Kind::Stream(stream) => stream
+                .chunks
                 .poll_recv(cx)
-                .map(|chunk| chunk.map(|chunk| chunk.map(Frame::data))),
+                .map(|queued| queued.map(|queued| queued.map(|(bytes, _)| Frame::data(bytes)))),
         }
     }
 
@@ -127,5 +166,51 @@ impl Body for ResponseBody {
             }
             Kind::Stream(_) => SizeHint::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use http_body_util::BodyExt;
+
+    use super::*;
+
+    #[test]
+    fn a_streamed_body_queues_at_most_its_byte_bound() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (mut body, sender) = ResponseBody::stream();
+            let chunk = Bytes::from(vec![b'x'; STREAM_BYTES / 2 + 1]);
+            sender.send(chunk.clone()).await.unwrap();
+            let second =
+                tokio::time::timeout(Duration::from_millis(50), sender.send(chunk.clone()));
+            assert!(
+                second.await.is_err(),
+                "two chunks over the bound must not both queue"
+            );
+            let first = body.frame().await.unwrap().unwrap();
+            assert_eq!(first.into_data().unwrap().len(), chunk.len());
+            sender.send(chunk).await.unwrap();
+        });
+    }
+
+    #[test]
+    fn an_aborted_body_ends_in_an_error_even_when_its_queue_is_full() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (mut body, sender) = ResponseBody::stream();
+            for _ in 0..STREAM_DEPTH {
+                sender.send(Bytes::from_static(b"x")).await.unwrap();
+            }
+            sender.abort();
+            assert!(body.frame().await.unwrap().is_err());
+        });
     }
 }

@@ -4,6 +4,7 @@
 //! splitting, its attribute order), and a cookie must read the same in gale and in
 //! Tornado. Free of gale's types, so the fuzz targets include it as it is.
 
+use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 /// Characters Python's `http.cookies` allows unquoted in a name or value.
@@ -19,6 +20,9 @@ const UNESCAPED: &[u8] = b" ()/<=>?@[]{}";
 /// `SimpleCookie` refuses are dropped.
 pub fn parse_cookie(header: &str) -> Vec<(String, String)> {
     let mut cookies: Vec<(String, String)> = Vec::new();
+    // Each name's place in `cookies`: a header of 64 KiB holds 16,000 names, too many to
+    // look each up among the others.
+    let mut index: HashMap<&str, usize> = HashMap::new();
     for chunk in header.split(';') {
         let (name, value) = chunk.split_once('=').unwrap_or(("", chunk));
         let (name, value) = (name.trim(), value.trim());
@@ -26,9 +30,12 @@ pub fn parse_cookie(header: &str) -> Vec<(String, String)> {
             continue;
         }
         let value = unquote(value);
-        match cookies.iter_mut().find(|(existing, _)| existing == name) {
-            Some((_, old)) => *old = value,
-            None => cookies.push((name.to_owned(), value)),
+        match index.get(name) {
+            Some(&at) => cookies[at].1 = value,
+            None => {
+                index.insert(name, cookies.len());
+                cookies.push((name.to_owned(), value));
+            }
         }
     }
     cookies
@@ -162,16 +169,15 @@ pub fn set_cookie_header(
         format!("Invalid cookie {name:?}: a header cannot carry characters above U+00FF")
     })?;
     let mut header = format!("{name}={coded}");
-    let expires = options.expires.or_else(|| {
-        let days = options.expires_days?;
-        Some(now + Duration::from_secs_f64((days * 86400.0).max(0.0)))
-    });
+    let expires = options
+        .expires
+        .or_else(|| Some(super::date::days_after(now, options.expires_days?)));
     let non_empty = |text: &Option<String>| text.clone().filter(|text| !text.is_empty());
     if let Some(domain) = non_empty(&options.domain) {
         header += &format!("; Domain={domain}");
     }
     if let Some(expires) = expires {
-        header += &format!("; expires={}", httpdate::fmt_http_date(expires));
+        header += &format!("; expires={}", super::date::format(expires));
     }
     if options.httponly {
         header += "; HttpOnly";

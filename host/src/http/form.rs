@@ -3,10 +3,12 @@
 //! of gale's types (beside its siblings `args` and `params`), so the fuzz targets include
 //! it as it is.
 
-use bytes::Bytes;
-use futures_util::stream;
+use std::collections::HashMap;
 
-use super::args::Arguments;
+use bytes::Bytes;
+use futures_util::{FutureExt, stream};
+
+use super::args::{Arguments, TooManyArguments};
 use super::params::parse_header;
 
 /// An uploaded file: an entry of Tornado's `request.files[field]`.
@@ -35,14 +37,23 @@ pub struct Form {
 /// Parses `body` by its `Content-Type`, as Tornado: a type that starts with
 /// `application/x-www-form-urlencoded` or `multipart/form-data` is parsed (whatever its
 /// charset parameter: values are decoded as UTF-8 when a handler reads them); others, JSON
-/// included, give no arguments. An error says why the body is malformed (HTTP 400).
-pub async fn parse(content_type: Option<&str>, body: &Bytes) -> Result<Form, String> {
+/// included, give no arguments. More than `max_arguments` values and parts together is
+/// refused. An error says why the body is malformed (HTTP 400).
+///
+/// Synchronous, and linear in the body's size: the caller may run a large body on the
+/// blocking pool.
+pub fn parse(
+    content_type: Option<&str>,
+    body: &Bytes,
+    max_arguments: usize,
+) -> Result<Form, String> {
     let Some(content_type) = content_type else {
         return Ok(Form::default());
     };
     if content_type.starts_with("application/x-www-form-urlencoded") {
         return Ok(Form {
-            arguments: Arguments::parse(body),
+            arguments: Arguments::parse_at_most(body, max_arguments)
+                .map_err(|error| error.to_string())?,
             files: Files::new(),
         });
     }
@@ -55,19 +66,41 @@ pub async fn parse(content_type: Option<&str>, body: &Bytes) -> Result<Form, Str
         .find(|(key, value)| *key == "boundary" && !value.is_empty())
         .map(|(_, value)| value.trim_matches('"'))
         .ok_or("Invalid multipart/form-data: multipart boundary not found")?;
-    // Boxed: multer's state is large, and every request's future would otherwise carry it.
-    Box::pin(multipart(boundary, body.clone()))
-        .await
-        .map_err(|error| format!("Invalid multipart/form-data: {error}"))
+    // The body is all in memory, so multer never waits: its future is ready when polled.
+    match multipart(boundary, body.clone(), max_arguments).now_or_never() {
+        Some(Ok(form)) => Ok(form),
+        Some(Err(PartsError::TooMany(error))) => Err(error.to_string()),
+        Some(Err(PartsError::Malformed(error))) => {
+            Err(format!("Invalid multipart/form-data: {error}"))
+        }
+        None => Err("Invalid multipart/form-data: the body ended early".into()),
+    }
+}
+
+/// Why the parts of a multipart body were refused.
+enum PartsError {
+    TooMany(TooManyArguments),
+    Malformed(multer::Error),
+}
+
+impl From<multer::Error> for PartsError {
+    fn from(error: multer::Error) -> Self {
+        Self::Malformed(error)
+    }
 }
 
 /// The parts of a multipart body: those with a non-empty filename are files, the others
 /// arguments; a part that is not `form-data` or has no name is skipped, as Tornado does.
-async fn multipart(boundary: &str, body: Bytes) -> Result<Form, multer::Error> {
+async fn multipart(boundary: &str, body: Bytes, limit: usize) -> Result<Form, PartsError> {
     let chunks = stream::iter([Ok::<_, std::convert::Infallible>(body)]);
     let mut parts = multer::Multipart::new(chunks, boundary);
     let mut form = Form::default();
+    let (mut seen, mut file_fields) = (0, HashMap::new());
     while let Some(part) = parts.next_field().await? {
+        seen += 1;
+        if seen > limit {
+            return Err(PartsError::TooMany(TooManyArguments(limit)));
+        }
         let disposition = part
             .headers()
             .get(hyper::header::CONTENT_DISPOSITION)
@@ -92,6 +125,7 @@ async fn multipart(boundary: &str, body: Bytes) -> Result<Form, multer::Error> {
         {
             Some(filename) => add_file(
                 &mut form.files,
+                &mut file_fields,
                 name,
                 UploadedFile {
                     filename: filename.clone(),
@@ -105,10 +139,19 @@ async fn multipart(boundary: &str, body: Bytes) -> Result<Form, multer::Error> {
     Ok(form)
 }
 
-fn add_file(files: &mut Files, field: String, file: UploadedFile) {
-    match files.iter_mut().find(|(name, _)| *name == field) {
-        Some((_, list)) => list.push(file),
-        None => files.push((field, vec![file])),
+/// Adds `file` to its field, found through `index` (field → position in `files`).
+fn add_file(
+    files: &mut Files,
+    index: &mut HashMap<String, usize>,
+    field: String,
+    file: UploadedFile,
+) {
+    match index.get(&field) {
+        Some(&at) => files[at].1.push(file),
+        None => {
+            index.insert(field.clone(), files.len());
+            files.push((field, vec![file]));
+        }
     }
 }
 
@@ -117,10 +160,7 @@ mod tests {
     use super::*;
 
     fn run(content_type: &str, body: &str) -> Result<Form, String> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        runtime.block_on(parse(Some(content_type), &Bytes::from(body.to_owned())))
+        parse(Some(content_type), &Bytes::from(body.to_owned()), 100)
     }
 
     #[test]
@@ -146,6 +186,19 @@ mod tests {
         assert!(run("multipart/form-data", "x").is_err());
         let unfinished = "--B\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n";
         assert!(run("multipart/form-data; boundary=B", unfinished).is_err());
+    }
+
+    #[test]
+    fn more_parts_or_pairs_than_the_limit_are_refused() {
+        let part = "--B\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n";
+        let body = format!("{}--B--\r\n", part.repeat(3));
+        let body = Bytes::from(body);
+        let multipart = Some("multipart/form-data; boundary=B");
+        assert_eq!(parse(multipart, &body, 3).unwrap().arguments.len(), 3);
+        let refused = parse(multipart, &body, 2).unwrap_err();
+        assert!(refused.starts_with("more than 2 arguments"), "{refused}");
+        let form = Some("application/x-www-form-urlencoded");
+        assert!(parse(form, &Bytes::from("a&b&c"), 2).is_err());
     }
 
     #[test]

@@ -17,7 +17,8 @@ pub fn parse_header(line: &str) -> (String, HashMap<String, String>) {
         .trim()
         .to_ascii_lowercase();
     let mut plain = HashMap::new();
-    let mut extended: Vec<(String, Vec<Piece>)> = Vec::new();
+    // By name, so that many pieces stay linear: a part's header is bounded only by the body.
+    let mut extended: HashMap<String, Vec<Piece>> = HashMap::new();
     for piece in pieces {
         let Some((name, value)) = piece.split_once('=') else {
             continue;
@@ -26,10 +27,7 @@ pub fn parse_header(line: &str) -> (String, HashMap<String, String>) {
         match rfc2231_name(&name) {
             Some((base, index, encoded)) => {
                 let value = (index, unquote(value), encoded);
-                match extended.iter_mut().find(|(name, _)| *name == base) {
-                    Some((_, pieces)) => pieces.push(value),
-                    None => extended.push((base, vec![value])),
-                }
+                extended.entry(base).or_default().push(value);
             }
             None => {
                 plain.insert(name, unquote(value));

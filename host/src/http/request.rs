@@ -8,12 +8,16 @@ use hyper::header::HeaderValue;
 use hyper::http::request::Parts;
 use hyper::{HeaderMap, Method, Version};
 
-use super::args::Arguments;
+use super::args::{Arguments, TooManyArguments, count_pairs};
 use super::cookies::parse_cookie;
 use super::form::{self, Files, Form};
 use super::site::Site;
 use super::xheaders::Client;
 use crate::router::{PathArgs, RouteTable};
+
+/// Bodies larger than this are parsed on the blocking pool: a 1 MiB form of short pairs
+/// takes about a millisecond to parse, past which it would delay the loop's other requests.
+pub const PARSE_OFF_LOOP: usize = 1 << 20;
 
 /// Where an argument is looked up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,13 +108,26 @@ impl RequestData {
     }
 
     /// Parses a form-encoded or multipart body into arguments and files, as Tornado does
-    /// before the handler runs; the error says why the body is malformed (HTTP 400).
-    pub async fn parse_body(&mut self) -> Result<(), String> {
+    /// before the handler runs, refusing more than `max_arguments` with the query's; the
+    /// error says why the body is refused (HTTP 400). A body over [`PARSE_OFF_LOOP`] is
+    /// parsed on the blocking pool, so it never holds up the loop's other requests.
+    pub async fn parse_body(&mut self, max_arguments: usize) -> Result<(), String> {
+        let in_query = count_pairs(self.query().as_bytes());
+        let limit = max_arguments
+            .checked_sub(in_query)
+            .ok_or_else(|| TooManyArguments(max_arguments).to_string())?;
         let content_type = self
             .headers
             .get(hyper::header::CONTENT_TYPE)
             .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
-        self.form = form::parse(content_type.as_deref(), &self.body).await?;
+        self.form = if self.body.len() > PARSE_OFF_LOOP {
+            let body = self.body.clone();
+            tokio::task::spawn_blocking(move || form::parse(content_type.as_deref(), &body, limit))
+                .await
+                .map_err(|error| format!("parsing the body failed: {error}"))??
+        } else {
+            form::parse(content_type.as_deref(), &self.body, limit)?
+        };
         Ok(())
     }
 
@@ -170,6 +187,20 @@ impl RequestData {
         self.header("Host")
             .or_else(|| self.uri.authority().map(|a| a.to_string()))
             .unwrap_or_else(|| "127.0.0.1".into())
+    }
+
+    /// The raw values of argument `name` in `source` (for `All`, the query's then the
+    /// body's), without merging the two sets: a body of a million names stays untouched.
+    pub fn argument(&self, source: ArgSource, name: &str) -> impl Iterator<Item = &Vec<u8>> {
+        let (query, body) = match source {
+            ArgSource::Query => (self.arguments(ArgSource::Query).get(name), &[][..]),
+            ArgSource::Body => (&[][..], self.form.arguments.get(name)),
+            ArgSource::All => (
+                self.arguments(ArgSource::Query).get(name),
+                self.form.arguments.get(name),
+            ),
+        };
+        query.iter().chain(body)
     }
 
     /// The arguments of `source`, parsed on first use.

@@ -6,6 +6,8 @@ use hyper::{HeaderMap, Method, StatusCode};
 use sha1::{Digest, Sha1};
 
 use super::body::{BodySender, ResponseBody};
+pub use super::set_cookies::MAX_COOKIES;
+use super::set_cookies::SetCookies;
 use super::status::{is_valid_reason, reason_phrase};
 
 /// The `Server` header every response carries.
@@ -13,6 +15,44 @@ pub const SERVER: &str = concat!("gale/", env!("CARGO_PKG_VERSION"));
 
 /// The default content type, as Tornado's.
 const HTML: &str = "text/html; charset=UTF-8";
+
+/// Header values a response may carry. `HeaderMap` panics past 32,768 distinct names, and
+/// every value is host memory a handler could otherwise grow without bound.
+pub const MAX_HEADERS: usize = 1000;
+
+/// Headers whose value only the host may choose: they frame the message, and a handler that
+/// could set them could make one response read as two (response splitting) behind a proxy
+/// that reuses connections.
+const HOST_OWNED: [HeaderName; 4] = [
+    header::CONTENT_LENGTH,
+    header::TRANSFER_ENCODING,
+    header::CONNECTION,
+    header::UPGRADE,
+];
+
+/// Why the response refused a handler's change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResponseError {
+    /// A value Tornado refuses too (a bad name, a control character, a host-owned header):
+    /// the handler gets the message as an error.
+    Invalid(String),
+    /// Past a cap on what a handler may make the host hold: the handler is stopped.
+    OverCap(String),
+}
+
+impl std::fmt::Display for ResponseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Invalid(why) | Self::OverCap(why) => f.write_str(why),
+        }
+    }
+}
+
+impl From<String> for ResponseError {
+    fn from(why: String) -> Self {
+        Self::Invalid(why)
+    }
+}
 
 /// A response being built: status, headers and the buffered body.
 #[derive(Debug)]
@@ -22,9 +62,10 @@ pub struct ResponseState {
     headers: HeaderMap,
     body: BytesMut,
     finished: bool,
-    /// `Set-Cookie` values by cookie name, in order; as Tornado's `_new_cookie`, a second
-    /// cookie of one name replaces the first, and `clear()` keeps them.
-    cookies: Vec<(String, String)>,
+    /// The cookies set; `clear()` keeps them, as Tornado's.
+    cookies: SetCookies,
+    /// The bytes of the headers' names and values and of the reason.
+    head_bytes: usize,
     /// Whether the head has gone out with a first `flush`.
     streaming: bool,
 }
@@ -48,7 +89,22 @@ impl ResponseState {
         self.headers
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(HTML));
         self.headers.insert(header::DATE, super::date::now());
+        self.head_bytes = self.header_bytes() + self.reason.len();
         self.body.clear();
+    }
+
+    /// The bytes of the headers' names and values.
+    fn header_bytes(&self) -> usize {
+        self.headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len())
+            .sum()
+    }
+
+    /// How many bytes of the host's memory this response holds: body, headers, cookies and
+    /// reason. The handler's budget (`--max-response-buffer`) bounds it.
+    pub fn held(&self) -> usize {
+        self.body.len() + self.head_bytes + self.cookies.bytes()
     }
 
     /// Sets the status. A code with no standard phrase needs `reason`; an invalid reason is
@@ -70,6 +126,7 @@ impl ResponseState {
                 .ok_or_else(|| format!("unknown status code {code}: give a reason phrase"))?,
         };
         self.status = code;
+        self.head_bytes = self.head_bytes - self.reason.len() + reason.len();
         self.reason = reason.to_owned();
         Ok(())
     }
@@ -83,8 +140,10 @@ impl ResponseState {
             } else {
                 500
             };
+            let reason = reason_phrase(code).unwrap_or("Unknown");
             self.status = code;
-            self.reason = reason_phrase(code).unwrap_or("Unknown").to_owned();
+            self.head_bytes = self.head_bytes - self.reason.len() + reason.len();
+            self.reason = reason.to_owned();
         }
     }
 
@@ -99,22 +158,54 @@ impl ResponseState {
     }
 
     /// Replaces a header.
-    pub fn set_header(&mut self, name: &str, value: &str) -> Result<(), String> {
+    pub fn set_header(&mut self, name: &str, value: &str) -> Result<(), ResponseError> {
         let (name, value) = header_pair(name, value)?;
-        self.headers.insert(name, value);
-        Ok(())
+        self.remove(&name);
+        self.append(name, value)
     }
 
     /// Adds a value for a header.
-    pub fn add_header(&mut self, name: &str, value: &str) -> Result<(), String> {
+    pub fn add_header(&mut self, name: &str, value: &str) -> Result<(), ResponseError> {
         let (name, value) = header_pair(name, value)?;
-        self.headers.append(name, value);
-        Ok(())
+        self.append(name, value)
     }
 
     /// Removes a header (all its values).
     pub fn clear_header(&mut self, name: &str) {
+        if let Ok(name) = HeaderName::from_bytes(name.as_bytes()) {
+            self.remove(&name);
+        }
+    }
+
+    /// Appends a value within the header cap, counting its bytes.
+    fn append(&mut self, name: HeaderName, value: HeaderValue) -> Result<(), ResponseError> {
+        if self.headers.len() >= MAX_HEADERS {
+            return Err(ResponseError::OverCap(format!(
+                "more than {MAX_HEADERS} response header values"
+            )));
+        }
+        self.head_bytes += name.as_str().len() + value.len();
+        self.headers.append(name, value);
+        Ok(())
+    }
+
+    /// Removes every value of `name`, uncounting their bytes.
+    fn remove(&mut self, name: &HeaderName) {
+        let bytes: usize = self
+            .headers
+            .get_all(name)
+            .iter()
+            .map(|value| name.as_str().len() + value.len())
+            .sum();
+        self.head_bytes = self.head_bytes.saturating_sub(bytes);
         self.headers.remove(name);
+    }
+
+    /// The host's own `Content-Length`, for a response whose body is not in the buffer (a
+    /// static file, streamed or answered to HEAD).
+    pub fn set_content_length(&mut self, length: u64) {
+        self.headers
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     }
 
     /// Appends to the body; an error after `finish`.
@@ -126,10 +217,12 @@ impl ResponseState {
         Ok(())
     }
 
-    /// Adds a cookie's `Set-Cookie` value, replacing an earlier one of the same name.
-    pub fn set_cookie(&mut self, name: &str, header: String) {
-        self.cookies.retain(|(existing, _)| existing != name);
-        self.cookies.push((name.to_owned(), header));
+    /// Adds a cookie's `Set-Cookie` value, replacing an earlier one of the same name (which
+    /// moves to the end); a new name past [`MAX_COOKIES`] is refused.
+    pub fn set_cookie(&mut self, name: &str, header: String) -> Result<(), ResponseError> {
+        self.cookies
+            .set(name, header)
+            .map_err(|error| ResponseError::OverCap(error.to_string()))
     }
 
     /// Takes what has been written since the last flush.
@@ -148,13 +241,9 @@ impl ResponseState {
         self.streaming = true;
         let (body, sender) = ResponseBody::stream();
         let headers = std::mem::take(&mut self.headers);
+        self.head_bytes = 0;
         let head = with_head(self.status, &self.reason, headers, &self.cookies, body);
         (head, sender)
-    }
-
-    /// How many body bytes are buffered.
-    pub fn buffered(&self) -> usize {
-        self.body.len()
     }
 
     /// Ends the response; an error the second time.
@@ -192,7 +281,8 @@ impl ResponseState {
             headers: HeaderMap::new(),
             body: BytesMut::new(),
             finished,
-            cookies: Vec::new(),
+            cookies: SetCookies::default(),
+            head_bytes: 0,
             streaming: false,
         }
     }
@@ -208,15 +298,21 @@ impl ResponseState {
         url: &str,
         permanent: bool,
         status: Option<u16>,
-    ) -> Result<(), String> {
+    ) -> Result<(), ResponseError> {
         if self.finished {
-            return Err("Cannot redirect after finish()".into());
+            return Err(ResponseError::Invalid(
+                "Cannot redirect after finish()".into(),
+            ));
         }
         let status = match status {
             None if permanent => 301,
             None => 302,
             Some(status @ 300..=399) => status,
-            Some(status) => return Err(format!("a redirect status must be 3xx, not {status}")),
+            Some(status) => {
+                return Err(ResponseError::Invalid(format!(
+                    "a redirect status must be 3xx, not {status}"
+                )));
+            }
         };
         self.set_header("Location", url)?;
         self.set_status(status, None)?;
@@ -236,7 +332,8 @@ impl ResponseState {
             && !self.headers.contains_key(header::ETAG)
         {
             let etag = format!("\"{}\"", super::hex::encode(&Sha1::digest(&self.body)));
-            if if_none_match.is_some_and(|wanted| etag_matches(wanted.as_bytes(), etag.as_bytes()))
+            if if_none_match
+                .is_some_and(|wanted| super::etag::matches(wanted.as_bytes(), etag.as_bytes()))
             {
                 self.body.clear();
                 self.status = 304;
@@ -257,6 +354,7 @@ impl ResponseState {
             }
             self.body.clear();
         } else if !self.headers.contains_key(header::CONTENT_LENGTH) {
+            // Handlers cannot set it (`HOST_OWNED`); only the host's static files do.
             self.headers
                 .insert(header::CONTENT_LENGTH, HeaderValue::from(self.body.len()));
         }
@@ -270,10 +368,10 @@ fn with_head(
     status: u16,
     reason: &str,
     mut headers: HeaderMap,
-    cookies: &[(String, String)],
+    cookies: &SetCookies,
     body: ResponseBody,
 ) -> hyper::Response<ResponseBody> {
-    for (_, cookie) in cookies {
+    for cookie in cookies.values() {
         // The value was validated when the cookie was set.
         if let Ok(value) = HeaderValue::from_str(cookie) {
             headers.append(header::SET_COOKIE, value);
@@ -292,10 +390,15 @@ fn with_head(
 }
 
 /// A validated header name and value; values may hold tabs and visible text only, as
-/// Tornado's `_convert_header_value`.
+/// Tornado's `_convert_header_value`; the framing headers are the host's.
 fn header_pair(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), String> {
     let name = HeaderName::from_bytes(name.as_bytes())
         .map_err(|_| format!("invalid header name {name:?}"))?;
+    if HOST_OWNED.contains(&name) {
+        return Err(format!(
+            "the {name} header is set by the host, which frames every response"
+        ));
+    }
     if value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
         return Err(format!(
             "Unsafe header value {value:?}: control characters are not allowed"
@@ -304,40 +407,6 @@ fn header_pair(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Str
     let value = HeaderValue::from_bytes(value.as_bytes())
         .map_err(|_| format!("Unsafe header value {value:?}"))?;
     Ok((name, value))
-}
-
-/// Tornado's `check_etag_header`: the first listed tag is `*`, or any listed tag equals ours
-/// ignoring `W/`.
-pub(crate) fn etag_matches(if_none_match: &[u8], etag: &[u8]) -> bool {
-    let weakless = |tag: &'_ [u8]| -> Vec<u8> { tag.strip_prefix(b"W/").unwrap_or(tag).to_vec() };
-    let tags = etag_list(if_none_match);
-    match tags.first() {
-        None => false,
-        Some(first) if *first == b"*" => true,
-        Some(_) => tags.iter().any(|tag| weakless(tag) == weakless(etag)),
-    }
-}
-
-/// The tags of an `If-None-Match` header, found as Tornado's `\*|(?:W/)?"[^"]*"`.
-fn etag_list(header: &[u8]) -> Vec<&[u8]> {
-    let mut tags = Vec::new();
-    let mut at = 0;
-    while at < header.len() {
-        let rest = &header[at..];
-        let open = if rest.starts_with(b"W/\"") { 2 } else { 0 };
-        if rest[0] == b'*' {
-            tags.push(&rest[..1]);
-        } else if rest[open] == b'"'
-            && let Some(len) = rest[open + 1..].iter().position(|&b| b == b'"')
-        {
-            let end = open + len + 2;
-            tags.push(&rest[..end]);
-            at += end;
-            continue;
-        }
-        at += 1;
-    }
-    tags
 }
 
 /// A finished response with Tornado's default error page.
@@ -362,17 +431,6 @@ pub fn error_page(status: u16, reason: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn etag_matching_follows_tornado() {
-        let ours = br#""abc""#;
-        assert!(etag_matches(br#""abc""#, ours));
-        assert!(etag_matches(br#"W/"abc""#, ours));
-        assert!(etag_matches(br#""x", "abc""#, ours));
-        assert!(etag_matches(b"*", ours));
-        assert!(!etag_matches(br#""abd""#, ours));
-        assert!(!etag_matches(b"", ours));
-    }
 
     #[test]
     fn unknown_status_needs_a_reason() {

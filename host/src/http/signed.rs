@@ -61,6 +61,12 @@ fn field(text: &str) -> Option<(&str, &str)> {
     Some((value, rest))
 }
 
+/// A secret of its own for `label` (a plugin's name): HMAC-SHA256 of the label under
+/// `secret`, hex-encoded, so a Tornado app given the same derivation can share it.
+pub fn derive_secret(secret: &[u8], label: &str) -> Vec<u8> {
+    super::hex::encode(&signature(secret, label.as_bytes())).into_bytes()
+}
+
 fn signature(secret: &[u8], text: &[u8]) -> Vec<u8> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
     mac.update(text);

@@ -1,6 +1,7 @@
 //! What the server's settings give every request: `--xheaders`, the cookie secret and the
 //! static directory, as Tornado's `Application.settings`.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 use super::static_files::StaticFiles;
@@ -11,6 +12,8 @@ pub struct Site {
     pub xheaders: bool,
     /// Signs cookies and xsrf-free values; never handed to a plugin.
     pub cookie_secret: Vec<u8>,
+    /// `--cookie-secret-per-plugin`: each plugin signs with a secret derived from its name.
+    pub secret_per_plugin: bool,
     /// `--static`: served at `/static/`, and where `static_url` looks.
     pub static_files: Option<StaticFiles>,
 }
@@ -21,17 +24,20 @@ impl Default for Site {
         Self {
             xheaders: false,
             cookie_secret: random_secret(),
+            secret_per_plugin: false,
             static_files: None,
         }
     }
 }
 
 impl Site {
-    /// The site for `--xheaders`, `--cookie-secret(-file)` and `--static`.
+    /// The site for `--xheaders`, `--cookie-secret(-file)`, `--cookie-secret-per-plugin`
+    /// and `--static`.
     pub fn new(
         xheaders: bool,
         cookie_secret: Option<&str>,
         cookie_secret_file: Option<&PathBuf>,
+        secret_per_plugin: bool,
         static_dir: Option<&PathBuf>,
     ) -> anyhow::Result<Self> {
         let cookie_secret = match (cookie_secret, cookie_secret_file) {
@@ -60,8 +66,19 @@ impl Site {
         Ok(Self {
             xheaders,
             cookie_secret,
+            secret_per_plugin,
             static_files,
         })
+    }
+
+    /// The secret `plugin`'s signed cookies use: the cookie secret, or with
+    /// `--cookie-secret-per-plugin` one derived from it and the plugin's name, so no plugin
+    /// can make a value another accepts.
+    pub fn plugin_secret(&self, plugin: &str) -> Cow<'_, [u8]> {
+        match self.secret_per_plugin {
+            true => Cow::Owned(super::signed::derive_secret(&self.cookie_secret, plugin)),
+            false => Cow::Borrowed(&self.cookie_secret),
+        }
     }
 }
 

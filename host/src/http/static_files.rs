@@ -1,9 +1,12 @@
 //! Tornado's `StaticFileHandler` for `--static DIR` at `/static/`: `Etag` from the content's
 //! SHA-512, `Last-Modified`, `If-None-Match` / `If-Modified-Since` → 304, one `Range` →
-//! 206 or 416, ten-year caching for a `?v=` URL, paths outside the directory refused, and
-//! the file streamed in chunks. `static_url` adds the same hash as `?v=`.
+//! 206 or 416, ten-year caching for a `?v=` URL, paths outside the directory refused (the
+//! file is opened beneath it, see `beneath`), and the file streamed in chunks.
+//! `static_url` adds the same hash as `?v=`.
 
 use std::collections::HashMap;
+use std::fs::{File, Metadata};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
@@ -14,7 +17,9 @@ use hyper::{HeaderMap, Method};
 use sha2::{Digest, Sha512};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
+use super::beneath::{self, Refused};
 use super::body::ResponseBody;
+use super::ranges;
 use super::response::{ResponseState, error_response};
 
 /// URL prefix of the `--static` directory, as Tornado's `static_url_prefix`.
@@ -29,8 +34,57 @@ const CHUNK: usize = 64 * 1024;
 /// A static directory and the content hashes computed so far (checked against each file's
 /// size and mtime, so an edited file gets a new hash).
 pub struct StaticFiles {
-    root: PathBuf,
-    versions: Mutex<HashMap<PathBuf, (SystemTime, u64, String)>>,
+    root: Root,
+    versions: Mutex<HashMap<String, (SystemTime, u64, String)>>,
+}
+
+/// Where a static directory is; opened afresh per request, since it may appear, or be
+/// replaced, while serving.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Root {
+    /// `--static DIR`, made absolute.
+    Path(PathBuf),
+    /// A route's `{"path": DIR}`: beneath its plugin's directory, and never that directory
+    /// itself (which holds every plugin's `.wasm`).
+    BesidePlugin {
+        plugin_dir: PathBuf,
+        relative: PathBuf,
+    },
+}
+
+impl Root {
+    /// Opens the directory (blocking).
+    fn open(&self) -> Result<File, Refused> {
+        match self {
+            Root::Path(path) => match File::open(path) {
+                Ok(dir) if dir.metadata().is_ok_and(|meta| meta.is_dir()) => Ok(dir),
+                _ => Err(Refused::Missing),
+            },
+            Root::BesidePlugin {
+                plugin_dir,
+                relative,
+            } => {
+                let plugins = File::open(plugin_dir).map_err(|_| Refused::Missing)?;
+                let dir = beneath::open_dir(&plugins, relative)?;
+                if beneath::same_file(&dir, &plugins) {
+                    tracing::warn!(
+                        "403: the static directory {} is the plugin directory (a link?): \
+                         its plugins are not served",
+                        relative.display()
+                    );
+                    return Err(Refused::Forbidden);
+                }
+                Ok(dir)
+            }
+        }
+    }
+}
+
+/// A file opened for a request: its descriptor, metadata, and the path it was asked by.
+struct Opened {
+    file: File,
+    meta: Metadata,
+    path: String,
 }
 
 impl StaticFiles {
@@ -41,12 +95,11 @@ impl StaticFiles {
             "cannot serve static files from {}: not a directory",
             dir.display()
         );
-        Ok(Self::lenient(dir))
+        let root = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
+        Ok(Self::at(Root::Path(root)))
     }
 
-    /// Serves `dir`, existing or not: until it does, its files are 404, as Tornado's.
-    fn lenient(dir: &Path) -> Self {
-        let root = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
+    fn at(root: Root) -> Self {
         Self {
             root,
             versions: Mutex::default(),
@@ -73,6 +126,15 @@ impl StaticFiles {
                  (relative, without ..)"
             ));
         }
+        if relative
+            .components()
+            .all(|part| part == std::path::Component::CurDir)
+        {
+            return Err(format!(
+                "StaticFileHandler's path {path:?} is the plugin directory itself, which holds \
+                 every plugin's .wasm: use a directory inside it"
+            ));
+        }
         let dir = plugin_dir.join(relative);
         if !dir.is_dir() {
             tracing::warn!(
@@ -80,60 +142,79 @@ impl StaticFiles {
                 dir.display()
             );
         }
-        Ok(Self::lenient(&dir))
+        let plugin_dir = std::path::absolute(plugin_dir).unwrap_or_else(|_| plugin_dir.to_owned());
+        Ok(Self::at(Root::BesidePlugin {
+            plugin_dir,
+            relative: relative.to_owned(),
+        }))
     }
 
-    /// The file `path` names, or the status that refuses it: 403 outside the directory
-    /// (`..`, a symlink out) or for a directory, 404 when missing.
-    fn resolve(&self, path: &str) -> Result<PathBuf, u16> {
-        // Resolved per request: the directory may appear, or be replaced, while serving.
-        let root = self.root.canonicalize().map_err(|_| 404u16)?;
-        let file = root.join(path.trim_start_matches('/'));
-        let file = file.canonicalize().map_err(|_| 404u16)?;
-        if !file.starts_with(&root) {
-            tracing::warn!("403: {path:?} is not in the static directory");
-            return Err(403);
+    /// Opens the file `path` names, on the blocking pool, or says the status that refuses
+    /// it: 403 outside the directory (`..`, a symlink out) or for a directory, 404 when
+    /// missing.
+    async fn open(&self, path: &str) -> Result<Opened, u16> {
+        let root = self.root.clone();
+        let relative = path.to_owned();
+        let opened = tokio::task::spawn_blocking(move || {
+            let dir = root.open()?;
+            beneath::open_file(&dir, &relative)
+        })
+        .await
+        .map_err(|_| 500u16)?;
+        match opened {
+            Ok((file, meta)) => Ok(Opened {
+                file,
+                meta,
+                path: path.trim_start_matches('/').to_owned(),
+            }),
+            Err(Refused::Missing) => Err(404),
+            Err(Refused::Forbidden) => {
+                tracing::warn!("403: {path:?} is outside the static directory or not a file");
+                Err(403)
+            }
         }
-        if !file.is_file() {
-            tracing::warn!("403: {path:?} is not a file");
-            return Err(403);
-        }
-        Ok(file)
     }
 
     /// The content's SHA-512 in hex, as Tornado's `get_content_version`.
-    async fn version(&self, file: &Path) -> std::io::Result<String> {
-        let meta = tokio::fs::metadata(file).await?;
-        let stamp = (meta.modified()?, meta.len());
-        if let Some((modified, len, hash)) = self.versions.lock().unwrap().get(file)
+    async fn version(&self, opened: &Opened) -> std::io::Result<String> {
+        let stamp = (opened.meta.modified()?, opened.meta.len());
+        if let Some((modified, len, hash)) = self.versions.lock().unwrap().get(&opened.path)
             && (*modified, *len) == stamp
         {
             return Ok(hash.clone());
         }
-        let path = file.to_owned();
-        // Hashing reads the whole file: off the loop.
+        let file = opened.file.try_clone()?;
+        // Hashing reads the whole file: off the loop, by offset (the descriptor's own
+        // position is the response's).
         let hash = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
-            let mut hasher = Sha512::new();
-            std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
-            Ok(format!("{:x}", hasher.finalize()))
+            let (mut hasher, mut chunk, mut at) = (Sha512::new(), vec![0; CHUNK], 0);
+            loop {
+                let read = file.read_at(&mut chunk, at)?;
+                if read == 0 {
+                    return Ok(format!("{:x}", hasher.finalize()));
+                }
+                hasher.update(&chunk[..read]);
+                at += read as u64;
+            }
         })
         .await
         .map_err(std::io::Error::other)??;
         self.versions
             .lock()
             .unwrap()
-            .insert(file.to_owned(), (stamp.0, stamp.1, hash.clone()));
+            .insert(opened.path.clone(), (stamp.0, stamp.1, hash.clone()));
         Ok(hash)
     }
 
     /// Tornado's `static_url(path)`: `/static/PATH?v=HASH`; an error when the file is not
     /// there to hash.
     pub async fn url(&self, path: &str) -> Result<String, String> {
-        let file = self
-            .resolve(path)
+        let opened = self
+            .open(path)
+            .await
             .map_err(|_| format!("static_url: no file {path:?} in the static directory"))?;
         let version = self
-            .version(&file)
+            .version(&opened)
             .await
             .map_err(|error| format!("static_url: cannot read {path:?}: {error}"))?;
         Ok(format!("{PREFIX}{path}?v={version}"))
@@ -150,14 +231,15 @@ impl StaticFiles {
         if !matches!(*method, Method::GET | Method::HEAD) {
             return error_response(405, method);
         }
-        let file = match self.resolve(path) {
-            Ok(file) => file,
+        let opened = match self.open(path).await {
+            Ok(opened) => opened,
             Err(status) => return error_response(status, method),
         };
-        match self.serve(method, headers, query, &file).await {
+        let shown = opened.path.clone();
+        match self.serve(method, headers, query, opened).await {
             Ok(response) => response,
             Err(error) => {
-                tracing::error!("cannot serve {}: {error}", file.display());
+                tracing::error!("cannot serve {shown}: {error}");
                 error_response(500, method)
             }
         }
@@ -168,14 +250,13 @@ impl StaticFiles {
         method: &Method,
         headers: &HeaderMap,
         query: &str,
-        file: &Path,
+        opened: Opened,
     ) -> std::io::Result<hyper::Response<ResponseBody>> {
-        let meta = tokio::fs::metadata(file).await?;
-        let size = meta.len();
+        let size = opened.meta.len();
         // HTTP dates have whole seconds, as Tornado's `modified.replace(microsecond=0)`.
-        let modified = httpdate::parse_http_date(&httpdate::fmt_http_date(meta.modified()?))
+        let modified = httpdate::parse_http_date(&super::date::format(opened.meta.modified()?))
             .unwrap_or(SystemTime::UNIX_EPOCH);
-        let etag = format!("\"{}\"", self.version(file).await?);
+        let etag = format!("\"{}\"", self.version(&opened).await?);
         let mut response = ResponseState::default();
         let set = |response: &mut ResponseState, name: &str, value: &str| {
             // Every value here is made of safe characters.
@@ -186,30 +267,34 @@ impl StaticFiles {
         set(
             &mut response,
             "Last-Modified",
-            &httpdate::fmt_http_date(modified),
+            &super::date::format(modified),
         );
-        set(&mut response, "Content-Type", &content_type(file));
+        set(
+            &mut response,
+            "Content-Type",
+            &content_type(Path::new(&opened.path)),
+        );
         if query
             .split('&')
             .any(|pair| pair.split('=').next() == Some("v"))
         {
             let expires = SystemTime::now() + Duration::from_secs(CACHE_MAX_AGE);
-            set(&mut response, "Expires", &httpdate::fmt_http_date(expires));
+            set(&mut response, "Expires", &super::date::format(expires));
             set(
                 &mut response,
                 "Cache-Control",
                 &format!("max-age={CACHE_MAX_AGE}"),
             );
         }
-        if not_modified(headers, &etag, modified) {
+        if ranges::not_modified(headers, &etag, modified) {
             let _ = response.set_status(304, None);
             return Ok(response.into_response(method, None));
         }
         let range = headers
             .get(header::RANGE)
             .and_then(|value| value.to_str().ok())
-            .and_then(parse_range);
-        let (start, end) = match range.map(|range| satisfiable(range, size)) {
+            .and_then(ranges::parse_range);
+        let (start, end) = match range.map(|range| ranges::satisfiable(range, size)) {
             None => (0, size),
             Some(Err(())) => {
                 let _ = response.set_status(416, None);
@@ -226,19 +311,19 @@ impl StaticFiles {
                 (start, end)
             }
         };
-        set(&mut response, "Content-Length", &(end - start).to_string());
+        response.set_content_length(end - start);
         if *method == Method::HEAD {
             return Ok(response.into_response(method, None));
         }
         let (head, sender) = response.start_stream();
-        let mut reader = tokio::fs::File::open(file).await?;
+        let mut reader = tokio::fs::File::from_std(opened.file);
         reader.seek(std::io::SeekFrom::Start(start)).await?;
         tokio::task::spawn_local(async move {
             let mut left = end - start;
             while left > 0 {
                 let mut chunk = vec![0; CHUNK.min(left as usize)];
                 match reader.read(&mut chunk).await {
-                    Ok(0) | Err(_) => return sender.abort().await,
+                    Ok(0) | Err(_) => return sender.abort(),
                     Ok(read) => {
                         chunk.truncate(read);
                         left -= read as u64;
@@ -253,72 +338,28 @@ impl StaticFiles {
     }
 }
 
-/// Tornado's `should_return_304`: a matching `If-None-Match`, else an `If-Modified-Since`
-/// no older than the file.
-fn not_modified(headers: &HeaderMap, etag: &str, modified: SystemTime) -> bool {
-    if let Some(wanted) = headers.get(header::IF_NONE_MATCH) {
-        return super::response::etag_matches(wanted.as_bytes(), etag.as_bytes());
-    }
-    headers
-        .get(header::IF_MODIFIED_SINCE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| httpdate::parse_http_date(value).ok())
-        .is_some_and(|since| since >= modified)
-}
-
-/// A parsed `Range: bytes=...` as Tornado's `_parse_request_range`: `(start, end)` with
-/// `end` exclusive; a negative start counts from the end. `None` for anything else (several
-/// ranges, other units, garbage), which serves the whole file.
-pub fn parse_range(header: &str) -> Option<(Option<i64>, Option<u64>)> {
-    let spec = header.trim().strip_prefix("bytes=")?;
-    let (start, end) = spec.split_once('-')?;
-    let number = |text: &str| -> Option<Option<i64>> {
-        let text = text.trim();
-        if text.is_empty() {
-            Some(None)
-        } else if text.bytes().all(|b| b.is_ascii_digit()) {
-            text.parse().ok().map(Some)
-        } else {
-            None
-        }
-    };
-    let (start, end) = (number(start)?, number(end)?);
-    match (start, end) {
-        (None, None) => None,
-        // `bytes=-0` asks for nothing: unsatisfiable.
-        (None, Some(0)) => Some((None, Some(0))),
-        // `bytes=-N`: the last N bytes.
-        (None, Some(last)) => Some((Some(-last), None)),
-        (Some(start), end) => Some((Some(start), end.map(|end| end as u64 + 1))),
-    }
-}
-
-/// The byte span of a range in a file of `size` bytes, or `Err` when it cannot be served
-/// (416), with Tornado's rules.
-fn satisfiable(range: (Option<i64>, Option<u64>), size: u64) -> Result<(u64, u64), ()> {
-    let (start, end) = range;
-    let start = start.map(|start| {
-        if start < 0 {
-            (size as i64 + start).max(0) as u64
-        } else {
-            start as u64
-        }
-    });
-    let unsatisfiable = start
-        .is_some_and(|start| start >= size || end.is_some_and(|end| start >= end))
-        || end == Some(0);
-    if unsatisfiable {
-        return Err(());
-    }
-    Ok((start.unwrap_or(0), end.map_or(size, |end| end.min(size))))
-}
-
 /// Tornado's `get_content_type`: by extension, `application/octet-stream` when unknown.
 fn content_type(file: &Path) -> String {
     mime_guess::from_path(file)
         .first_raw()
         .unwrap_or("application/octet-stream")
         .to_owned()
+}
+
+/// Refuses a `--static` directory that is, or contains, the plugin directory: it would
+/// serve every plugin's `.wasm`.
+pub fn check_apart(static_dir: &Path, plugin_dir: &Path) -> anyhow::Result<()> {
+    let (Ok(served), Ok(plugins)) = (static_dir.canonicalize(), plugin_dir.canonicalize()) else {
+        return Ok(());
+    };
+    anyhow::ensure!(
+        !plugins.starts_with(&served),
+        "--static {} contains the plugin directory {}: it would serve every plugin's .wasm; \
+         serve a directory of static files alone",
+        static_dir.display(),
+        plugin_dir.display()
+    );
+    Ok(())
 }
 
 #[cfg(test)]
@@ -334,28 +375,18 @@ mod tests {
         }
         let args = serde_json::json!({"path": "assets"});
         let files = StaticFiles::from_init_args(&args, dir).unwrap();
-        assert_eq!(files.root, Path::new("/plugins/assets"));
+        let expected = Root::BesidePlugin {
+            plugin_dir: dir.to_owned(),
+            relative: "assets".into(),
+        };
+        assert_eq!(files.root, expected);
         assert!(StaticFiles::from_init_args(&serde_json::json!({}), dir).is_err());
-    }
-
-    #[test]
-    fn ranges_parse_as_tornado() {
-        assert_eq!(parse_range("bytes=0-499"), Some((Some(0), Some(500))));
-        assert_eq!(parse_range("bytes=500-"), Some((Some(500), None)));
-        assert_eq!(parse_range("bytes=-500"), Some((Some(-500), None)));
-        assert_eq!(parse_range("bytes=0-1,3-4"), None);
-        assert_eq!(parse_range("items=0-1"), None);
-        assert_eq!(parse_range("bytes=-"), None);
-        assert_eq!(parse_range("bytes=-0"), Some((None, Some(0))));
-    }
-
-    #[test]
-    fn satisfiable_spans_follow_tornado() {
-        assert_eq!(satisfiable((Some(0), Some(500)), 1000), Ok((0, 500)));
-        assert_eq!(satisfiable((Some(-100), None), 1000), Ok((900, 1000)));
-        assert_eq!(satisfiable((Some(-5000), None), 1000), Ok((0, 1000)));
-        assert_eq!(satisfiable((Some(900), Some(5000)), 1000), Ok((900, 1000)));
-        assert_eq!(satisfiable((Some(1000), None), 1000), Err(()));
-        assert_eq!(satisfiable((Some(5), Some(0)), 1000), Err(()));
+        for itself in [".", "./.", "./"] {
+            let args = serde_json::json!({ "path": itself });
+            let Err(refused) = StaticFiles::from_init_args(&args, dir) else {
+                panic!("{itself} is served");
+            };
+            assert!(refused.contains("the plugin directory itself"), "{itself}");
+        }
     }
 }

@@ -8,7 +8,7 @@
 //! fails either check is ignored, logged and replaced.
 
 use std::hash::{Hash, Hasher};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 use wasmtime::Engine;
@@ -48,14 +48,25 @@ pub struct CodeCache {
 }
 
 impl CodeCache {
-    /// A cache in `dir` (created when first written to) for artifacts of `engine`.
-    pub fn new(dir: PathBuf, engine: &Engine) -> Self {
+    /// A cache in `dir` for artifacts of `engine`, the directory created (0700) when
+    /// missing. Its entries are native code the host runs, so a directory another user
+    /// owns, or that its group or others may write, is refused (logged): plugins are then
+    /// compiled on every load.
+    pub fn open(dir: PathBuf, engine: &Engine) -> Option<Self> {
+        if let Err(why) = owned_privately(&dir) {
+            tracing::warn!(
+                "not using the compiled-code cache {}: {why}; every plugin is compiled on \
+                 load (use a directory of your own with mode 0700, or --no-cache)",
+                dir.display()
+            );
+            return None;
+        }
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
-        Self {
+        Some(Self {
             dir,
             engine_key: format!("{:016x}", hasher.finish()),
-        }
+        })
     }
 
     /// Where the artifact of the component whose content hash is `hash` lives.
@@ -100,7 +111,6 @@ impl CodeCache {
 
     fn try_put(&self, hash: &str, component: &Component) -> anyhow::Result<()> {
         let artifact = component.serialize()?;
-        std::fs::create_dir_all(&self.dir)?;
         let path = self.entry(hash);
         let partial = tempfile::NamedTempFile::new_in(&self.dir)?;
         let mut entry = Sha256::digest(&artifact).to_vec();
@@ -109,6 +119,30 @@ impl CodeCache {
         partial.persist(&path)?;
         Ok(())
     }
+}
+
+/// Creates `dir` (mode 0700) when missing, then checks that this process's user owns it and
+/// that no one else may write to it.
+fn owned_privately(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|error| format!("cannot create it: {error}"))?;
+    let meta = std::fs::metadata(dir).map_err(|error| format!("cannot read it: {error}"))?;
+    // Linux: /proc/self belongs to the process's effective user.
+    let me = std::fs::metadata("/proc/self").map_or(meta.uid(), |own| own.uid());
+    if meta.uid() != me {
+        return Err(format!("it belongs to user {}, not to {me}", meta.uid()));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(format!(
+            "its group or others may write to it (mode {:o})",
+            meta.mode() & 0o777
+        ));
+    }
+    Ok(())
 }
 
 /// The artifact of a cache entry whose checksum holds.
@@ -137,6 +171,19 @@ pub fn compile(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cache_directory_others_may_write_is_refused_and_a_new_one_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let fresh = root.path().join("a/cache");
+        assert_eq!(owned_privately(&fresh), Ok(()));
+        let mode = std::fs::metadata(&fresh).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        std::fs::set_permissions(&fresh, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let refused = owned_privately(&fresh).unwrap_err();
+        assert!(refused.contains("others may write"), "{refused}");
+    }
 
     #[test]
     fn an_entry_whose_artifact_changed_is_not_verified() {

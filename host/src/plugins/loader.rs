@@ -77,6 +77,10 @@ pub async fn load_bytes(
     })
 }
 
+/// The largest plugin file read: a component this size takes minutes to compile, and a
+/// larger file in the directory (by mistake or not) must not be read into memory whole.
+pub const MAX_PLUGIN_SIZE: u64 = 256 << 20;
+
 /// Reads `path` once it has stopped changing: a file still being copied in place is read
 /// again until two looks at its size and modification time agree.
 pub async fn read_settled(path: &Path) -> anyhow::Result<Vec<u8>> {
@@ -84,6 +88,14 @@ pub async fn read_settled(path: &Path) -> anyhow::Result<Vec<u8>> {
     let cannot_read = || format!("cannot read {}", path.display());
     for _ in 0..50 {
         let before = stamp(tokio::fs::metadata(path).await.with_context(cannot_read)?);
+        if before.0 > MAX_PLUGIN_SIZE {
+            bail!(
+                "{} is {} MiB, more than the {} MiB a plugin may be",
+                path.display(),
+                before.0 >> 20,
+                MAX_PLUGIN_SIZE >> 20
+            );
+        }
         let bytes = tokio::fs::read(path).await.with_context(cannot_read)?;
         let after = stamp(tokio::fs::metadata(path).await.with_context(cannot_read)?);
         if before == after && after.0 == bytes.len() as u64 {

@@ -9,6 +9,7 @@ use super::bindings::gale::web::accounts::{self, AccountError as WitError, User 
 use super::ctx::Ctx;
 use crate::accounts::{AccountError, SESSION_SECONDS, User};
 use crate::http::cookies::CookieOptions;
+use crate::http::response::ResponseState;
 
 /// The cookie that carries the session id.
 pub const SESSION_COOKIE: &str = "gale_session";
@@ -32,7 +33,10 @@ impl From<AccountError> for WitError {
             AccountError::Taken => Self::Taken,
             AccountError::Invalid(why) => Self::Invalid(why),
             AccountError::BadCredentials => Self::BadCredentials,
-            AccountError::Unavailable => Self::Unavailable,
+            // The host answers these itself (`Refusal`); the plugin sees them as unavailable.
+            AccountError::Unavailable | AccountError::Busy | AccountError::Throttled => {
+                Self::Unavailable
+            }
         }
     }
 }
@@ -40,10 +44,55 @@ impl From<AccountError> for WitError {
 /// What an account call answers the plugin.
 type Answer<T> = Result<std::result::Result<T, WitError>>;
 
+/// A request the host answers itself whatever the handler makes of it: a login throttled
+/// (429) or the password-hashing queue full (503), each with a `Retry-After`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusal {
+    status: u16,
+    retry_after_seconds: u64,
+}
+
+impl Refusal {
+    /// The refusal an account error calls for, if any.
+    fn of(error: &AccountError) -> Option<Self> {
+        match error {
+            AccountError::Busy => Some(Self {
+                status: 503,
+                retry_after_seconds: 1,
+            }),
+            AccountError::Throttled => Some(Self {
+                status: 429,
+                retry_after_seconds: crate::accounts::THROTTLE_WINDOW.as_secs(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// Replaces `response` with the refusal: its status, `Retry-After` and the default page.
+    pub fn apply(self, response: &mut ResponseState) {
+        response.clear();
+        response.set_error_status(self.status, None);
+        // Digits: always a valid header value.
+        let _ = response.set_header("Retry-After", &self.retry_after_seconds.to_string());
+        response.clear_body();
+        let _ = response.finish_with_error_page();
+    }
+}
+
+impl Ctx {
+    /// An account error as the plugin sees it, noting the refusal the host will answer.
+    fn refused(&mut self, error: AccountError) -> WitError {
+        if let Some(refusal) = Refusal::of(&error) {
+            self.refusal = Some(refusal);
+        }
+        error.into()
+    }
+}
+
 impl Ctx {
     /// The session id of the request's cookie, when its signature is ours.
     fn session_id(&self) -> Option<String> {
-        let id = self.signed_cookie(SESSION_COOKIE, COOKIE_MAX_AGE_DAYS)?;
+        let id = self.session_cookie(COOKIE_MAX_AGE_DAYS)?;
         String::from_utf8(id).ok()
     }
 
@@ -57,8 +106,7 @@ impl Ctx {
             samesite: Some("Lax".into()),
             ..CookieOptions::default()
         };
-        // A hex id and fixed attributes: always a valid cookie.
-        let _ = self.set_signed_cookie(SESSION_COOKIE, id.as_bytes(), &options);
+        self.set_session_cookie(id, &options);
     }
 }
 
@@ -67,24 +115,27 @@ impl accounts::Host for Ctx {
         let Some(store) = self.accounts.clone() else {
             return Ok(Err(WitError::Unavailable));
         };
-        Ok(store
-            .register(&account, &password)
-            .await
+        let registered = self
+            .in_time("register", store.register(&account, &password))
+            .await?;
+        Ok(registered
             .map(Into::into)
-            .map_err(Into::into))
+            .map_err(|error| self.refused(error)))
     }
 
     async fn login(&mut self, account: String, password: String) -> Answer<WitUser> {
         let Some(store) = self.accounts.clone() else {
             return Ok(Err(WitError::Unavailable));
         };
-        Ok(match store.login(&account, &password).await {
+        let client = self.request.client.ip;
+        let login = store.login(&account, &password, client);
+        Ok(match self.in_time("login", login).await? {
             Ok((user, session)) => {
                 self.send_session_cookie(&session);
                 self.current_user = Some(Some(user.clone()));
                 Ok(user.into())
             }
-            Err(error) => Err(error.into()),
+            Err(error) => Err(self.refused(error)),
         })
     }
 
@@ -99,7 +150,10 @@ impl accounts::Host for Ctx {
             self.current_user = Some(None);
             return Ok(Ok(None));
         };
-        let user = match store.session_user(&id).await {
+        let user = match self
+            .in_time("current_user", store.session_user(&id))
+            .await?
+        {
             Ok(Some((user, slid))) => {
                 if slid {
                     self.send_session_cookie(&id);
@@ -118,13 +172,13 @@ impl accounts::Host for Ctx {
             let Some(store) = self.accounts.clone() else {
                 return Ok(Err(WitError::Unavailable));
             };
-            if let Err(error) = store.logout(&id).await {
+            if let Err(error) = self.in_time("logout", store.logout(&id)).await? {
                 return Ok(Err(error.into()));
             }
         }
         self.current_user = Some(None);
         // A cookie name and `/`: always valid.
-        let _ = self.clear_cookies(Some(SESSION_COOKIE), Some("/"), None);
+        self.clear_session_cookie();
         Ok(Ok(()))
     }
 }

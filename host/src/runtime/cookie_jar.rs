@@ -1,13 +1,17 @@
 //! The cookie side of a handler's `self`: plain, signed and xsrf cookies, with the
-//! request's cookies in and `Set-Cookie` out. The secret stays on the host.
+//! request's cookies in and `Set-Cookie` out. The secret stays on the host, and so does the
+//! session cookie: a plugin can neither read it (it could steal a session for routes another
+//! plugin owns) nor set, clear or sign it (it could mint one).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::accounts::SESSION_COOKIE;
 use super::bindings::gale::web::response::CookieOptions as WitCookieOptions;
 use super::ctx::Ctx;
 use crate::http::args::decode_value;
 use crate::http::cookies::{CookieOptions, clear_cookie_header, set_cookie_header};
 use crate::http::request::ArgSource;
+use crate::http::response::ResponseError;
 use crate::http::{signed, xsrf};
 
 /// The cookie Tornado keeps the xsrf token in.
@@ -17,12 +21,10 @@ impl From<WitCookieOptions> for CookieOptions {
     fn from(options: WitCookieOptions) -> Self {
         Self {
             domain: options.domain,
-            expires: options
-                .expires
-                .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
-                .map(|seconds| UNIX_EPOCH + Duration::from_secs_f64(seconds)),
+            // Clamped to the dates HTTP can say: a plugin may pass any number.
+            expires: options.expires.and_then(crate::http::date::from_unix),
             path: options.path,
-            expires_days: options.expires_days.filter(|days| days.is_finite()),
+            expires_days: options.expires_days.filter(|days| !days.is_nan()),
             max_age: options.max_age,
             httponly: options.httponly,
             secure: options.secure,
@@ -39,46 +41,87 @@ fn unix_now() -> u64 {
 }
 
 impl Ctx {
-    /// `set_cookie`: one `Set-Cookie` for `name`.
+    /// One `Set-Cookie` for `name`, whatever the name: the host's own cookies come here.
+    fn put_cookie(
+        &mut self,
+        name: &str,
+        value: &str,
+        options: &CookieOptions,
+    ) -> Result<(), ResponseError> {
+        let header = set_cookie_header(name, value, options, SystemTime::now())?;
+        self.response.set_cookie(name, header)
+    }
+
+    /// `set_cookie`: one `Set-Cookie` for `name`, never the host's session cookie.
     pub fn set_cookie(
         &mut self,
         name: &str,
         value: &str,
         options: &CookieOptions,
-    ) -> Result<(), String> {
-        let header = set_cookie_header(name, value, options, SystemTime::now())?;
-        self.response.set_cookie(name, header);
-        Ok(())
+    ) -> Result<(), ResponseError> {
+        refuse_session_name(name)?;
+        self.put_cookie(name, value, options)
     }
 
-    /// `clear_cookie`, and with no name every cookie of the request (`clear_all_cookies`).
+    /// `clear_cookie`, and with no name every cookie of the request a plugin can see
+    /// (`clear_all_cookies`).
     pub fn clear_cookies(
         &mut self,
         name: Option<&str>,
         path: Option<&str>,
         domain: Option<&str>,
-    ) -> Result<(), String> {
+    ) -> Result<(), ResponseError> {
         let names: Vec<String> = match name {
-            Some(name) => vec![name.to_owned()],
+            Some(name) => {
+                refuse_session_name(name)?;
+                vec![name.to_owned()]
+            }
             None => self
-                .request
-                .cookies()
-                .iter()
+                .visible_cookies()
                 .map(|(name, _)| name.clone())
                 .collect(),
         };
-        for name in names {
-            let header = clear_cookie_header(&name, path, domain, SystemTime::now())?;
-            self.response.set_cookie(&name, header);
-        }
-        Ok(())
+        names
+            .iter()
+            .try_for_each(|name| self.clear_cookie(name, path, domain))
+    }
+
+    /// One cookie cleared as Tornado's `clear_cookie` does.
+    fn clear_cookie(
+        &mut self,
+        name: &str,
+        path: Option<&str>,
+        domain: Option<&str>,
+    ) -> Result<(), ResponseError> {
+        let header = clear_cookie_header(name, path, domain, SystemTime::now())?;
+        self.response.set_cookie(name, header)
+    }
+
+    /// The request's cookies as a plugin sees them: all but the host's session cookie.
+    pub fn visible_cookies(&self) -> impl Iterator<Item = &(String, String)> {
+        self.request
+            .cookies()
+            .iter()
+            .filter(|(name, _)| name != SESSION_COOKIE)
+    }
+
+    /// One cookie as a plugin sees it.
+    pub fn visible_cookie(&self, name: &str) -> Option<&str> {
+        (name != SESSION_COOKIE)
+            .then(|| self.request.cookie(name))
+            .flatten()
+    }
+
+    /// The key this plugin's signed cookies use: the cookie secret, or with
+    /// `--cookie-secret-per-plugin` one derived from it and the plugin's name.
+    fn plugin_secret(&self) -> std::borrow::Cow<'_, [u8]> {
+        self.request.site.plugin_secret(&self.plugin)
     }
 
     /// `get_signed_cookie`: the value when the signature is ours and it is fresh enough.
     pub fn signed_cookie(&self, name: &str, max_age_days: f64) -> Option<Vec<u8>> {
-        let value = self.request.cookie(name)?;
-        let secret = &self.request.site.cookie_secret;
-        signed::decode(secret, name, value, max_age_days, unix_now())
+        let value = self.visible_cookie(name)?;
+        signed::decode(&self.plugin_secret(), name, value, max_age_days, unix_now())
     }
 
     /// `set_signed_cookie`: the value signed in Tornado's version-2 format.
@@ -87,9 +130,35 @@ impl Ctx {
         name: &str,
         value: &[u8],
         options: &CookieOptions,
-    ) -> Result<(), String> {
-        let signed = signed::create(&self.request.site.cookie_secret, name, value, unix_now());
-        self.set_cookie(name, &signed, options)
+    ) -> Result<(), ResponseError> {
+        refuse_session_name(name)?;
+        let signed = signed::create(&self.plugin_secret(), name, value, unix_now());
+        self.put_cookie(name, &signed, options)
+    }
+
+    /// The session id of the request's session cookie, when the host's secret signed it.
+    pub(super) fn session_cookie(&self, max_age_days: f64) -> Option<Vec<u8>> {
+        let value = self.request.cookie(SESSION_COOKIE)?;
+        let secret = &self.request.site.cookie_secret;
+        signed::decode(secret, SESSION_COOKIE, value, max_age_days, unix_now())
+    }
+
+    /// Sends the session cookie carrying `id`, signed with the host's secret.
+    pub(super) fn set_session_cookie(&mut self, id: &str, options: &CookieOptions) {
+        let signed = signed::create(
+            &self.request.site.cookie_secret,
+            SESSION_COOKIE,
+            id.as_bytes(),
+            unix_now(),
+        );
+        // A hex id and the host's fixed attributes: always a valid cookie. It is counted as
+        // any cookie, and the handler's next call finds out if that passed a cap.
+        let _ = self.put_cookie(SESSION_COOKIE, &signed, options);
+    }
+
+    /// Deletes the session cookie.
+    pub(super) fn clear_session_cookie(&mut self) {
+        let _ = self.clear_cookie(SESSION_COOKIE, Some("/"), None);
     }
 
     /// The raw token from the request's `_xsrf` cookie, or a new random one.
@@ -117,11 +186,12 @@ impl Ctx {
         self.xsrf.as_mut().expect("just set")
     }
 
-    /// `xsrf_token`: masked afresh once per request; a new token also sets the cookie.
-    pub fn xsrf_token(&mut self) -> String {
+    /// `xsrf_token`: masked afresh once per request; a new token also sets the cookie (an
+    /// error only when that passes the cookie cap).
+    pub fn xsrf_token(&mut self) -> Result<String, ResponseError> {
         let (raw, from_cookie, masked) = self.raw_xsrf();
         if let Some(masked) = masked {
-            return masked.clone();
+            return Ok(masked.clone());
         }
         let mut mask = [0u8; 4];
         getrandom::fill(&mut mask).expect("the OS random source");
@@ -132,18 +202,16 @@ impl Ctx {
                 path: Some("/".into()),
                 ..CookieOptions::default()
             };
-            // A masked token is hex, digits and `|`: always a valid value.
-            let _ = self.set_cookie(XSRF_COOKIE, &token, &options);
+            self.put_cookie(XSRF_COOKIE, &token, &options)?;
         }
-        token
+        Ok(token)
     }
 
     /// `check_xsrf_cookie`: the submitted token must carry the cookie's.
     pub fn check_xsrf_cookie(&mut self) -> Result<(), String> {
         let argument = self
             .request
-            .arguments(ArgSource::All)
-            .get(XSRF_COOKIE)
+            .argument(ArgSource::All, XSRF_COOKIE)
             .last()
             .and_then(|raw| decode_value(XSRF_COOKIE, raw, true).ok())
             .filter(|value| !value.is_empty());
@@ -153,5 +221,58 @@ impl Ctx {
         let now = unix_now();
         let (raw, _, _) = self.raw_xsrf();
         xsrf::check(submitted.as_deref(), raw, now).map_err(str::to_owned)
+    }
+}
+
+/// Refuses a plugin's use of the session cookie's name.
+fn refuse_session_name(name: &str) -> Result<(), ResponseError> {
+    if name == SESSION_COOKIE {
+        return Err(ResponseError::Invalid(format!(
+            "the {SESSION_COOKIE} cookie is the host's: use login and logout"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses a `Set-Cookie` header a plugin writes by hand for the session cookie.
+pub(super) fn refuse_session_header(name: &str, value: &str) -> Result<(), ResponseError> {
+    if !name.eq_ignore_ascii_case("set-cookie") {
+        return Ok(());
+    }
+    let cookie = value.split_once('=').map_or(value, |(name, _)| name);
+    refuse_session_name(cookie.trim())
+}
+
+/// A `Cookie` header without the session cookie, for a plugin's eyes.
+pub(super) fn hide_session_cookie(header: &str) -> String {
+    header
+        .split(';')
+        .filter(|chunk| {
+            let name = chunk.split_once('=').map_or("", |(name, _)| name);
+            name.trim() != SESSION_COOKIE
+        })
+        .collect::<Vec<_>>()
+        .join(";")
+        .trim_start()
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_cookie_is_cut_from_the_cookie_header_a_plugin_reads() {
+        let header = "a=1; gale_session=secret|x; b=2";
+        assert_eq!(hide_session_cookie(header), "a=1; b=2");
+        assert_eq!(hide_session_cookie("gale_session=x; a=1"), "a=1");
+        assert_eq!(hide_session_cookie("gale_session=x"), "");
+    }
+
+    #[test]
+    fn a_set_cookie_header_for_the_session_cookie_is_refused() {
+        assert!(refuse_session_header("Set-Cookie", " gale_session=x; Path=/").is_err());
+        assert!(refuse_session_header("set-cookie", "other=x").is_ok());
+        assert!(refuse_session_header("X-Note", "gale_session=x").is_ok());
     }
 }

@@ -1,8 +1,9 @@
 //! What a plugin instance's store holds: the request, the response being built, and the
 //! sandbox's own state.
 
+use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
@@ -10,6 +11,7 @@ use wasmtime::StoreLimits;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use super::accounts::Refusal;
 use super::output::{PluginOutput, Stream};
 use crate::accounts::{AccountStore, User};
 use crate::http::body::{BodySender, ResponseBody, Sent};
@@ -38,6 +40,8 @@ pub struct Ctx {
     /// sent something, so a handler streaming a long response is not stopped while it makes
     /// progress, however slow the client.
     pub running_since: Instant,
+    /// The handler's time limit (`--handler-timeout`, or its plugin's).
+    pub timeout: Duration,
     /// The request's xsrf token once read or made: the raw token, whether the request's
     /// cookie carried it, and the masked form handed out.
     pub xsrf: Option<(crate::http::xsrf::RawToken, bool, Option<String>)>,
@@ -47,6 +51,8 @@ pub struct Ctx {
     pub current_user: Option<Option<User>>,
     /// Set when the SDK reports that the handler's `on_finish` is the default no-op.
     pub on_finish_unused: bool,
+    /// A refusal the host answers instead of the handler's response.
+    pub refusal: Option<Refusal>,
     wasi: WasiCtx,
     table: ResourceTable,
 }
@@ -60,6 +66,7 @@ impl Ctx {
         request: RequestData,
         limits: StoreLimits,
         response_buffer: usize,
+        timeout: Duration,
     ) -> Self {
         let wasi = WasiCtx::builder()
             .stdout(PluginOutput::new(plugin.clone(), Stream::Stdout))
@@ -75,10 +82,12 @@ impl Ctx {
             stream: None,
             sent: None,
             running_since: Instant::now(),
+            timeout,
             xsrf: None,
             accounts: None,
             current_user: None,
             on_finish_unused: false,
+            refusal: None,
             wasi,
             table: ResourceTable::new(),
         }
@@ -98,6 +107,7 @@ impl Ctx {
         self.xsrf = None;
         self.current_user = None;
         self.on_finish_unused = false;
+        self.refusal = None;
     }
 
     /// Drops what ties an idle store to the request it served (and through its route table,
@@ -105,6 +115,34 @@ impl Ctx {
     pub fn vacate(&mut self) {
         self.recycle(RequestData::placeholder());
         self.accounts = None;
+    }
+}
+
+impl Ctx {
+    /// Awaits `wait`, a host call that waits (`flush`, the account store, the password
+    /// hashing queue), within the handler's time limit: the epoch deadline only stops a
+    /// handler that runs, and one parked here would otherwise hold its instance slot for as
+    /// long as the client or the database likes. Past the limit the handler is stopped as a
+    /// busy one is (503, unless its head is out).
+    pub fn in_time<F: Future>(
+        &self,
+        call: &'static str,
+        wait: F,
+    ) -> impl Future<Output = wasmtime::Result<F::Output>> + use<F> {
+        // Taken now: the future must not borrow the store's data, which is not `Sync`.
+        let (deadline, timeout) = (self.running_since + self.timeout, self.timeout);
+        let (plugin, route) = (self.plugin.clone(), self.request.path().to_owned());
+        async move {
+            let Ok(done) = tokio::time::timeout_at(deadline.into(), wait).await else {
+                tracing::warn!(
+                    plugin = &*plugin,
+                    route,
+                    "the handler reached its time limit of {timeout:?} waiting in {call}()"
+                );
+                return Err(wasmtime::Trap::Interrupt.into());
+            };
+            Ok(done)
+        }
     }
 }
 

@@ -154,6 +154,11 @@ async fn handle(
         }
     };
     let ctx = store.data_mut();
+    if let Some(refusal) = ctx.refusal.take()
+        && !ctx.response.streaming()
+    {
+        refusal.apply(&mut ctx.response);
+    }
     if !ctx.response.finished() {
         // An unfinished response is finished for the handler, as Tornado's auto-finish.
         let _ = ctx.response.finish();
@@ -162,7 +167,7 @@ async fn handle(
     let sent = match ctx.stream.take() {
         Some(stream) if failed => {
             // The head is out: the only honest end is a cut-off body.
-            stream.abort().await;
+            stream.abort();
             ctx.sent.take()
         }
         Some(stream) => {

@@ -150,7 +150,13 @@ impl Runtime {
         let timeout = self.limits.timeout_for(&plugin);
         let mut store = Store::new(
             &self.engine,
-            Ctx::new(plugin, request, limits, self.limits.response_buffer),
+            Ctx::new(
+                plugin,
+                request,
+                limits,
+                self.limits.response_buffer,
+                timeout,
+            ),
         );
         store.limiter(|ctx| &mut ctx.limits);
         store.epoch_deadline_callback(move |store| {

@@ -4,9 +4,12 @@
 use wasmtime::Result;
 
 use super::bindings::gale::web::{log, request, response};
+use super::cookie_jar::{hide_session_cookie, refuse_session_header};
 use super::ctx::Ctx;
+use super::output;
 use crate::http::args::decode_value;
 use crate::http::request::ArgSource;
+use crate::http::response::ResponseError;
 
 impl From<request::ArgSource> for ArgSource {
     fn from(source: request::ArgSource) -> Self {
@@ -52,7 +55,11 @@ impl request::Host for Ctx {
     }
 
     fn header(&mut self, name: String) -> Result<Option<String>> {
-        Ok(self.request.header(&name))
+        let value = self.request.header(&name);
+        Ok(match name.eq_ignore_ascii_case("cookie") {
+            true => value.map(|cookies| hide_session_cookie(&cookies)),
+            false => value,
+        })
     }
 
     fn headers(&mut self) -> Result<Vec<(String, String)>> {
@@ -61,10 +68,12 @@ impl request::Host for Ctx {
             .headers
             .iter()
             .map(|(name, value)| {
-                (
-                    canonical_case(name.as_str()),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
+                let value = String::from_utf8_lossy(value.as_bytes());
+                let value = match *name == hyper::header::COOKIE {
+                    true => hide_session_cookie(&value),
+                    false => value.into_owned(),
+                };
+                (canonical_case(name.as_str()), value)
             })
             .collect())
     }
@@ -75,9 +84,9 @@ impl request::Host for Ctx {
         name: String,
         strip: bool,
     ) -> Result<Result<Vec<String>, String>> {
-        let values = self.request.arguments(source.into()).get(&name);
-        Ok(values
-            .iter()
+        Ok(self
+            .request
+            .argument(source.into(), &name)
             .map(|raw| decode_value(&name, raw, strip))
             .collect())
     }
@@ -128,11 +137,11 @@ impl request::Host for Ctx {
     }
 
     fn cookie(&mut self, name: String) -> Result<Option<String>> {
-        Ok(self.request.cookie(&name).map(str::to_owned))
+        Ok(self.visible_cookie(&name).map(str::to_owned))
     }
 
     fn cookies(&mut self) -> Result<Vec<(String, String)>> {
-        Ok(self.request.cookies().to_vec())
+        Ok(self.visible_cookies().cloned().collect())
     }
 
     fn signed_cookie(&mut self, name: String, max_age_days: f64) -> Result<Option<Vec<u8>>> {
@@ -157,9 +166,37 @@ fn canonical_case(name: &str) -> String {
         .join("-")
 }
 
+impl Ctx {
+    /// A change's outcome as the plugin sees it: an invalid value is its error; a cap passed,
+    /// or the response grown past the handler's budget, stops the handler.
+    fn answer(
+        &self,
+        outcome: std::result::Result<(), ResponseError>,
+    ) -> Result<Result<(), String>> {
+        match outcome {
+            Ok(()) => self.within_budget().map(Ok),
+            Err(ResponseError::Invalid(why)) => Ok(Err(why)),
+            Err(ResponseError::OverCap(why)) => Err(wasmtime::Error::msg(why)),
+        }
+    }
+
+    /// Traps when the response holds more of the host's memory (body, headers, cookies,
+    /// reason) than `--max-response-buffer`.
+    fn within_budget(&self) -> Result<()> {
+        let limit = self.response_buffer;
+        if self.response.held() > limit {
+            return Err(wasmtime::Error::msg(format!(
+                "the response exceeds the {limit}-byte buffer limit (--max-response-buffer)"
+            )));
+        }
+        Ok(())
+    }
+}
+
 impl response::Host for Ctx {
     fn set_status(&mut self, code: u16, reason: Option<String>) -> Result<Result<(), String>> {
-        Ok(self.response.set_status(code, reason.as_deref()))
+        let outcome = self.response.set_status(code, reason.as_deref());
+        self.answer(outcome.map_err(ResponseError::Invalid))
     }
 
     fn get_status(&mut self) -> Result<u16> {
@@ -171,11 +208,15 @@ impl response::Host for Ctx {
     }
 
     fn set_header(&mut self, name: String, value: String) -> Result<Result<(), String>> {
-        Ok(self.response.set_header(&name, &value))
+        let outcome = refuse_session_header(&name, &value)
+            .and_then(|()| self.response.set_header(&name, &value));
+        self.answer(outcome)
     }
 
     fn add_header(&mut self, name: String, value: String) -> Result<Result<(), String>> {
-        Ok(self.response.add_header(&name, &value))
+        let outcome = refuse_session_header(&name, &value)
+            .and_then(|()| self.response.add_header(&name, &value));
+        self.answer(outcome)
     }
 
     fn clear_header(&mut self, name: String) -> Result<()> {
@@ -184,13 +225,8 @@ impl response::Host for Ctx {
     }
 
     fn write(&mut self, chunk: Vec<u8>) -> Result<()> {
-        let limit = self.response_buffer;
-        if self.response.buffered() + chunk.len() > limit {
-            return Err(wasmtime::Error::msg(format!(
-                "the response exceeds the {limit}-byte buffer limit (--max-response-buffer)"
-            )));
-        }
-        self.response.write(&chunk).map_err(wasmtime::Error::msg)
+        self.response.write(&chunk).map_err(wasmtime::Error::msg)?;
+        self.within_budget()
     }
 
     fn finish(&mut self) -> Result<()> {
@@ -213,7 +249,8 @@ impl response::Host for Ctx {
         permanent: bool,
         status: Option<u16>,
     ) -> Result<Result<(), String>> {
-        Ok(self.response.redirect(&url, permanent, status))
+        let outcome = self.response.redirect(&url, permanent, status);
+        self.answer(outcome)
     }
 
     fn reverse_url(&mut self, name: String, args: Vec<String>) -> Result<Result<String, String>> {
@@ -226,7 +263,8 @@ impl response::Host for Ctx {
         value: String,
         options: response::CookieOptions,
     ) -> Result<Result<(), String>> {
-        Ok(Ctx::set_cookie(self, &name, &value, &options.into()))
+        let outcome = Ctx::set_cookie(self, &name, &value, &options.into());
+        self.answer(outcome)
     }
 
     fn clear_cookie(
@@ -235,7 +273,8 @@ impl response::Host for Ctx {
         path: Option<String>,
         domain: Option<String>,
     ) -> Result<Result<(), String>> {
-        Ok(self.clear_cookies(Some(&name), path.as_deref(), domain.as_deref()))
+        let outcome = self.clear_cookies(Some(&name), path.as_deref(), domain.as_deref());
+        self.answer(outcome)
     }
 
     fn clear_all_cookies(
@@ -243,7 +282,8 @@ impl response::Host for Ctx {
         path: Option<String>,
         domain: Option<String>,
     ) -> Result<Result<(), String>> {
-        Ok(self.clear_cookies(None, path.as_deref(), domain.as_deref()))
+        let outcome = self.clear_cookies(None, path.as_deref(), domain.as_deref());
+        self.answer(outcome)
     }
 
     fn set_signed_cookie(
@@ -252,11 +292,15 @@ impl response::Host for Ctx {
         value: Vec<u8>,
         options: response::CookieOptions,
     ) -> Result<Result<(), String>> {
-        Ok(Ctx::set_signed_cookie(self, &name, &value, &options.into()))
+        let outcome = Ctx::set_signed_cookie(self, &name, &value, &options.into());
+        self.answer(outcome)
     }
 
     fn xsrf_token(&mut self) -> Result<String> {
-        Ok(Ctx::xsrf_token(self))
+        let token =
+            Ctx::xsrf_token(self).map_err(|error| wasmtime::Error::msg(error.to_string()))?;
+        self.within_budget()?;
+        Ok(token)
     }
 
     async fn flush(&mut self) -> Result<()> {
@@ -280,7 +324,7 @@ impl response::Host for Ctx {
         }
         let progress = !chunk.is_empty();
         let sent = match &self.stream {
-            Some(stream) => stream.send(chunk).await,
+            Some(stream) => self.in_time("flush", stream.send(chunk)).await?,
             None => Ok(()),
         };
         if progress {
@@ -300,7 +344,7 @@ impl response::Host for Ctx {
                 "static_url needs a static directory: start gale with --static DIR".into(),
             ));
         };
-        Ok(files.url(&path).await)
+        self.in_time("static_url", files.url(&path)).await
     }
 
     fn on_finish_unused(&mut self) -> Result<()> {
@@ -311,6 +355,10 @@ impl response::Host for Ctx {
 
 impl log::Host for Ctx {
     fn log(&mut self, level: log::Level, message: String) -> Result<()> {
+        if !output::rate_limit(&self.plugin) {
+            return Ok(());
+        }
+        let message = output::plugin_line(&message);
         let plugin = &*self.plugin;
         match level {
             log::Level::Debug => tracing::debug!(plugin, "{message}"),

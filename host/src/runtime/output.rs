@@ -19,7 +19,7 @@ pub const LINES_PER_SECOND: f64 = 50.0;
 /// Lines a plugin may log at once after a quiet spell.
 pub const BURST: f64 = 200.0;
 /// A line longer than this is cut (a plugin could otherwise write one endless line).
-const MAX_LINE: usize = 4096;
+pub const MAX_LINE: usize = 4096;
 
 /// Which of the two streams.
 #[derive(Debug, Clone, Copy)]
@@ -94,7 +94,7 @@ impl LineWriter {
 
     fn emit(&mut self) {
         let text = String::from_utf8_lossy(&self.line);
-        let text = text.trim_end_matches('\r');
+        let text = escape_controls(text.trim_end_matches('\r'));
         if rate_limit(&self.plugin) {
             match self.stream {
                 Stream::Stdout => tracing::info!(plugin = &*self.plugin, "stdout: {text}"),
@@ -159,9 +159,29 @@ struct Bucket {
     dropped: u64,
 }
 
+/// A plugin's line made safe to log: at most [`MAX_LINE`] bytes, and every control character
+/// escaped as Rust writes it (`\n` as `\\n`), so one line stays one line and a plugin cannot
+/// forge the server's own lines or a terminal's escape sequences.
+pub fn plugin_line(text: &str) -> String {
+    let mut end = text.len().min(MAX_LINE);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    escape_controls(&text[..end])
+}
+
+fn escape_controls(text: &str) -> String {
+    text.chars()
+        .map(|c| match c.is_control() {
+            true => c.escape_default().to_string(),
+            false => c.to_string(),
+        })
+        .collect()
+}
+
 /// Takes a token from `plugin`'s bucket: whether its line may be logged. The first line
 /// after a drop reports how many were dropped.
-fn rate_limit(plugin: &Arc<str>) -> bool {
+pub fn rate_limit(plugin: &Arc<str>) -> bool {
     static BUCKETS: LazyLock<Mutex<HashMap<Arc<str>, Bucket>>> = LazyLock::new(Default::default);
     let mut buckets = BUCKETS
         .lock()
@@ -188,4 +208,18 @@ fn rate_limit(plugin: &Arc<str>) -> bool {
         );
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plugin_line;
+
+    #[test]
+    fn a_plugin_line_escapes_control_characters_and_is_cut() {
+        assert_eq!(
+            plugin_line("ok\n200 GET /admin (127.0.0.1) 0.1ms\r\x1b[2J"),
+            "ok\\n200 GET /admin (127.0.0.1) 0.1ms\\r\\u{1b}[2J"
+        );
+        assert_eq!(plugin_line(&"é".repeat(5000)).len(), 4096);
+    }
 }

@@ -78,6 +78,27 @@ impl Connection {
         self.read_response(raw.starts_with("HEAD "))
     }
 
+    /// Waits up to `timeout` for each read (5 s unless set).
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.reader
+            .get_ref()
+            .set_read_timeout(Some(timeout))
+            .unwrap();
+    }
+
+    /// Sends `raw` as it is (one request or several, pipelined) without reading.
+    pub fn write(&mut self, raw: &str) {
+        self.reader
+            .get_mut()
+            .write_all(raw.as_bytes())
+            .expect("sending the request");
+    }
+
+    /// Reads the next response (of a request that was not HEAD).
+    pub fn read(&mut self) -> Response {
+        self.read_response(false)
+    }
+
     /// Whether the server has closed the connection (reads end of stream).
     pub fn is_closed(&mut self) -> bool {
         let mut byte = [0u8; 1];

@@ -7,12 +7,14 @@ mod database;
 mod files;
 mod server;
 mod tornado;
+mod visitor;
 
 pub use client::{Connection, Response, get, send};
 pub use database::{PrivateMariaDb, TestStore, mysql_server};
 pub use files::{deploy, patched, wait_until};
-pub use server::{Server, plugin, root};
+pub use server::{Server, binary, plugin, root};
 pub use tornado::Tornado;
+pub use visitor::Visitor;
 
 /// Writes a measurement to stderr as the run goes, past the test harness's capture, so the
 /// numbers reach the log of a passing run.

@@ -15,8 +15,9 @@ pub fn root() -> PathBuf {
         .to_owned()
 }
 
-/// The built component `name` (`hello`, `tutorial`, `accounts`, `probe`, `faults`, `forms`); all are built on first use,
-/// once per test run, in a target directory of their own.
+/// The built component `name` (`hello`, `tutorial`, `accounts`, `probe`, `faults`, `forms`,
+/// `hostile`); all are built on first use, once per test run, in a target directory of
+/// their own.
 pub fn plugin(name: &str) -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     let dir = BUILT.get_or_init(|| {
@@ -28,6 +29,7 @@ pub fn plugin(name: &str) -> PathBuf {
             root.join("tests/plugins/probe"),
             root.join("tests/plugins/faults"),
             root.join("tests/plugins/forms"),
+            root.join("tests/plugins/hostile"),
         ];
         let out = root.join("target/gale/test-plugins");
         gale_host::plugins::build::build_plugins(&crates, &root.join("target/gale/wasm"), &out)
@@ -35,6 +37,14 @@ pub fn plugin(name: &str) -> PathBuf {
         out
     });
     dir.join(format!("{name}.wasm"))
+}
+
+/// The `gale` binary under test: this build's, or `GALE_TEST_BINARY` (to run today's tests
+/// against an older build and see them fail there).
+pub fn binary() -> PathBuf {
+    std::env::var_os("GALE_TEST_BINARY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_gale")))
 }
 
 /// A running `gale serve`, stopped when dropped.
@@ -66,7 +76,7 @@ impl Server {
         for (name, bytes) in files {
             std::fs::write(dir.path().join(name), bytes).expect("writing a test file");
         }
-        let mut command = Command::new(env!("CARGO_BIN_EXE_gale"));
+        let mut command = Command::new(binary());
         command
             .arg("serve")
             .arg("--plugins")
