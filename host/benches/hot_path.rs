@@ -125,7 +125,7 @@ fn instantiate_hello(bencher: divan::Bencher) {
     let out = root.join("target/gale/bench-plugins");
     let built = build::build_plugins(
         &[root.join("plugins/hello")],
-        &root.join("target/gale/wasm"),
+        &root.join(build::WASM_TARGET_DIR),
         &out,
     )
     .expect("building the hello plugin");

@@ -12,12 +12,13 @@ use tokio::sync::{Semaphore, watch};
 use crate::accounts::Database;
 use crate::config::{PluginDir, ServeOptions};
 use crate::http::site::Site;
+use crate::plugins::build::{self, WASM_TARGET_DIR};
 use crate::plugins::cache::CodeCache;
+use crate::plugins::loader;
 use crate::plugins::registry::Registry;
 use crate::plugins::reloader::Reloader;
 use crate::plugins::set::{PluginSet, short};
 use crate::plugins::watcher::DirWatcher;
-use crate::plugins::{build, loader};
 use crate::runtime::{HandlerLimits, Runtime};
 use crate::server::{self, Shared};
 
@@ -69,9 +70,6 @@ enum Command {
     },
 }
 
-/// Where `gale dev` and `gale build` keep cargo's output for the wasm target.
-const WASM_TARGET_DIR: &str = "target/gale/wasm";
-
 /// Runs the command line; the error, if any, is for the user.
 pub fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -80,17 +78,10 @@ pub fn main() -> anyhow::Result<()> {
         Command::Serve { dir, options } => serve(dir.plugins, options),
         Command::Dev { crates, options } => {
             let out = PathBuf::from("target/gale/dev-plugins");
-            let built = build::build_plugins(
-                &build::find_crates(&crates)?,
-                WASM_TARGET_DIR.as_ref(),
-                &out,
-            )?;
+            let crates = build::find_crates(&crates)?;
+            let built = build::build_plugins(&crates, WASM_TARGET_DIR.as_ref(), &out)?;
             build::remove_others(&out, &built)?;
-            crate::dev::rebuild_on_change(
-                build::find_crates(&crates)?,
-                WASM_TARGET_DIR.into(),
-                out.clone(),
-            )?;
+            crate::dev::rebuild_on_change(crates, WASM_TARGET_DIR.into(), out.clone())?;
             serve(out, options)
         }
         Command::Build { crates, out } => {

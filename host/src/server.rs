@@ -103,12 +103,12 @@ async fn serve_loop(
     let listener = TcpListener::from_std(listener)?;
     let graceful = GracefulShutdown::new();
     let http = http_builder(&shared.options);
-    // Rc: the worker's state never leaves its thread, so its clones need no atomics.
     let accounts = Arc::new(shared.database.open()?);
     // Connect and migrate now, so the first request need not, and an unreachable database
     // is reported at start; requests retry it until it answers.
     let warming = accounts.clone();
     tokio::task::spawn_local(async move { warming.warm_up().await });
+    // Rc: the worker's state never leaves its thread, so its clones need no atomics.
     let worker = Rc::new(Worker {
         shared,
         tasks: TaskTracker::new(),

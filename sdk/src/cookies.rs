@@ -62,11 +62,6 @@ impl From<&CookieOptions> for WitOptions {
     }
 }
 
-/// A refused cookie is a programming error, as Tornado's `ValueError`: a 500.
-fn refused(message: String) -> HttpError {
-    HttpError::new(500).with_message(message)
-}
-
 impl Request {
     /// The value of a request cookie.
     pub fn get_cookie(&self, name: &str) -> Option<String> {
@@ -90,7 +85,7 @@ impl Request {
 
     /// Sets a cookie with every `set_cookie` argument.
     pub fn set_cookie_with(&mut self, name: &str, value: &str, options: &CookieOptions) -> Result {
-        host_response::set_cookie(name, value, &options.into()).map_err(refused)
+        host_response::set_cookie(name, value, &options.into()).map_err(HttpError::internal)
     }
 
     /// Deletes a cookie set with path `/` and no domain.
@@ -105,12 +100,12 @@ impl Request {
         path: Option<&str>,
         domain: Option<&str>,
     ) -> Result {
-        host_response::clear_cookie(name, path, domain).map_err(refused)
+        host_response::clear_cookie(name, path, domain).map_err(HttpError::internal)
     }
 
     /// Deletes every cookie the request carried (path `/`).
     pub fn clear_all_cookies(&mut self) -> Result {
-        host_response::clear_all_cookies(Some("/"), None).map_err(refused)
+        host_response::clear_all_cookies(Some("/"), None).map_err(HttpError::internal)
     }
 
     /// Sets a cookie signed by the host, for 30 days (Tornado's `set_signed_cookie`).
@@ -129,7 +124,7 @@ impl Request {
         value: &[u8],
         options: &CookieOptions,
     ) -> Result {
-        host_response::set_signed_cookie(name, value, &options.into()).map_err(refused)
+        host_response::set_signed_cookie(name, value, &options.into()).map_err(HttpError::internal)
     }
 
     /// A signed cookie's value if valid and at most 31 days old; `None` when absent,

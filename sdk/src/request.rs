@@ -249,7 +249,7 @@ impl Request {
 
     /// `/static/PATH?v=HASH` for a file of the server's `--static` directory.
     pub fn static_url(&self, path: &str) -> Result<String> {
-        host_response::static_url(path).map_err(internal)
+        host_response::static_url(path).map_err(HttpError::internal)
     }
 
     /// Ends the response.
@@ -276,12 +276,12 @@ impl Request {
     /// Sets the status with its standard reason phrase; a code without one needs
     /// [`Request::set_status_reason`].
     pub fn set_status(&mut self, code: u16) -> Result {
-        host_response::set_status(code, None).map_err(internal)
+        host_response::set_status(code, None).map_err(HttpError::internal)
     }
 
     /// Sets the status and the reason phrase.
     pub fn set_status_reason(&mut self, code: u16, reason: &str) -> Result {
-        host_response::set_status(code, Some(reason)).map_err(internal)
+        host_response::set_status(code, Some(reason)).map_err(HttpError::internal)
     }
 
     /// The status set so far.
@@ -296,12 +296,12 @@ impl Request {
 
     /// Replaces a response header.
     pub fn set_header(&mut self, name: &str, value: impl ToString) -> Result {
-        host_response::set_header(name, &value.to_string()).map_err(internal)
+        host_response::set_header(name, &value.to_string()).map_err(HttpError::internal)
     }
 
     /// Adds another value for a response header.
     pub fn add_header(&mut self, name: &str, value: impl ToString) -> Result {
-        host_response::add_header(name, &value.to_string()).map_err(internal)
+        host_response::add_header(name, &value.to_string()).map_err(HttpError::internal)
     }
 
     /// Removes a response header.
@@ -321,17 +321,12 @@ impl Request {
 
     /// Tornado's `redirect(url, permanent, status)`: `status` (a 3xx) wins over `permanent`.
     pub fn redirect_with(&mut self, url: &str, permanent: bool, status: Option<u16>) -> Result {
-        host_response::redirect(url, permanent, status).map_err(internal)
+        host_response::redirect(url, permanent, status).map_err(HttpError::internal)
     }
 
     /// The path of the route named `name` with `args` filled in and URL-escaped.
     pub fn reverse_url(&self, name: &str, args: &[&str]) -> Result<String> {
         let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
-        host_response::reverse_url(name, &args).map_err(internal)
+        host_response::reverse_url(name, &args).map_err(HttpError::internal)
     }
-}
-
-/// A host refusal that Tornado raises as an exception: a 500 with the reason in the log.
-fn internal(message: String) -> HttpError {
-    HttpError::new(500).with_message(message)
 }

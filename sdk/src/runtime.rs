@@ -109,7 +109,7 @@ impl<H: RequestHandler> Lifecycle for H {
 }
 
 thread_local! {
-    /// The handler of the request this instance serves (an instance serves one request).
+    /// The handler of the request this instance serves (one at a time: an instance may serve several in turn under `--reuse-instances`).
     static CURRENT: RefCell<Option<Box<dyn Lifecycle>>> = const { RefCell::new(None) };
     /// The plugin's settings, set by `dispatch`.
     static SETTINGS: RefCell<Value> = const { RefCell::new(Value::Null) };

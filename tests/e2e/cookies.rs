@@ -203,16 +203,19 @@ fn signed_cookies_pass_between_gale_and_tornado_sharing_a_secret() {
     let server = Server::with(&["tutorial"], &["--cookie-secret", SECRET]);
     let made_by_tornado = get(tornado.addr, "/sign?name=signed&value=from%20tornado").text();
     assert_eq!(read_signed(server.addr, &made_by_tornado), "from tornado");
-    let made_by_gale = set_value(
-        &get(server.addr, "/cookie/signed/set?value=from%20gale"),
-        "signed",
-    );
+    assert_eq!(tornado_reads(&tornado, &server, "from gale"), "from gale");
+}
+
+/// What `tornado` reads of the signed cookie the tutorial on `server` sets to `value`.
+fn tornado_reads(tornado: &Tornado, server: &Server, value: &str) -> String {
+    let path = format!("/cookie/signed/set?value={}", value.replace(' ', "%20"));
+    let made_by_gale = set_value(&get(server.addr, &path), "signed");
     let read = with_cookie(
         tornado.addr,
         "/read?name=signed",
         &format!("signed={made_by_gale}"),
     );
-    assert_eq!(read.text(), "from gale");
+    read.text()
 }
 
 #[test]
@@ -264,16 +267,10 @@ fn with_a_secret_per_plugin_no_plugin_accepts_another_plugins_signed_cookie() {
     let Some(tornado) = Tornado::start(&derived_secret("tutorial")) else {
         return;
     };
-    let signed = set_value(
-        &get(server.addr, "/cookie/signed/set?value=for%20tornado"),
-        "signed",
+    assert_eq!(
+        tornado_reads(&tornado, &server, "for tornado"),
+        "for tornado"
     );
-    let read = with_cookie(
-        tornado.addr,
-        "/read?name=signed",
-        &format!("signed={signed}"),
-    );
-    assert_eq!(read.text(), "for tornado");
 }
 
 /// The secret `--cookie-secret-per-plugin` gives `plugin`.

@@ -231,3 +231,20 @@ fn a_static_directory_containing_the_plugin_directory_is_refused_at_start() {
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert!(stderr.contains("contains the plugin directory"), "{stderr}");
 }
+
+#[test]
+fn a_file_dated_before_1970_is_served_as_of_1970() {
+    let (dir, server) = site();
+    let old = std::fs::File::options()
+        .write(true)
+        .open(dir.path().join("static/site.css"))
+        .unwrap();
+    let before = std::time::UNIX_EPOCH - std::time::Duration::from_secs(86_400 * 365);
+    old.set_modified(before).unwrap();
+    let response = get(server.addr, "/static/site.css");
+    assert_eq!(response.status, 200);
+    assert_eq!(
+        response.header("last-modified"),
+        Some("Thu, 01 Jan 1970 00:00:00 GMT")
+    );
+}

@@ -1,4 +1,5 @@
-//! Every route of the tutorial plugin, as TORNADO.md lists it.
+//! Every route of the tutorial plugin, with the exact answers the project's behaviour
+//! contract gives them (the routes of the course's tutorial, as Tornado serves them).
 
 use crate::support::{Server, get, send};
 

@@ -3,12 +3,12 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 use sqlx::AnyPool;
 
 use super::{AccountError, Database, SESSION_SECONDS, User, password, throttle, validate};
+use crate::http::date::unix_now;
 use crate::http::hex;
 
 /// A session is slid forward (one write) at most this often.
@@ -88,7 +88,7 @@ impl AccountStore {
         let user = User {
             uuid: uuid::Uuid::new_v4().hyphenated().to_string(),
             account: account.to_owned(),
-            created: unix_now() as u64,
+            created: unix_now(),
         };
         self.run(
             sqlx::query(
@@ -146,7 +146,7 @@ impl AccountStore {
         let mut id = [0u8; 32];
         getrandom::fill(&mut id).expect("the OS random source");
         let id = hex::encode(&id);
-        let now = unix_now();
+        let now = unix_now() as i64;
         self.run(async {
             // Housekeeping: sessions past their expiry are dead already; drop them here.
             sqlx::query("DELETE FROM sessions WHERE expires <= ?")
@@ -168,7 +168,7 @@ impl AccountStore {
     /// expired.
     pub async fn session_user(&self, id: &str) -> Result<Option<SessionUser>, AccountError> {
         let key = session_key(id);
-        let now = unix_now();
+        let now = unix_now() as i64;
         let row: Option<(String, String, i64, i64)> = self
             .run(
                 sqlx::query_as(
@@ -219,11 +219,4 @@ fn user(uuid: String, account: String, created: i64) -> User {
 /// What the sessions table keys a session by: the SHA-256 of its id.
 fn session_key(id: &str) -> String {
     hex::encode(&Sha256::digest(id.as_bytes()))
-}
-
-/// Seconds since the epoch.
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs() as i64)
 }

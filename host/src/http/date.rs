@@ -26,6 +26,13 @@ pub fn now() -> HeaderValue {
     })
 }
 
+/// Seconds since the epoch (0 on a clock set before it).
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
+
 /// The last second an HTTP date can name: 9999-12-31 23:59:59 GMT.
 const LAST_HTTP_DATE: u64 = 253_402_300_799;
 

@@ -9,6 +9,11 @@ use anyhow::{Context, bail};
 /// The target plugins are built for.
 pub const TARGET: &str = "wasm32-wasip2";
 
+/// Where `gale dev`, `gale build` and the tests keep cargo's output for the wasm target
+/// (relative to the workspace): its own directory, so a nested cargo never waits for the
+/// lock of the one that runs the tests.
+pub const WASM_TARGET_DIR: &str = "target/gale/wasm";
+
 /// Makes sure the `wasm32-wasip2` standard library is installed, installing it with rustup
 /// when it is missing.
 pub fn ensure_target() -> anyhow::Result<()> {

@@ -15,5 +15,51 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-/// The WIT package version this host implements; a plugin's imports must carry it.
-pub const WIT_VERSION: &str = "0.1.0";
+/// The WIT package version this host implements; a plugin's imports must carry it. Read
+/// from the package line of `wit/gale.wit`, so the two cannot drift apart.
+pub const WIT_VERSION: &str = package_version(include_str!("../../../wit/gale.wit"));
+
+/// The `X.Y.Z` of the `package gale:web@X.Y.Z;` line.
+const fn package_version(wit: &str) -> &str {
+    let (wit, line) = (wit.as_bytes(), b"package gale:web@".as_slice());
+    let mut start = 0;
+    while start + line.len() <= wit.len() {
+        let (_, rest) = wit.split_at(start);
+        let (head, after) = rest.split_at(line.len());
+        if eq(head, line) {
+            let mut end = 0;
+            while after[end] != b';' {
+                end += 1;
+            }
+            match std::str::from_utf8(after.split_at(end).0) {
+                Ok(version) => return version,
+                Err(_) => panic!("the WIT's package version is not UTF-8"),
+            }
+        }
+        start += 1;
+    }
+    panic!("wit/gale.wit has no `package gale:web@...;` line")
+}
+
+/// Byte slices equal, in a const context.
+const fn eq(one: &[u8], other: &[u8]) -> bool {
+    if one.len() != other.len() {
+        return false;
+    }
+    let mut at = 0;
+    while at < one.len() {
+        if one[at] != other[at] {
+            return false;
+        }
+        at += 1;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_version_is_the_wit_package_lines() {
+        assert_eq!(super::WIT_VERSION, "0.1.0");
+    }
+}

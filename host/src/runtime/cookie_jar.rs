@@ -3,13 +3,14 @@
 //! session cookie: a plugin can neither read it (it could steal a session for routes another
 //! plugin owns) nor set, clear or sign it (it could mint one).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use super::accounts::SESSION_COOKIE;
 use super::bindings::gale::web::response::CookieOptions as WitCookieOptions;
 use super::ctx::Ctx;
 use crate::http::args::decode_value;
 use crate::http::cookies::{CookieOptions, clear_cookie_header, set_cookie_header};
+use crate::http::date::unix_now;
 use crate::http::request::ArgSource;
 use crate::http::response::ResponseError;
 use crate::http::{signed, xsrf};
@@ -31,13 +32,6 @@ impl From<WitCookieOptions> for CookieOptions {
             samesite: options.samesite,
         }
     }
-}
-
-/// Seconds since the epoch.
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
 }
 
 impl Ctx {

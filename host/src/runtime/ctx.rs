@@ -45,7 +45,8 @@ pub struct Ctx {
     /// The request's xsrf token once read or made: the raw token, whether the request's
     /// cookie carried it, and the masked form handed out.
     pub xsrf: Option<(crate::http::xsrf::RawToken, bool, Option<String>)>,
-    /// The worker's account store (absent only while a plugin loads).
+    /// The worker's account store: absent while a plugin's routes are read at load, and
+    /// while a reused instance waits idle.
     pub accounts: Option<Arc<AccountStore>>,
     /// Tornado's `current_user` once looked up: the same for the rest of the request.
     pub current_user: Option<Option<User>>,

@@ -1,5 +1,5 @@
 //! The tutorial app: the course notes gale grew from, one handler per lesson. The routes and
-//! the answers are those of TORNADO.md, so a client can check them.
+//! the answers are exact (the project's behaviour contract lists them), so a client can check them.
 
 use std::time::{Duration, SystemTime};
 

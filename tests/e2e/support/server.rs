@@ -32,7 +32,8 @@ pub fn plugin(name: &str) -> PathBuf {
             root.join("tests/plugins/hostile"),
         ];
         let out = root.join("target/gale/test-plugins");
-        gale_host::plugins::build::build_plugins(&crates, &root.join("target/gale/wasm"), &out)
+        let wasm_target = root.join(gale_host::plugins::build::WASM_TARGET_DIR);
+        gale_host::plugins::build::build_plugins(&crates, &wasm_target, &out)
             .expect("building the test plugins");
         out
     });
