@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::accounts::DatabaseSettings;
+use crate::http::site::SiteSettings;
 use crate::runtime::HandlerLimits;
 
 /// How `gale serve` (and `gale dev`) serve.
@@ -181,6 +183,27 @@ impl ServeOptions {
             response_buffer: self.max_response_buffer,
             resident_memory: self.resident_memory,
             reuse: self.reuse_instances.clone(),
+        }
+    }
+
+    /// What the site (cookies, proxies, static files) is made from.
+    pub fn site_settings(&self) -> SiteSettings {
+        SiteSettings {
+            xheaders: self.xheaders,
+            cookie_secret: self.cookie_secret.clone(),
+            cookie_secret_file: self.cookie_secret_file.clone(),
+            secret_per_plugin: self.cookie_secret_per_plugin,
+            static_dir: self.static_dir.clone(),
+        }
+    }
+
+    /// What the account store's database is made from.
+    pub fn database_settings(&self) -> DatabaseSettings {
+        DatabaseSettings {
+            url: self.database.clone(),
+            data_dir: self.data_dir(),
+            connections: self.database_connections,
+            timeout: self.database_timeout,
         }
     }
 

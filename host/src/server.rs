@@ -7,33 +7,26 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
-use bytes::Bytes;
-use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use socket2::{Domain, Socket, Type};
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, oneshot, watch};
+use tokio::sync::{Semaphore, watch};
 use tokio_util::task::TaskTracker;
 
 use crate::accounts::{AccountStore, Database};
 use crate::config::ServeOptions;
-use crate::http::body::ResponseBody;
 use crate::http::connection::ClientStream;
-use crate::http::framing::{AmbiguousLength, Framing};
-use crate::http::request::{RequestData, own_head};
-use crate::http::response::error_response;
+use crate::http::framing::Framing;
+use crate::http::request::own_head;
 use crate::http::site::Site;
-use crate::http::static_files;
 use crate::plugins::registry::Registry;
-use crate::router::Target;
-use crate::runtime::{Runtime, driver};
+use crate::runtime::Runtime;
 
 /// What every worker shares.
 pub struct Shared {
@@ -75,10 +68,10 @@ fn bind_one(addr: SocketAddr, reuse_port: bool) -> std::io::Result<std::net::Tcp
 
 /// One worker's state: what all workers share, and the tasks (connections, `on_finish`
 /// calls) it finishes before it stops.
-struct Worker {
-    shared: Arc<Shared>,
-    tasks: TaskTracker,
-    accounts: Arc<AccountStore>,
+pub(crate) struct Worker {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) tasks: TaskTracker,
+    pub(crate) accounts: Arc<AccountStore>,
 }
 
 /// Runs one worker on `listener` until `shutdown` turns true, then finishes the requests in
@@ -146,7 +139,9 @@ async fn serve_loop(
                 request.extensions_mut().insert(ambiguous);
             }
             let worker = for_requests.clone();
-            async move { Ok::<_, Infallible>(serve_request(&worker, request, remote).await) }
+            async move {
+                Ok::<_, Infallible>(crate::intake::serve_request(&worker, request, remote).await)
+            }
         });
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         worker.tasks.spawn_local(async move {
@@ -186,171 +181,4 @@ fn http_builder(options: &ServeOptions) -> http1::Builder {
 /// hyper's read buffer: it must hold a whole head, and hyper refuses one below 8 KiB.
 fn read_buffer_size(options: &ServeOptions) -> usize {
     options.max_header_size.max(8192) + 8192
-}
-
-/// Routes one request and runs its handler; logs it as Tornado's access log does.
-async fn serve_request(
-    worker: &Worker,
-    request: hyper::Request<Incoming>,
-    remote: SocketAddr,
-) -> hyper::Response<ResponseBody> {
-    let started = Instant::now();
-    let (method, uri) = (request.method().clone(), request.uri().clone());
-    // Boxed for its short life: hyper keeps this future per connection, at its largest size,
-    // for as long as the connection is open, and routing is the large part of it.
-    let response = match Box::pin(route(worker, request, remote)).await {
-        Routed::Now(response) => response,
-        // Only a stopping worker drops a handler task before it answers.
-        Routed::Later(response) => response
-            .await
-            .unwrap_or_else(|_| error_response(503, &method)),
-    };
-    let status = response.status().as_u16();
-    let elapsed = started.elapsed().as_secs_f64() * 1000.0;
-    match status {
-        500.. => tracing::error!("{status} {method} {uri} ({}) {elapsed:.2}ms", remote.ip()),
-        400..500 => tracing::warn!("{status} {method} {uri} ({}) {elapsed:.2}ms", remote.ip()),
-        _ => tracing::debug!("{status} {method} {uri} ({}) {elapsed:.2}ms", remote.ip()),
-    }
-    response
-}
-
-/// Where a request's response comes from.
-enum Routed {
-    /// Answered by the host.
-    Now(hyper::Response<ResponseBody>),
-    /// Answered by a handler task, when it has a response.
-    Later(oneshot::Receiver<hyper::Response<ResponseBody>>),
-}
-
-impl From<hyper::Response<ResponseBody>> for Routed {
-    fn from(response: hyper::Response<ResponseBody>) -> Self {
-        Routed::Now(response)
-    }
-}
-
-async fn route(worker: &Worker, request: hyper::Request<Incoming>, remote: SocketAddr) -> Routed {
-    let shared = &*worker.shared;
-    let table = shared.registry.snapshot();
-    let (parts, body) = request.into_parts();
-    if let Err(why) = check_framing(&parts) {
-        tracing::warn!("400 {} {}: {why}", parts.method, parts.uri);
-        let mut response = error_response(400, &parts.method);
-        // What else a proxy sent on this connection may be read differently: end it.
-        let close = hyper::header::HeaderValue::from_static("close");
-        response
-            .headers_mut()
-            .insert(hyper::header::CONNECTION, close);
-        return response.into();
-    }
-    if let Some(files) = &shared.site.static_files
-        && let Some(path) = parts.uri.path().strip_prefix(static_files::PREFIX)
-    {
-        // Boxed, as the static target below: reading files is large state, seldom needed.
-        return Box::pin(serve_static(files, &parts, path)).await.into();
-    }
-    let Some((route, captures)) = table.find(parts.uri.path()) else {
-        return error_response(404, &parts.method).into();
-    };
-    let path_args = match captures {
-        Ok(path_args) => path_args,
-        Err(error) => {
-            tracing::warn!("400 {} {}: {error}", parts.method, parts.uri);
-            return error_response(400, &parts.method).into();
-        }
-    };
-    let target = route.target.clone();
-    let (limit, timeout) = (shared.options.max_body_size, shared.options.body_timeout);
-    let body = match tokio::time::timeout(timeout, read_body(body, limit)).await {
-        Ok(Ok(body)) => body,
-        Ok(Err(status)) => return error_response(status, &parts.method).into(),
-        Err(_) => {
-            tracing::warn!(
-                "408: the request body did not arrive within {timeout:?} (--body-timeout)"
-            );
-            return error_response(408, &parts.method).into();
-        }
-    };
-    let site = shared.site.clone();
-    let mut request = RequestData::new(parts, body, remote, path_args, table, site);
-    let max_arguments = usize::try_from(shared.options.max_arguments).unwrap_or(usize::MAX);
-    if let Err(error) = request.parse_body(max_arguments).await {
-        tracing::warn!("400 {} {}: {error}", request.method, request.uri);
-        return error_response(400, &request.method).into();
-    }
-    match target {
-        Target::Plugin { plugin, handler } => {
-            let (runtime, accounts) = (&shared.runtime, &worker.accounts);
-            Routed::Later(driver::start(
-                runtime,
-                &worker.tasks,
-                &plugin,
-                handler,
-                request,
-                accounts,
-            ))
-        }
-        Target::Redirect(redirect) => redirect.respond(&request).into(),
-        Target::Static(files) => {
-            let path = request.path_args.args.first().cloned().flatten();
-            let query = request.query();
-            let path = path.as_deref().unwrap_or("");
-            Box::pin(files.respond(&request.method, &request.headers, query, path))
-                .await
-                .into()
-        }
-    }
-}
-
-/// RFC 9112's rules for a request a proxy and gale could read differently: a request must
-/// not carry both `Content-Length` and `Transfer-Encoding` (section 6.1, as Tornado), and an
-/// HTTP/1.1 request must carry `Host` (section 3.2: "MUST respond with 400").
-fn check_framing(parts: &hyper::http::request::Parts) -> Result<(), &'static str> {
-    if parts.extensions.get::<AmbiguousLength>().is_some() {
-        return Err("a request must not have both Content-Length and Transfer-Encoding (RFC 9112)");
-    }
-    if parts.version == hyper::Version::HTTP_11 && !parts.headers.contains_key(hyper::header::HOST)
-    {
-        return Err("an HTTP/1.1 request must have a Host header (RFC 9112)");
-    }
-    Ok(())
-}
-
-/// `--static`: the path after `/static/`, URL-unescaped, from the static directory.
-async fn serve_static(
-    files: &static_files::StaticFiles,
-    parts: &hyper::http::request::Parts,
-    path: &str,
-) -> hyper::Response<ResponseBody> {
-    let Ok(path) = percent_encoding::percent_decode_str(path).decode_utf8() else {
-        return error_response(400, &parts.method);
-    };
-    let query = parts.uri.query().unwrap_or("");
-    files
-        .respond(&parts.method, &parts.headers, query, &path)
-        .await
-}
-
-/// Reads the whole body, refusing one larger than `limit` with 413 before reading it when
-/// `Content-Length` says so.
-async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, u16> {
-    if hyper::body::Body::size_hint(&body).lower() > limit as u64 {
-        tracing::warn!(
-            "413: the request body is larger than the {limit}-byte limit (--max-body-size)"
-        );
-        return Err(413);
-    }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
-            tracing::warn!(
-                "413: the request body exceeded the {limit}-byte limit (--max-body-size)"
-            );
-            Err(413)
-        }
-        Err(error) => {
-            tracing::warn!("400: the request body could not be read: {error}");
-            Err(400)
-        }
-    }
 }

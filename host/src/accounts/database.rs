@@ -1,7 +1,7 @@
 //! Which database holds the accounts, how to connect to it, and its schema, migrated once
 //! however many workers open it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -28,6 +28,20 @@ pub enum Backend {
     Sqlite,
 }
 
+/// What a [`Database`] is made from: `--database`, `--data-dir`, `--database-connections`
+/// and `--database-timeout`.
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    /// The database URL; `None` for the embedded SQLite file.
+    pub url: Option<String>,
+    /// Where the embedded file lives.
+    pub data_dir: PathBuf,
+    /// Connections each worker keeps at most.
+    pub connections: u32,
+    /// How long an operation may wait for the database.
+    pub timeout: Duration,
+}
+
 /// The account store's settings, shared by the workers; each worker opens its own
 /// connection pool on its own loop with [`Database::open`].
 pub struct Database {
@@ -48,18 +62,14 @@ impl Database {
     /// The database at `url` (`mysql://`, `mariadb://` or `sqlite://`), or by default an
     /// SQLite file in `data_dir`, created on first run. Each worker keeps up to
     /// `connections` connections and waits at most `timeout` for one.
-    pub fn new(
-        url: Option<&str>,
-        data_dir: &Path,
-        connections: u32,
-        timeout: Duration,
-    ) -> anyhow::Result<Self> {
+    pub fn new(settings: &DatabaseSettings) -> anyhow::Result<Self> {
         static DRIVERS: Once = Once::new();
         DRIVERS.call_once(sqlx::any::install_default_drivers);
-        let (backend, url) = match url {
+        let (backend, url) = match &settings.url {
             Some(url) => resolve(url)?,
-            None => (Backend::Sqlite, default_sqlite(data_dir)?),
+            None => (Backend::Sqlite, default_sqlite(&settings.data_dir)?),
         };
+        let (connections, timeout) = (settings.connections, settings.timeout);
         Ok(Self {
             shown: redact(&url),
             url,

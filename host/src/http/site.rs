@@ -30,17 +30,26 @@ impl Default for Site {
     }
 }
 
+/// What a [`Site`] is made from: `--xheaders`, `--cookie-secret(-file)`,
+/// `--cookie-secret-per-plugin` and `--static`.
+#[derive(Debug, Clone, Default)]
+pub struct SiteSettings {
+    /// Believe a proxy's headers.
+    pub xheaders: bool,
+    /// The secret itself.
+    pub cookie_secret: Option<String>,
+    /// A file holding the secret.
+    pub cookie_secret_file: Option<PathBuf>,
+    /// A secret per plugin, derived from the secret.
+    pub secret_per_plugin: bool,
+    /// The static directory.
+    pub static_dir: Option<PathBuf>,
+}
+
 impl Site {
-    /// The site for `--xheaders`, `--cookie-secret(-file)`, `--cookie-secret-per-plugin`
-    /// and `--static`.
-    pub fn new(
-        xheaders: bool,
-        cookie_secret: Option<&str>,
-        cookie_secret_file: Option<&PathBuf>,
-        secret_per_plugin: bool,
-        static_dir: Option<&PathBuf>,
-    ) -> anyhow::Result<Self> {
-        let cookie_secret = match (cookie_secret, cookie_secret_file) {
+    /// The site its settings describe; an error says which setting is wrong.
+    pub fn new(settings: &SiteSettings) -> anyhow::Result<Self> {
+        let cookie_secret = match (&settings.cookie_secret, &settings.cookie_secret_file) {
             (Some(secret), _) => secret.as_bytes().to_vec(),
             (None, Some(file)) => {
                 let text = std::fs::read_to_string(file).map_err(|error| {
@@ -62,11 +71,15 @@ impl Site {
         if cookie_secret.is_empty() {
             anyhow::bail!("the cookie secret is empty: give --cookie-secret a value");
         }
-        let static_files = static_dir.map(|dir| StaticFiles::new(dir)).transpose()?;
+        let static_files = settings
+            .static_dir
+            .as_deref()
+            .map(StaticFiles::new)
+            .transpose()?;
         Ok(Self {
-            xheaders,
+            xheaders: settings.xheaders,
             cookie_secret,
-            secret_per_plugin,
+            secret_per_plugin: settings.secret_per_plugin,
             static_files,
         })
     }
