@@ -1,17 +1,15 @@
 //! Request arguments as Tornado reads them: `parse_qs_bytes(..., keep_blank_values=True)`,
 //! values kept as bytes until a handler asks for one.
 
-use std::collections::HashMap;
-
+use indexmap::IndexMap;
 use percent_encoding::percent_decode;
 
-/// Argument names, each with its values in order; names in order of first appearance. An
-/// index by name keeps parsing linear, as Tornado's dict does: looking each new name up
-/// among those already seen made a body of a million names take minutes.
+/// Argument names, each with its values in order; names in order of first appearance. A
+/// map keeps parsing linear, as Tornado's dict does: looking each new name up among those
+/// already seen made a body of a million names take minutes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Arguments {
-    entries: Vec<(String, Vec<Vec<u8>>)>,
-    index: HashMap<String, usize>,
+    values: IndexMap<String, Vec<Vec<u8>>>,
     count: usize,
 }
 
@@ -48,7 +46,8 @@ impl Arguments {
                 Some(eq) => (&pair[..eq], &pair[eq + 1..]),
                 None => (pair, &[][..]),
             };
-            let name = String::from_utf8_lossy(&form_decode(name)).into_owned();
+            let name = String::from_utf8(form_decode(name))
+                .unwrap_or_else(|invalid| String::from_utf8_lossy(invalid.as_bytes()).into_owned());
             arguments.push(name, form_decode(value));
         }
         Ok(arguments)
@@ -57,20 +56,12 @@ impl Arguments {
     /// Adds a value to `name`.
     pub fn push(&mut self, name: String, value: Vec<u8>) {
         self.count += 1;
-        match self.index.get(&name) {
-            Some(&at) => self.entries[at].1.push(value),
-            None => {
-                self.index.insert(name.clone(), self.entries.len());
-                self.entries.push((name, vec![value]));
-            }
-        }
+        self.values.entry(name).or_default().push(value);
     }
 
     /// The raw values of `name`.
     pub fn get(&self, name: &str) -> &[Vec<u8>] {
-        self.index
-            .get(name)
-            .map_or(&[], |&at| self.entries[at].1.as_slice())
+        self.values.get(name).map_or(&[], Vec::as_slice)
     }
 
     /// How many values there are, over all names.
@@ -85,7 +76,7 @@ impl Arguments {
 
     /// Every name with its raw values.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[Vec<u8>])> {
-        self.entries
+        self.values
             .iter()
             .map(|(name, values)| (name.as_str(), values.as_slice()))
     }
@@ -116,6 +107,9 @@ pub fn count_pairs(encoded: &[u8]) -> usize {
 
 /// Percent-decodes a form field, `+` standing for a space.
 fn form_decode(raw: &[u8]) -> Vec<u8> {
+    if !raw.iter().any(|&b| b == b'+' || b == b'%') {
+        return raw.to_vec();
+    }
     let spaced: Vec<u8> = raw
         .iter()
         .map(|&b| if b == b'+' { b' ' } else { b })
