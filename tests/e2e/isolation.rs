@@ -280,3 +280,44 @@ fn no_state_survives_between_requests_with_or_without_resident_memory() {
         }
     }
 }
+
+#[test]
+fn a_reused_instance_finds_nothing_of_the_previous_requests_state() {
+    let store = crate::support::TestStore::sqlite();
+    let mut flags = store.flags();
+    flags.extend(["--reuse-instances", "probe=10"]);
+    let server = Server::with(&["accounts", "probe"], &flags);
+    let mut visitor = crate::support::Visitor::new(&server);
+    assert_eq!(visitor.register("ada", "a long password").status, 201);
+    assert_eq!(visitor.login("ada", "a long password").status, 302);
+    // The first request sets a status, a header and a cookie, reads the user and the
+    // xsrf token from its cookies.
+    let first = visitor.get("/state?set=1");
+    assert_eq!(first.status, 299);
+    assert!(
+        first
+            .text()
+            .starts_with("served=1 status=200 user=Some(\"ada\")"),
+        "{}",
+        first.text()
+    );
+    // The next, on the same instance, without cookies.
+    let second = get(server.addr, "/state");
+    let text = second.text();
+    assert!(
+        text.starts_with("served=2 "),
+        "the instance was not reused: {text}"
+    );
+    assert!(text.contains("status=200 user=None"), "{text}");
+    assert_eq!(second.status, 200);
+    assert_eq!(second.header("x-leak"), None);
+    let cookies = second.header_all("set-cookie");
+    assert!(
+        cookies.iter().all(|cookie| !cookie.starts_with("leak=")),
+        "{cookies:?}"
+    );
+    assert!(
+        cookies.iter().any(|cookie| cookie.starts_with("_xsrf=")),
+        "a request without an _xsrf cookie gets a token of its own: {cookies:?}"
+    );
+}

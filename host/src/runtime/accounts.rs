@@ -83,7 +83,7 @@ impl Ctx {
     /// An account error as the plugin sees it, noting the refusal the host will answer.
     fn refused(&mut self, error: AccountError) -> WitError {
         if let Some(refusal) = Refusal::of(&error) {
-            self.refusal = Some(refusal);
+            self.memo.refusal = Some(refusal);
         }
         error.into()
     }
@@ -132,7 +132,7 @@ impl accounts::Host for Ctx {
         Ok(match self.in_time("login", login).await? {
             Ok((user, session)) => {
                 self.send_session_cookie(&session);
-                self.current_user = Some(Some(user.clone()));
+                self.memo.current_user = Some(Some(user.clone()));
                 Ok(user.into())
             }
             Err(error) => Err(self.refused(error)),
@@ -140,14 +140,14 @@ impl accounts::Host for Ctx {
     }
 
     async fn current_user(&mut self) -> Answer<Option<WitUser>> {
-        if let Some(known) = &self.current_user {
+        if let Some(known) = &self.memo.current_user {
             return Ok(Ok(known.clone().map(Into::into)));
         }
         let Some(store) = self.accounts.clone() else {
             return Ok(Err(WitError::Unavailable));
         };
         let Some(id) = self.session_id() else {
-            self.current_user = Some(None);
+            self.memo.current_user = Some(None);
             return Ok(Ok(None));
         };
         let user = match self
@@ -163,7 +163,7 @@ impl accounts::Host for Ctx {
             Ok(None) => None,
             Err(error) => return Ok(Err(error.into())),
         };
-        self.current_user = Some(user.clone());
+        self.memo.current_user = Some(user.clone());
         Ok(Ok(user.map(Into::into)))
     }
 
@@ -176,7 +176,7 @@ impl accounts::Host for Ctx {
                 return Ok(Err(error.into()));
             }
         }
-        self.current_user = Some(None);
+        self.memo.current_user = Some(None);
         // A cookie name and `/`: always valid.
         self.clear_session_cookie();
         Ok(Ok(()))

@@ -15,6 +15,10 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
+/// A plugin's instance: bindgen's name for the world, which in gale is one instance of a
+/// plugin component (`Plugin` is the loaded plugin, in `plugins`).
+pub type PluginInstance = Plugin;
+
 /// The WIT package version this host implements; a plugin's imports must carry it. Read
 /// from the package line of `wit/gale.wit`, so the two cannot drift apart.
 pub const WIT_VERSION: &str = package_version(include_str!("../../../wit/gale.wit"));

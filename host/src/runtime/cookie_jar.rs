@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use super::accounts::SESSION_COOKIE;
 use super::bindings::gale::web::response::CookieOptions as WitCookieOptions;
-use super::ctx::Ctx;
+use super::ctx::{Ctx, XsrfState};
 use crate::http::args::decode_value;
 use crate::http::cookies::{CookieOptions, clear_cookie_header, set_cookie_header};
 use crate::http::date::unix_now;
@@ -109,7 +109,7 @@ impl Ctx {
     /// The key this plugin's signed cookies use: the cookie secret, or with
     /// `--cookie-secret-per-plugin` one derived from it and the plugin's name.
     fn plugin_secret(&self) -> std::borrow::Cow<'_, [u8]> {
-        self.request.site.plugin_secret(&self.plugin)
+        self.request.site.plugin_secret(&self.sandbox.plugin)
     }
 
     /// `get_signed_cookie`: the value when the signature is ours and it is fresh enough.
@@ -156,15 +156,19 @@ impl Ctx {
     }
 
     /// The raw token from the request's `_xsrf` cookie, or a new random one.
-    fn raw_xsrf(&mut self) -> &mut (xsrf::RawToken, bool, Option<String>) {
-        if self.xsrf.is_none() {
+    fn raw_xsrf(&mut self) -> &mut XsrfState {
+        if self.memo.xsrf.is_none() {
             let from_cookie = self
                 .request
                 .cookie(XSRF_COOKIE)
                 .filter(|cookie| !cookie.is_empty())
                 .and_then(|cookie| xsrf::decode(cookie, unix_now()));
-            self.xsrf = Some(match from_cookie {
-                Some(raw) => (raw, true, None),
+            self.memo.xsrf = Some(match from_cookie {
+                Some(raw) => XsrfState {
+                    raw,
+                    from_cookie: true,
+                    masked: None,
+                },
                 None => {
                     let mut token = vec![0u8; 16];
                     getrandom::fill(&mut token).expect("the OS random source");
@@ -173,25 +177,29 @@ impl Ctx {
                         token,
                         timestamp: unix_now(),
                     };
-                    (raw, false, None)
+                    XsrfState {
+                        raw,
+                        from_cookie: false,
+                        masked: None,
+                    }
                 }
             });
         }
-        self.xsrf.as_mut().expect("just set")
+        self.memo.xsrf.as_mut().expect("just set")
     }
 
     /// `xsrf_token`: masked afresh once per request; a new token also sets the cookie (an
     /// error only when that passes the cookie cap).
     pub fn xsrf_token(&mut self) -> Result<String, ResponseError> {
-        let (raw, from_cookie, masked) = self.raw_xsrf();
-        if let Some(masked) = masked {
+        let state = self.raw_xsrf();
+        if let Some(masked) = &state.masked {
             return Ok(masked.clone());
         }
         let mut mask = [0u8; 4];
         getrandom::fill(&mut mask).expect("the OS random source");
-        let token = xsrf::encode(&raw.token, mask, raw.timestamp);
-        *masked = Some(token.clone());
-        if !*from_cookie {
+        let token = xsrf::encode(&state.raw.token, mask, state.raw.timestamp);
+        state.masked = Some(token.clone());
+        if !state.from_cookie {
             let options = CookieOptions {
                 path: Some("/".into()),
                 ..CookieOptions::default()
@@ -213,7 +221,7 @@ impl Ctx {
             .or_else(|| self.request.header("X-Xsrftoken"))
             .or_else(|| self.request.header("X-Csrftoken"));
         let now = unix_now();
-        let (raw, _, _) = self.raw_xsrf();
+        let raw = &self.raw_xsrf().raw;
         xsrf::check(submitted.as_deref(), raw, now).map_err(str::to_owned)
     }
 }

@@ -18,18 +18,42 @@ use crate::http::body::{BodySender, ResponseBody, Sent};
 use crate::http::request::RequestData;
 use crate::http::response::ResponseState;
 
-/// The data of one request's store.
+/// The data of one request's store, by concern: what the instance runs under for all its
+/// requests (`sandbox`, the WASI context), and what belongs to the request alone (the
+/// request, the response, its `delivery`, its `memo`), which [`Ctx::recycle`] replaces
+/// whole for the next request of a reused instance, so no field can outlive its request.
 pub struct Ctx {
-    /// The plugin's name, for log lines.
-    pub plugin: Arc<str>,
+    /// What the instance runs under.
+    pub sandbox: Sandbox,
     /// The request being handled.
     pub request: RequestData,
     /// The response being built.
     pub response: ResponseState,
+    /// How the response reaches hyper, and the handler's clock.
+    pub delivery: Delivery,
+    /// What the request has looked up or decided once.
+    pub memo: RequestMemo,
+    /// The worker's account store: absent while a plugin's routes are read at load, and
+    /// while a reused instance waits idle.
+    pub accounts: Option<Arc<AccountStore>>,
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+/// What an instance runs under, the same for every request it serves.
+pub struct Sandbox {
+    /// The plugin's name, for log lines.
+    pub plugin: Arc<str>,
     /// The memory and instance caps.
     pub limits: StoreLimits,
-    /// Unflushed response bytes it may buffer.
+    /// The host memory a response may hold (`--max-response-buffer`).
     pub response_buffer: usize,
+    /// The handler's time limit (`--handler-timeout`, or its plugin's).
+    pub timeout: Duration,
+}
+
+/// How a request's response reaches hyper.
+pub struct Delivery {
     /// Where the response goes when it is ready: at the first `flush`, or at the end.
     pub head: Option<oneshot::Sender<hyper::Response<ResponseBody>>>,
     /// The body's sender once a `flush` has sent the head.
@@ -40,75 +64,74 @@ pub struct Ctx {
     /// sent something, so a handler streaming a long response is not stopped while it makes
     /// progress, however slow the client.
     pub running_since: Instant,
-    /// The handler's time limit (`--handler-timeout`, or its plugin's).
-    pub timeout: Duration,
-    /// The request's xsrf token once read or made: the raw token, whether the request's
-    /// cookie carried it, and the masked form handed out.
-    pub xsrf: Option<(crate::http::xsrf::RawToken, bool, Option<String>)>,
-    /// The worker's account store: absent while a plugin's routes are read at load, and
-    /// while a reused instance waits idle.
-    pub accounts: Option<Arc<AccountStore>>,
-    /// Tornado's `current_user` once looked up: the same for the rest of the request.
-    pub current_user: Option<Option<User>>,
+}
+
+impl Default for Delivery {
+    /// Nothing sent yet, the clock starting now.
+    fn default() -> Self {
+        Self {
+            head: None,
+            stream: None,
+            sent: None,
+            running_since: Instant::now(),
+        }
+    }
+}
+
+/// The request's xsrf token once read or made.
+pub struct XsrfState {
+    /// The token itself.
+    pub raw: crate::http::xsrf::RawToken,
+    /// Whether the request's `_xsrf` cookie carried it (else the response sets one).
+    pub from_cookie: bool,
+    /// The masked form handed out, once asked for.
+    pub masked: Option<String>,
+}
+
+/// Tornado's `current_user` once looked up: `None` for a request without a live session.
+pub type SessionUser = Option<User>;
+
+/// What a request has looked up or decided once, and keeps for its rest.
+#[derive(Default)]
+pub struct RequestMemo {
+    /// The xsrf token.
+    pub xsrf: Option<XsrfState>,
+    /// The session's user, once looked up.
+    pub current_user: Option<SessionUser>,
     /// Set when the SDK reports that the handler's `on_finish` is the default no-op.
     pub on_finish_unused: bool,
     /// A refusal the host answers instead of the handler's response.
     pub refusal: Option<Refusal>,
-    wasi: WasiCtx,
-    table: ResourceTable,
 }
 
 impl Ctx {
     /// The store data for `request`: no files, no network, no environment; stdout and
     /// stderr become log lines tagged with the plugin (so a panic message is seen),
     /// rate-limited.
-    pub fn new(
-        plugin: Arc<str>,
-        request: RequestData,
-        limits: StoreLimits,
-        response_buffer: usize,
-        timeout: Duration,
-    ) -> Self {
+    pub fn new(sandbox: Sandbox, request: RequestData) -> Self {
         let wasi = WasiCtx::builder()
-            .stdout(PluginOutput::new(plugin.clone(), Stream::Stdout))
-            .stderr(PluginOutput::new(plugin.clone(), Stream::Stderr))
+            .stdout(PluginOutput::new(sandbox.plugin.clone(), Stream::Stdout))
+            .stderr(PluginOutput::new(sandbox.plugin.clone(), Stream::Stderr))
             .build();
         Self {
-            plugin,
+            sandbox,
             request,
             response: ResponseState::default(),
-            limits,
-            response_buffer,
-            head: None,
-            stream: None,
-            sent: None,
-            running_since: Instant::now(),
-            timeout,
-            xsrf: None,
+            delivery: Delivery::default(),
+            memo: RequestMemo::default(),
             accounts: None,
-            current_user: None,
-            on_finish_unused: false,
-            refusal: None,
             wasi,
             table: ResourceTable::new(),
         }
     }
-}
 
-impl Ctx {
     /// Readies a reused instance's store for `request`: everything of the previous request
     /// goes, the sandbox (limits, output) stays.
     pub fn recycle(&mut self, request: RequestData) {
         self.request = request;
         self.response = ResponseState::default();
-        self.head = None;
-        self.stream = None;
-        self.sent = None;
-        self.running_since = Instant::now();
-        self.xsrf = None;
-        self.current_user = None;
-        self.on_finish_unused = false;
-        self.refusal = None;
+        self.delivery = Delivery::default();
+        self.memo = RequestMemo::default();
     }
 
     /// Drops what ties an idle store to the request it served (and through its route table,
@@ -131,8 +154,11 @@ impl Ctx {
         wait: F,
     ) -> impl Future<Output = wasmtime::Result<F::Output>> + use<F> {
         // Taken now: the future must not borrow the store's data, which is not `Sync`.
-        let (deadline, timeout) = (self.running_since + self.timeout, self.timeout);
-        let (plugin, route) = (self.plugin.clone(), self.request.path().to_owned());
+        let (deadline, timeout) = (
+            self.delivery.running_since + self.sandbox.timeout,
+            self.sandbox.timeout,
+        );
+        let (plugin, route) = (self.sandbox.plugin.clone(), self.request.path().to_owned());
         async move {
             let Ok(done) = tokio::time::timeout_at(deadline.into(), wait).await else {
                 tracing::warn!(

@@ -9,7 +9,7 @@ use tokio_util::task::TaskTracker;
 use wasmtime::{Store, Trap};
 
 use super::Runtime;
-use super::bindings::Plugin as PluginInstance;
+use super::bindings::PluginInstance;
 use super::bindings::exports::gale::web::app::{HttpError, Stage};
 use super::ctx::Ctx;
 use super::reuse::Parked;
@@ -92,7 +92,7 @@ async fn serve(
         mut store,
         served,
     } = parked;
-    store.data_mut().head = Some(head);
+    store.data_mut().delivery.head = Some(head);
     store.data_mut().accounts = Some(accounts);
     let reusable = handle(&instance, &mut store, plugin, handler).await;
     let served = served + 1;
@@ -154,7 +154,7 @@ async fn handle(
         }
     };
     let ctx = store.data_mut();
-    if let Some(refusal) = ctx.refusal.take()
+    if let Some(refusal) = ctx.memo.refusal.take()
         && !ctx.response.streaming()
     {
         refusal.apply(&mut ctx.response);
@@ -164,21 +164,21 @@ async fn handle(
         let _ = ctx.response.finish();
     }
     let mut response = ctx.response.take_for_sending();
-    let sent = match ctx.stream.take() {
+    let sent = match ctx.delivery.stream.take() {
         Some(stream) if failed => {
             // The head is out: the only honest end is a cut-off body.
             stream.abort();
-            ctx.sent.take()
+            ctx.delivery.sent.take()
         }
         Some(stream) => {
             let _ = stream.send(response.take_body()).await;
-            ctx.sent.take()
+            ctx.delivery.sent.take()
         }
         None => {
             let if_none_match = ctx.request.headers.get(hyper::header::IF_NONE_MATCH);
             let mut whole = response.into_response(&ctx.request.method, if_none_match);
             let sent = whole.body_mut().on_sent();
-            if let Some(head) = ctx.head.take() {
+            if let Some(head) = ctx.delivery.head.take() {
                 let _ = head.send(whole);
             }
             Some(sent)
@@ -195,7 +195,7 @@ async fn handle(
         let _ = sent.await;
     }
     let healthy = on_finish(instance, store).await;
-    if store.data().on_finish_unused {
+    if store.data().memo.on_finish_unused {
         plugin.skip_finish(handler);
     }
     healthy
@@ -209,7 +209,7 @@ async fn send_error(instance: &PluginInstance, store: &mut Store<Ctx>, error: Ht
     let response = &mut store.data_mut().response;
     if response.streaming() {
         tracing::error!(
-            plugin = &*store.data().plugin,
+            plugin = &*store.data().sandbox.plugin,
             "cannot send an error response after the head was sent by flush(): the body is cut off"
         );
         return true;
@@ -227,7 +227,7 @@ async fn send_error(instance: &PluginInstance, store: &mut Store<Ctx>, error: Ht
         Ok(Ok(())) => true,
         Ok(Err(again)) => {
             tracing::error!(
-                plugin = &*store.data().plugin,
+                plugin = &*store.data().sandbox.plugin,
                 "write_error failed: {}",
                 describe(&again)
             );
@@ -249,18 +249,22 @@ fn contain_trap(store: &mut Store<Ctx>, trap: &wasmtime::Error) {
     let route = ctx.request.path().to_owned();
     if timed_out {
         tracing::error!(
-            plugin = &*ctx.plugin,
+            plugin = &*ctx.sandbox.plugin,
             route,
             "handler exceeded its time limit and was stopped"
         );
     } else {
         tracing::error!(
-            plugin = &*ctx.plugin,
+            plugin = &*ctx.sandbox.plugin,
             route,
             "handler trapped: {}",
             trap.root_cause()
         );
-        tracing::debug!(plugin = &*ctx.plugin, route, "the trap in full: {trap:?}");
+        tracing::debug!(
+            plugin = &*ctx.sandbox.plugin,
+            route,
+            "the trap in full: {trap:?}"
+        );
     }
     if !ctx.response.finished() && !ctx.response.streaming() {
         ctx.response.clear();
@@ -283,7 +287,7 @@ async fn on_finish(instance: &PluginInstance, store: &mut Store<Ctx>) -> bool {
         .gale_web_app()
         .call_dispatch(&mut *store, &Stage::Finish)
         .await;
-    let plugin = &*store.data().plugin;
+    let plugin = &*store.data().sandbox.plugin;
     match outcome {
         Ok(Ok(())) => true,
         Ok(Err(error)) => {
@@ -299,7 +303,7 @@ async fn on_finish(instance: &PluginInstance, store: &mut Store<Ctx>) -> bool {
 
 /// Logs a handler's error as Tornado does: a warning for a 4xx, an error for the rest.
 fn log_error(ctx: &Ctx, error: &HttpError) {
-    let (plugin, method, uri) = (&*ctx.plugin, &ctx.request.method, &ctx.request.uri);
+    let (plugin, method, uri) = (&*ctx.sandbox.plugin, &ctx.request.method, &ctx.request.uri);
     if (400..500).contains(&error.status) {
         tracing::warn!(plugin, "{} {method} {uri}: {}", error.status, error.message);
     } else {

@@ -11,8 +11,8 @@ use wasmtime::{
     UpdateDeadline,
 };
 
-use super::bindings::Plugin as PluginWorld;
-use super::ctx::Ctx;
+use super::bindings::PluginInstance;
+use super::ctx::{Ctx, Sandbox};
 use crate::http::request::RequestData;
 
 /// How often the epoch advances: a busy handler yields the loop at least this often.
@@ -129,9 +129,10 @@ impl Runtime {
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        PluginWorld::add_to_linker::<Ctx, wasmtime::component::HasSelf<Ctx>>(&mut linker, |ctx| {
-            ctx
-        })?;
+        PluginInstance::add_to_linker::<Ctx, wasmtime::component::HasSelf<Ctx>>(
+            &mut linker,
+            |ctx| ctx,
+        )?;
         start_epoch_ticker(&engine);
         Ok(Arc::new(Self {
             engine,
@@ -148,19 +149,16 @@ impl Runtime {
             .memory_size(self.limits.memory)
             .build();
         let timeout = self.limits.timeout_for(&plugin);
-        let mut store = Store::new(
-            &self.engine,
-            Ctx::new(
-                plugin,
-                request,
-                limits,
-                self.limits.response_buffer,
-                timeout,
-            ),
-        );
-        store.limiter(|ctx| &mut ctx.limits);
+        let sandbox = Sandbox {
+            plugin,
+            limits,
+            response_buffer: self.limits.response_buffer,
+            timeout,
+        };
+        let mut store = Store::new(&self.engine, Ctx::new(sandbox, request));
+        store.limiter(|ctx| &mut ctx.sandbox.limits);
         store.epoch_deadline_callback(move |store| {
-            if store.data().running_since.elapsed() >= timeout {
+            if store.data().delivery.running_since.elapsed() >= timeout {
                 Ok(UpdateDeadline::Interrupt)
             } else {
                 Ok(UpdateDeadline::Yield(1))

@@ -183,7 +183,7 @@ impl Ctx {
     /// Traps when the response holds more of the host's memory (body, headers, cookies,
     /// reason) than `--max-response-buffer`.
     fn within_budget(&self) -> Result<()> {
-        let limit = self.response_buffer;
+        let limit = self.sandbox.response_buffer;
         if self.response.held() > limit {
             return Err(wasmtime::Error::msg(format!(
                 "the response exceeds the {limit}-byte buffer limit (--max-response-buffer)"
@@ -308,14 +308,14 @@ impl response::Host for Ctx {
             return Err(wasmtime::Error::msg("Cannot flush() after finish()"));
         }
         let chunk = self.response.take_body();
-        if self.stream.is_none() {
+        if self.delivery.stream.is_none() {
             let (mut head, sender) = self.response.start_stream();
-            self.sent = Some(head.body_mut().on_sent());
-            if let Some(waiting) = self.head.take() {
+            self.delivery.sent = Some(head.body_mut().on_sent());
+            if let Some(waiting) = self.delivery.head.take() {
                 // hyper has stopped waiting only if the connection is gone.
                 let _ = waiting.send(head);
             }
-            self.stream = Some(sender);
+            self.delivery.stream = Some(sender);
         }
         if self.request.method == hyper::Method::HEAD {
             // hyper sends no body for HEAD and drops its receiver once the head is out:
@@ -323,12 +323,12 @@ impl response::Host for Ctx {
             return Ok(());
         }
         let progress = !chunk.is_empty();
-        let sent = match &self.stream {
+        let sent = match &self.delivery.stream {
             Some(stream) => self.in_time("flush", stream.send(chunk)).await?,
             None => Ok(()),
         };
         if progress {
-            self.running_since = std::time::Instant::now();
+            self.delivery.running_since = std::time::Instant::now();
         }
         sent.map_err(|_| wasmtime::Error::msg("the client closed the connection during flush()"))
     }
@@ -348,18 +348,18 @@ impl response::Host for Ctx {
     }
 
     fn on_finish_unused(&mut self) -> Result<()> {
-        self.on_finish_unused = true;
+        self.memo.on_finish_unused = true;
         Ok(())
     }
 }
 
 impl log::Host for Ctx {
     fn log(&mut self, level: log::Level, message: String) -> Result<()> {
-        if !output::rate_limit(&self.plugin) {
+        if !output::rate_limit(&self.sandbox.plugin) {
             return Ok(());
         }
         let message = output::plugin_line(&message);
-        let plugin = &*self.plugin;
+        let plugin = &*self.sandbox.plugin;
         match level {
             log::Level::Debug => tracing::debug!(plugin, "{message}"),
             log::Level::Info => tracing::info!(plugin, "{message}"),

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use wasmtime::Store;
 
-use super::bindings::Plugin as PluginInstance;
+use super::bindings::PluginInstance;
 use super::ctx::Ctx;
 
 /// Idle instances kept per plugin; more are dropped when their request ends.

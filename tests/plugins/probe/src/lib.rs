@@ -4,6 +4,7 @@
 mod finish;
 mod output;
 mod private;
+mod state;
 
 use gale_sdk::{
     ArgSource, HttpError, PathArgs, RedirectHandler, Request, RequestHandler, Result, Value, json,
@@ -367,4 +368,5 @@ gale_sdk::routes![
     (r"/finish/super", finish::CallsSuper),
     (r"/finish/base", finish::InheritsIt),
     (r"/private", private::Private),
+    (r"/state", state::State),
 ];
