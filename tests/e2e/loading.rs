@@ -218,3 +218,20 @@ fn a_compiled_code_cache_others_may_write_to_is_not_used() {
         "nothing was written there"
     );
 }
+
+#[test]
+fn a_plugin_built_against_a_newer_patch_of_the_contract_is_refused_with_what_to_do() {
+    let server = Server::start(
+        &[plugin("tutorial")],
+        &[("newer.wasm", hello_built_against("0.1.9"))],
+        &[],
+        &[],
+    );
+    let line = server.wait_for_log("refused");
+    assert!(line.contains("newer.wasm"), "{line}");
+    assert!(
+        line.contains("built against gale:web@0.1.9, newer than this host's gale:web@0.1.0: rebuild it with gale-sdk 0.1.0, or run a newer gale"),
+        "{line}"
+    );
+    assert_eq!(get(server.addr, "/time/1/2/3").text(), "1-2-3");
+}

@@ -166,11 +166,16 @@ fn check_contract(runtime: &Runtime, component: &Component) -> anyhow::Result<()
         let version = interface
             .split_once('@')
             .map_or("none", |(_, version)| version);
-        if !compatible(version) {
-            bail!(
-                "it was built against gale:web@{version} but this host provides gale:web@{WIT_VERSION}: \
-                 rebuild it with a gale-sdk for {WIT_VERSION}"
-            );
+        match compatible(version) {
+            Contract::Served => {}
+            Contract::Newer => bail!(
+                "it was built against gale:web@{version}, newer than this host's \
+                 gale:web@{WIT_VERSION}: rebuild it with gale-sdk {WIT_VERSION}, or run a newer gale"
+            ),
+            Contract::Other => bail!(
+                "it was built against gale:web@{version} but this host provides \
+                 gale:web@{WIT_VERSION}: rebuild it with gale-sdk {WIT_VERSION}"
+            ),
         }
     }
     if ty
@@ -182,26 +187,52 @@ fn check_contract(runtime: &Runtime, component: &Component) -> anyhow::Result<()
     Ok(())
 }
 
-/// Whether a plugin's contract version can be served: the same major and, before 1.0, the
-/// same minor version.
-fn compatible(version: &str) -> bool {
-    let key = |v: &str| -> Option<(u64, u64)> {
+/// What a plugin's contract version means to this host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Contract {
+    /// Served: the same contract, as old as the host's or older (the contract only grows
+    /// within it, so an older plugin's imports are all here).
+    Served,
+    /// The same contract, newer than the host's: it may import what this host lacks.
+    Newer,
+    /// Another contract (semver: another major, or before 1.0 another minor).
+    Other,
+}
+
+/// The contract policy, semver on the WIT package: a host serves plugins of its own major
+/// (before 1.0, its own minor) up to its own version.
+fn compatible(version: &str) -> Contract {
+    let parse = |v: &str| -> Option<(u64, u64, u64)> {
         let mut parts = v.split(['.', '-', '+']).map(str::parse::<u64>);
-        let major = parts.next()?.ok()?;
-        let minor = parts.next()?.ok()?;
-        Some(if major == 0 { (0, minor) } else { (major, 0) })
+        Some((
+            parts.next()?.ok()?,
+            parts.next()?.ok()?,
+            parts.next()?.ok()?,
+        ))
     };
-    key(version).is_some_and(|k| Some(k) == key(WIT_VERSION))
+    let contract =
+        |(major, minor, _): (u64, u64, u64)| if major == 0 { (0, minor) } else { (major, 0) };
+    match (parse(version), parse(WIT_VERSION)) {
+        (Some(plugin), Some(host)) if contract(plugin) == contract(host) => match plugin <= host {
+            true => Contract::Served,
+            false => Contract::Newer,
+        },
+        _ => Contract::Other,
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::{Contract, compatible};
+
     #[test]
-    fn contract_versions_are_compatible_within_a_minor_before_one() {
-        assert!(super::compatible("0.1.0"));
-        assert!(super::compatible("0.1.7"));
-        assert!(!super::compatible("0.2.0"));
-        assert!(!super::compatible("1.1.0"));
-        assert!(!super::compatible("none"));
+    fn a_host_serves_its_own_minor_up_to_its_own_version() {
+        assert_eq!(crate::runtime::bindings::WIT_VERSION, "0.1.0");
+        assert_eq!(compatible("0.1.0"), Contract::Served);
+        assert_eq!(compatible("0.1.7"), Contract::Newer);
+        assert_eq!(compatible("0.2.0"), Contract::Other);
+        assert_eq!(compatible("0.0.9"), Contract::Other);
+        assert_eq!(compatible("1.1.0"), Contract::Other);
+        assert_eq!(compatible("none"), Contract::Other);
     }
 }
