@@ -135,6 +135,54 @@ pub struct CookieOptions {
     pub samesite: Option<String>,
 }
 
+/// Why a cookie cannot be set, as Tornado 6.6 refuses it (a `ValueError` there).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CookieError {
+    /// The value has a control character or a space.
+    Value {
+        /// The cookie.
+        name: String,
+        /// Its value.
+        value: String,
+    },
+    /// An attribute (or the name) has a control character, a space or `;`.
+    Attribute {
+        /// Which attribute.
+        attribute: &'static str,
+        /// Its text.
+        text: String,
+        /// The cookie.
+        name: String,
+    },
+    /// A name Python's `SimpleCookie` refuses.
+    Name(String),
+    /// A character above U+00FF, which a header cannot carry.
+    NotLatin1(String),
+}
+
+impl std::fmt::Display for CookieError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Value { name, value } => write!(f, "Invalid cookie {name:?}: {value:?}"),
+            Self::Attribute {
+                attribute,
+                text,
+                name,
+            } => write!(
+                f,
+                "Invalid cookie attribute {attribute}={text:?} for cookie {name:?}"
+            ),
+            Self::Name(name) => write!(f, "Illegal cookie name {name:?}"),
+            Self::NotLatin1(name) => write!(
+                f,
+                "Invalid cookie {name:?}: a header cannot carry characters above U+00FF"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CookieError {}
+
 /// A `Set-Cookie` value as Tornado writes it (`Morsel.OutputString`: attributes in sorted
 /// order), or why the cookie is refused: a control character or space in the value, a
 /// name Python refuses, or a control character or `;` in an attribute.
@@ -143,9 +191,12 @@ pub fn set_cookie_header(
     value: &str,
     options: &CookieOptions,
     now: SystemTime,
-) -> Result<String, String> {
+) -> Result<String, CookieError> {
     if value.chars().any(|c| c <= ' ') {
-        return Err(format!("Invalid cookie {name:?}: {value:?}"));
+        return Err(CookieError::Value {
+            name: name.to_owned(),
+            value: value.to_owned(),
+        });
     }
     let attributes = [
         ("name", Some(name)),
@@ -157,17 +208,17 @@ pub fn set_cookie_header(
         if let Some(text) = text
             && text.chars().any(|c| c <= ' ' || c == ';' || c == '\x7f')
         {
-            return Err(format!(
-                "Invalid cookie attribute {attribute}={text:?} for cookie {name:?}"
-            ));
+            return Err(CookieError::Attribute {
+                attribute,
+                text: text.to_owned(),
+                name: name.to_owned(),
+            });
         }
     }
     if !is_legal_name(name) {
-        return Err(format!("Illegal cookie name {name:?}"));
+        return Err(CookieError::Name(name.to_owned()));
     }
-    let coded = quote(value).ok_or_else(|| {
-        format!("Invalid cookie {name:?}: a header cannot carry characters above U+00FF")
-    })?;
+    let coded = quote(value).ok_or_else(|| CookieError::NotLatin1(name.to_owned()))?;
     let mut header = format!("{name}={coded}");
     let expires = options
         .expires
@@ -204,7 +255,7 @@ pub fn clear_cookie_header(
     path: Option<&str>,
     domain: Option<&str>,
     now: SystemTime,
-) -> Result<String, String> {
+) -> Result<String, CookieError> {
     let options = CookieOptions {
         domain: domain.map(str::to_owned),
         expires: Some(now - Duration::from_secs(365 * 86400)),

@@ -54,6 +54,33 @@ impl From<String> for ResponseError {
     }
 }
 
+impl From<super::cookies::CookieError> for ResponseError {
+    fn from(error: super::cookies::CookieError) -> Self {
+        Self::Invalid(error.to_string())
+    }
+}
+
+/// A call Tornado raises for whatever the values (a write after `finish`): a bug in the
+/// handler, so the handler is stopped, where a bad value is only an error it gets back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Misuse {
+    /// `write` after `finish`.
+    WriteAfterFinish,
+    /// `finish` a second time.
+    FinishTwice,
+}
+
+impl std::fmt::Display for Misuse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::WriteAfterFinish => "Cannot write() after finish()",
+            Self::FinishTwice => "finish() called twice",
+        })
+    }
+}
+
+impl std::error::Error for Misuse {}
+
 /// A response being built: status, headers and the buffered body.
 #[derive(Debug)]
 pub struct ResponseState {
@@ -109,21 +136,22 @@ impl ResponseState {
 
     /// Sets the status. A code with no standard phrase needs `reason`; an invalid reason is
     /// refused.
-    pub fn set_status(&mut self, code: u16, reason: Option<&str>) -> Result<(), String> {
+    pub fn set_status(&mut self, code: u16, reason: Option<&str>) -> Result<(), ResponseError> {
         if !(100..=999).contains(&code) {
-            return Err(format!(
+            return Err(ResponseError::Invalid(format!(
                 "invalid status code {code}: it must be from 100 to 999"
-            ));
+            )));
         }
         let reason = match reason {
             Some(reason) if is_valid_reason(reason) => reason,
             Some(reason) => {
-                return Err(format!(
+                return Err(ResponseError::Invalid(format!(
                     "invalid reason phrase {reason:?}: visible text only, no '<'"
-                ));
+                )));
             }
-            None => reason_phrase(code)
-                .ok_or_else(|| format!("unknown status code {code}: give a reason phrase"))?,
+            None => reason_phrase(code).ok_or_else(|| {
+                ResponseError::Invalid(format!("unknown status code {code}: give a reason phrase"))
+            })?,
         };
         self.status = code;
         self.head_bytes = self.head_bytes - self.reason.len() + reason.len();
@@ -209,9 +237,9 @@ impl ResponseState {
     }
 
     /// Appends to the body; an error after `finish`.
-    pub fn write(&mut self, chunk: &[u8]) -> Result<(), &'static str> {
+    pub fn write(&mut self, chunk: &[u8]) -> Result<(), Misuse> {
         if self.finished {
-            return Err("Cannot write() after finish()");
+            return Err(Misuse::WriteAfterFinish);
         }
         self.body.extend_from_slice(chunk);
         Ok(())
@@ -247,9 +275,9 @@ impl ResponseState {
     }
 
     /// Ends the response; an error the second time.
-    pub fn finish(&mut self) -> Result<(), &'static str> {
+    pub fn finish(&mut self) -> Result<(), Misuse> {
         if std::mem::replace(&mut self.finished, true) {
-            return Err("finish() called twice");
+            return Err(Misuse::FinishTwice);
         }
         Ok(())
     }
@@ -261,7 +289,7 @@ impl ResponseState {
     }
 
     /// Writes the default error page for the current status and finishes.
-    pub fn finish_with_error_page(&mut self) -> Result<(), &'static str> {
+    pub fn finish_with_error_page(&mut self) -> Result<(), Misuse> {
         let page = error_page(self.status, &self.reason);
         self.write(page.as_bytes())?;
         self.finish()

@@ -78,7 +78,10 @@ impl Reloader {
         }
         let loaded = loader::load_bytes(&self.runtime, self.cache.as_ref(), file.as_ref(), bytes);
         let outcome = match loaded.await {
-            Ok(loaded) => self.set().install(loaded),
+            Ok(loaded) => self
+                .set()
+                .install(loaded)
+                .map_err(|conflict| conflict.to_string()),
             Err(error) => Err(format!("{error:#}")),
         };
         if let Err(message) = outcome {

@@ -29,6 +29,22 @@ struct Refusal {
     at: SystemTime,
 }
 
+/// A plugin refused because one of its patterns is, letter for letter, another plugin's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteConflict {
+    /// The pattern both declare.
+    pub pattern: String,
+    /// The plugin that has it already.
+    pub owner: String,
+}
+
+impl std::fmt::Display for RouteConflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (pattern, owner) = (&self.pattern, &self.owner);
+        write!(f, "route {pattern:?} is already claimed by plugin {owner}")
+    }
+}
+
 /// The plugins in force, in the order their routes are tried: by plugin name (the file name
 /// without `.wasm`), then each plugin's routes in declaration order.
 pub struct PluginSet {
@@ -66,7 +82,7 @@ impl PluginSet {
 
     /// Puts `loaded` in force (replacing an older version of the same plugin) unless one of
     /// its patterns is identical to another plugin's; the error says which.
-    pub fn install(&mut self, loaded: Loaded) -> Result<(), String> {
+    pub fn install(&mut self, loaded: Loaded) -> Result<(), RouteConflict> {
         let name = loaded.plugin.name.clone();
         self.claimed_elsewhere(&name, &loaded.routes)?;
         let routes = describe_routes(&loaded.routes);
@@ -165,7 +181,7 @@ impl PluginSet {
 
     /// Refuses a route whose pattern another plugin already claims: which of the two a
     /// request meant is not for file names to decide.
-    fn claimed_elsewhere(&self, name: &str, routes: &[Route]) -> Result<(), String> {
+    fn claimed_elsewhere(&self, name: &str, routes: &[Route]) -> Result<(), RouteConflict> {
         for route in routes {
             let pattern = route.pattern.as_str();
             let owner = self.serving.iter().find(|(other, serving)| {
@@ -176,9 +192,10 @@ impl PluginSet {
                         .any(|theirs| theirs.pattern.as_str() == pattern)
             });
             if let Some((other, _)) = owner {
-                return Err(format!(
-                    "route {pattern:?} is already claimed by plugin {other}"
-                ));
+                return Err(RouteConflict {
+                    pattern: pattern.to_owned(),
+                    owner: other.to_string(),
+                });
             }
         }
         Ok(())

@@ -9,7 +9,7 @@ mod pattern;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub use pattern::{PathArgs, Pattern};
+pub use pattern::{CaptureError, PathArgs, Pattern, ReverseError};
 
 use crate::builtin::Redirect;
 use crate::plugins::Plugin;
@@ -68,18 +68,18 @@ impl RouteTable {
 
     /// The first route whose pattern matches `path`, with its captures (or the error of a
     /// capture that is not UTF-8).
-    pub fn find(&self, path: &str) -> Option<(&Route, Result<PathArgs, String>)> {
+    pub fn find(&self, path: &str) -> Option<(&Route, Result<PathArgs, CaptureError>)> {
         self.routes
             .iter()
             .find_map(|route| Some((route, route.pattern.captures(path)?)))
     }
 
     /// Tornado's `reverse_url(name, *args)`.
-    pub fn reverse_url(&self, name: &str, args: &[String]) -> Result<String, String> {
+    pub fn reverse_url(&self, name: &str, args: &[String]) -> Result<String, ReverseError> {
         let index = self
             .names
             .get(name)
-            .ok_or_else(|| format!("{name} not found in named urls"))?;
+            .ok_or_else(|| ReverseError::Unnamed(name.to_owned()))?;
         self.routes[*index].pattern.reverse(args)
     }
 }

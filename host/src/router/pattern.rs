@@ -48,7 +48,7 @@ impl Pattern {
 
     /// Matches `path`; the captures are URL-unescaped, and a capture that is not UTF-8 is an
     /// error naming it.
-    pub fn captures(&self, path: &str) -> Option<Result<PathArgs, String>> {
+    pub fn captures(&self, path: &str) -> Option<Result<PathArgs, CaptureError>> {
         let captures = self.regex.captures(path)?;
         let named = self.group_names.iter().any(Option::is_some);
         let mut args = PathArgs::default();
@@ -72,18 +72,18 @@ impl Pattern {
     }
 
     /// Tornado's `URLSpec.reverse`: the groups replaced by the URL-escaped `args`.
-    pub fn reverse(&self, args: &[String]) -> Result<String, String> {
+    pub fn reverse(&self, args: &[String]) -> Result<String, ReverseError> {
         let pieces = self
             .reverse
             .as_ref()
-            .ok_or_else(|| format!("Cannot reverse url regex {}", self.source))?;
+            .ok_or_else(|| ReverseError::NotReversible(self.source.clone()))?;
         let groups = pieces.len() - 1;
         if args.len() != groups {
-            return Err(format!(
-                "required number of arguments not found: {} takes {groups}, got {}",
-                self.source,
-                args.len()
-            ));
+            return Err(ReverseError::Arguments {
+                pattern: self.source.clone(),
+                takes: groups,
+                given: args.len(),
+            });
         }
         let mut url = pieces[0].clone();
         for (arg, piece) in args.iter().zip(&pieces[1..]) {
@@ -103,9 +103,54 @@ const URL_ESCAPE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'/');
 
 /// Tornado's `url_unescape(s, encoding=None, plus=False)` followed by a UTF-8 decode.
-fn unescape(raw: &str) -> Result<String, String> {
+fn unescape(raw: &str) -> Result<String, CaptureError> {
     let bytes: Vec<u8> = percent_decode_str(raw).collect();
-    String::from_utf8(bytes).map_err(|_| format!("Invalid unicode in url: {raw:?}"))
+    String::from_utf8(bytes).map_err(|_| CaptureError(raw.to_owned()))
+}
+
+/// A capture that is not UTF-8 once unescaped: HTTP 400, as Tornado's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaptureError(pub String);
+
+impl std::fmt::Display for CaptureError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Invalid unicode in url: {:?}", self.0)
+    }
+}
+
+/// Why `reverse_url` cannot build a path, in Tornado's words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReverseError {
+    /// No route has that name.
+    Unnamed(String),
+    /// The pattern has groups `reverse` cannot fill (as Tornado's `_find_groups`).
+    NotReversible(String),
+    /// Another number of arguments than the pattern's groups.
+    Arguments {
+        /// The pattern.
+        pattern: String,
+        /// How many groups it has.
+        takes: usize,
+        /// How many arguments came.
+        given: usize,
+    },
+}
+
+impl std::fmt::Display for ReverseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unnamed(name) => write!(f, "{name} not found in named urls"),
+            Self::NotReversible(pattern) => write!(f, "Cannot reverse url regex {pattern}"),
+            Self::Arguments {
+                pattern,
+                takes,
+                given,
+            } => write!(
+                f,
+                "required number of arguments not found: {pattern} takes {takes}, got {given}"
+            ),
+        }
+    }
 }
 
 /// Tornado's `_find_groups`: the literal text around each top-level group, when every `(`

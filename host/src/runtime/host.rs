@@ -196,7 +196,7 @@ impl Ctx {
 impl response::Host for Ctx {
     fn set_status(&mut self, code: u16, reason: Option<String>) -> Result<Result<(), String>> {
         let outcome = self.response.set_status(code, reason.as_deref());
-        self.answer(outcome.map_err(ResponseError::Invalid))
+        self.answer(outcome)
     }
 
     fn get_status(&mut self) -> Result<u16> {
@@ -225,18 +225,16 @@ impl response::Host for Ctx {
     }
 
     fn write(&mut self, chunk: Vec<u8>) -> Result<()> {
-        self.response.write(&chunk).map_err(wasmtime::Error::msg)?;
+        self.response.write(&chunk)?;
         self.within_budget()
     }
 
     fn finish(&mut self) -> Result<()> {
-        self.response.finish().map_err(wasmtime::Error::msg)
+        Ok(self.response.finish()?)
     }
 
     fn finish_with_error_page(&mut self) -> Result<()> {
-        self.response
-            .finish_with_error_page()
-            .map_err(wasmtime::Error::msg)
+        Ok(self.response.finish_with_error_page()?)
     }
 
     fn finished(&mut self) -> Result<bool> {
@@ -254,7 +252,8 @@ impl response::Host for Ctx {
     }
 
     fn reverse_url(&mut self, name: String, args: Vec<String>) -> Result<Result<String, String>> {
-        Ok(self.request.routes.reverse_url(&name, &args))
+        let reversed = self.request.routes.reverse_url(&name, &args);
+        Ok(reversed.map_err(|error| error.to_string()))
     }
 
     fn set_cookie(
