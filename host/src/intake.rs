@@ -10,11 +10,11 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use tokio::sync::oneshot;
 
+use crate::builtin::static_files;
 use crate::http::body::ResponseBody;
 use crate::http::framing::AmbiguousLength;
 use crate::http::request::RequestData;
 use crate::http::response::error_response;
-use crate::http::static_files;
 use crate::router::Target;
 use crate::runtime::driver;
 use crate::server::Worker;

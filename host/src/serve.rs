@@ -54,7 +54,7 @@ pub fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
         tracing::info!("admin endpoint on http://{bound}/plugins");
     }
     if let Some(static_dir) = &options.static_dir {
-        crate::http::static_files::check_apart(static_dir, &dir)?;
+        crate::builtin::static_files::check_apart(static_dir, &dir)?;
     }
     let site = Site::new(&options.site_settings())?;
     let database = Database::new(&options.database_settings())?;

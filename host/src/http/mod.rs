@@ -20,7 +20,6 @@ pub mod response;
 pub mod set_cookies;
 pub mod signed;
 pub mod site;
-pub mod static_files;
 pub mod status;
 pub mod xheaders;
 pub mod xsrf;

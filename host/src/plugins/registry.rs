@@ -9,7 +9,7 @@ use arc_swap::ArcSwap;
 
 use super::Plugin;
 use crate::builtin::Redirect;
-use crate::http::static_files::StaticFiles;
+use crate::builtin::static_files::StaticFiles;
 use crate::router::{Pattern, Route, RouteTable, Target};
 use crate::runtime::bindings::exports::gale::web::app;
 

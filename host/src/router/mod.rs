@@ -27,7 +27,7 @@ pub enum Target {
     /// Tornado's `RedirectHandler`.
     Redirect(Redirect),
     /// Tornado's `StaticFileHandler`, serving the file its first capture names.
-    Static(std::sync::Arc<crate::http::static_files::StaticFiles>),
+    Static(std::sync::Arc<crate::builtin::static_files::StaticFiles>),
 }
 
 /// One route of the table.

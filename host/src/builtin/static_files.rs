@@ -17,10 +17,10 @@ use hyper::{HeaderMap, Method};
 use sha2::{Digest, Sha512};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
-use super::beneath::{self, Refused};
-use super::body::ResponseBody;
-use super::ranges;
-use super::response::{ResponseState, error_response};
+use crate::http::beneath::{self, Refused};
+use crate::http::body::ResponseBody;
+use crate::http::response::{ResponseState, error_response};
+use crate::http::{date, ranges};
 
 /// URL prefix of the `--static` directory, as Tornado's `static_url_prefix`.
 pub const PREFIX: &str = "/static/";
@@ -254,7 +254,7 @@ impl StaticFiles {
     ) -> std::io::Result<hyper::Response<ResponseBody>> {
         let size = opened.meta.len();
         // HTTP dates have whole seconds, as Tornado's `modified.replace(microsecond=0)`.
-        let modified = httpdate::parse_http_date(&super::date::format(opened.meta.modified()?))
+        let modified = httpdate::parse_http_date(&date::format(opened.meta.modified()?))
             .unwrap_or(SystemTime::UNIX_EPOCH);
         let etag = format!("\"{}\"", self.version(&opened).await?);
         let mut response = ResponseState::default();
@@ -264,11 +264,7 @@ impl StaticFiles {
         };
         set(&mut response, "Accept-Ranges", "bytes");
         set(&mut response, "Etag", &etag);
-        set(
-            &mut response,
-            "Last-Modified",
-            &super::date::format(modified),
-        );
+        set(&mut response, "Last-Modified", &date::format(modified));
         set(
             &mut response,
             "Content-Type",
@@ -279,7 +275,7 @@ impl StaticFiles {
             .any(|pair| pair.split('=').next() == Some("v"))
         {
             let expires = SystemTime::now() + Duration::from_secs(CACHE_MAX_AGE);
-            set(&mut response, "Expires", &super::date::format(expires));
+            set(&mut response, "Expires", &date::format(expires));
             set(
                 &mut response,
                 "Cache-Control",
