@@ -25,6 +25,30 @@ pub struct UploadedFile {
 /// Every file field with its files, fields in order of first appearance.
 pub type Files = Vec<(String, Vec<UploadedFile>)>;
 
+/// Why a body is refused: HTTP 400, and the text says why in the log.
+#[derive(Debug)]
+pub enum BodyError {
+    /// More arguments than `--max-arguments`.
+    TooMany(TooManyArguments),
+    /// A multipart body that does not parse.
+    Malformed(String),
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::TooMany(error) => error.fmt(f),
+            Self::Malformed(why) => write!(f, "Invalid multipart/form-data: {why}"),
+        }
+    }
+}
+
+impl From<TooManyArguments> for BodyError {
+    fn from(error: TooManyArguments) -> Self {
+        Self::TooMany(error)
+    }
+}
+
 /// What a body holds for the handler.
 #[derive(Debug, Default)]
 pub struct Form {
@@ -46,14 +70,13 @@ pub fn parse(
     content_type: Option<&str>,
     body: &Bytes,
     max_arguments: usize,
-) -> Result<Form, String> {
+) -> Result<Form, BodyError> {
     let Some(content_type) = content_type else {
         return Ok(Form::default());
     };
     if content_type.starts_with("application/x-www-form-urlencoded") {
         return Ok(Form {
-            arguments: Arguments::parse_at_most(body, max_arguments)
-                .map_err(|error| error.to_string())?,
+            arguments: Arguments::parse_at_most(body, max_arguments)?,
             files: Files::new(),
         });
     }
@@ -65,33 +88,22 @@ pub fn parse(
         .filter_map(|field| field.trim().split_once('='))
         .find(|(key, value)| *key == "boundary" && !value.is_empty())
         .map(|(_, value)| value.trim_matches('"'))
-        .ok_or("Invalid multipart/form-data: multipart boundary not found")?;
+        .ok_or_else(|| BodyError::Malformed("multipart boundary not found".into()))?;
     // The body is all in memory, so multer never waits: its future is ready when polled.
-    match multipart(boundary, body.clone(), max_arguments).now_or_never() {
-        Some(Ok(form)) => Ok(form),
-        Some(Err(PartsError::TooMany(error))) => Err(error.to_string()),
-        Some(Err(PartsError::Malformed(error))) => {
-            Err(format!("Invalid multipart/form-data: {error}"))
-        }
-        None => Err("Invalid multipart/form-data: the body ended early".into()),
-    }
+    multipart(boundary, body.clone(), max_arguments)
+        .now_or_never()
+        .unwrap_or_else(|| Err(BodyError::Malformed("the body ended early".into())))
 }
 
-/// Why the parts of a multipart body were refused.
-enum PartsError {
-    TooMany(TooManyArguments),
-    Malformed(multer::Error),
-}
-
-impl From<multer::Error> for PartsError {
+impl From<multer::Error> for BodyError {
     fn from(error: multer::Error) -> Self {
-        Self::Malformed(error)
+        Self::Malformed(error.to_string())
     }
 }
 
 /// The parts of a multipart body: those with a non-empty filename are files, the others
 /// arguments; a part that is not `form-data` or has no name is skipped, as Tornado does.
-async fn multipart(boundary: &str, body: Bytes, limit: usize) -> Result<Form, PartsError> {
+async fn multipart(boundary: &str, body: Bytes, limit: usize) -> Result<Form, BodyError> {
     let chunks = stream::iter([Ok::<_, std::convert::Infallible>(body)]);
     let mut parts = multer::Multipart::new(chunks, boundary);
     let mut form = Form::default();
@@ -99,7 +111,7 @@ async fn multipart(boundary: &str, body: Bytes, limit: usize) -> Result<Form, Pa
     while let Some(part) = parts.next_field().await? {
         seen += 1;
         if seen > limit {
-            return Err(PartsError::TooMany(TooManyArguments(limit)));
+            return Err(BodyError::TooMany(TooManyArguments(limit)));
         }
         let disposition = part
             .headers()
@@ -160,7 +172,7 @@ mod tests {
     use super::*;
 
     fn run(content_type: &str, body: &str) -> Result<Form, String> {
-        parse(Some(content_type), &Bytes::from(body.to_owned()), 100)
+        parse(Some(content_type), &Bytes::from(body.to_owned()), 100).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -195,7 +207,7 @@ mod tests {
         let body = Bytes::from(body);
         let multipart = Some("multipart/form-data; boundary=B");
         assert_eq!(parse(multipart, &body, 3).unwrap().arguments.len(), 3);
-        let refused = parse(multipart, &body, 2).unwrap_err();
+        let refused = parse(multipart, &body, 2).unwrap_err().to_string();
         assert!(refused.starts_with("more than 2 arguments"), "{refused}");
         let form = Some("application/x-www-form-urlencoded");
         assert!(parse(form, &Bytes::from("a&b&c"), 2).is_err());

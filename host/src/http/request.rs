@@ -10,7 +10,7 @@ use hyper::{HeaderMap, Method, Version};
 
 use super::args::{Arguments, TooManyArguments, count_pairs};
 use super::cookies::parse_cookie;
-use super::form::{self, Files, Form};
+use super::form::{self, BodyError, Files, Form};
 use super::site::Site;
 use super::xheaders::Client;
 use crate::router::{PathArgs, RouteTable};
@@ -111,11 +111,11 @@ impl RequestData {
     /// before the handler runs, refusing more than `max_arguments` with the query's; the
     /// error says why the body is refused (HTTP 400). A body over [`PARSE_OFF_LOOP`] is
     /// parsed on the blocking pool, so it never holds up the loop's other requests.
-    pub async fn parse_body(&mut self, max_arguments: usize) -> Result<(), String> {
+    pub async fn parse_body(&mut self, max_arguments: usize) -> Result<(), BodyError> {
         let in_query = count_pairs(self.query().as_bytes());
         let limit = max_arguments
             .checked_sub(in_query)
-            .ok_or_else(|| TooManyArguments(max_arguments).to_string())?;
+            .ok_or(TooManyArguments(max_arguments))?;
         let content_type = self
             .headers
             .get(hyper::header::CONTENT_TYPE)
@@ -124,7 +124,7 @@ impl RequestData {
             let body = self.body.clone();
             tokio::task::spawn_blocking(move || form::parse(content_type.as_deref(), &body, limit))
                 .await
-                .map_err(|error| format!("parsing the body failed: {error}"))??
+                .map_err(|error| BodyError::Malformed(format!("the parser failed: {error}")))??
         } else {
             form::parse(content_type.as_deref(), &self.body, limit)?
         };

@@ -68,16 +68,37 @@ fn apply_mask(mask: &[u8], data: &[u8]) -> Vec<u8> {
         .collect()
 }
 
+/// Why a request fails Tornado's `check_xsrf_cookie`: HTTP 403, with Tornado's message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XsrfError {
+    /// No token in the `_xsrf` argument or the headers.
+    Missing,
+    /// A token that does not decode.
+    Malformed,
+    /// A token whose secret is not the cookie's.
+    Mismatch,
+}
+
+impl std::fmt::Display for XsrfError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Missing => "'_xsrf' argument missing from POST",
+            Self::Malformed => "'_xsrf' argument has invalid format",
+            Self::Mismatch => "XSRF cookie does not match POST argument",
+        })
+    }
+}
+
 /// Whether a submitted token carries the same secret as the cookie's, compared in constant
-/// time; the error is Tornado's 403 message.
-pub fn check(submitted: Option<&str>, cookie: &RawToken, now: u64) -> Result<(), &'static str> {
+/// time.
+pub fn check(submitted: Option<&str>, cookie: &RawToken, now: u64) -> Result<(), XsrfError> {
     let submitted = submitted
         .filter(|text| !text.is_empty())
-        .ok_or("'_xsrf' argument missing from POST")?;
+        .ok_or(XsrfError::Missing)?;
     let token = decode(submitted, now)
         .map(|raw| raw.token)
         .filter(|token| !token.is_empty())
-        .ok_or("'_xsrf' argument has invalid format")?;
+        .ok_or(XsrfError::Malformed)?;
     let same = token.len() == cookie.token.len()
         && token
             .iter()
@@ -87,7 +108,7 @@ pub fn check(submitted: Option<&str>, cookie: &RawToken, now: u64) -> Result<(),
     if same {
         Ok(())
     } else {
-        Err("XSRF cookie does not match POST argument")
+        Err(XsrfError::Mismatch)
     }
 }
 
@@ -106,18 +127,9 @@ mod tests {
         assert_eq!(raw.token, token);
         assert!(check(Some(&second), &raw, 0).is_ok());
         let other = encode(b"fedcba9876543210", [1, 2, 3, 4], 1);
-        assert_eq!(
-            check(Some(&other), &raw, 0),
-            Err("XSRF cookie does not match POST argument")
-        );
-        assert_eq!(
-            check(None, &raw, 0),
-            Err("'_xsrf' argument missing from POST")
-        );
-        assert_eq!(
-            check(Some("2|zz|00|1"), &raw, 0),
-            Err("'_xsrf' argument has invalid format")
-        );
+        assert_eq!(check(Some(&other), &raw, 0), Err(XsrfError::Mismatch));
+        assert_eq!(check(None, &raw, 0), Err(XsrfError::Missing));
+        assert_eq!(check(Some("2|zz|00|1"), &raw, 0), Err(XsrfError::Malformed));
     }
 
     #[test]

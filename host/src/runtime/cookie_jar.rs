@@ -210,7 +210,7 @@ impl Ctx {
     }
 
     /// `check_xsrf_cookie`: the submitted token must carry the cookie's.
-    pub fn check_xsrf_cookie(&mut self) -> Result<(), String> {
+    pub fn check_xsrf_cookie(&mut self) -> Result<(), xsrf::XsrfError> {
         let argument = self
             .request
             .argument(ArgSource::All, XSRF_COOKIE)
@@ -222,7 +222,7 @@ impl Ctx {
             .or_else(|| self.request.header("X-Csrftoken"));
         let now = unix_now();
         let raw = &self.raw_xsrf().raw;
-        xsrf::check(submitted.as_deref(), raw, now).map_err(str::to_owned)
+        xsrf::check(submitted.as_deref(), raw, now)
     }
 }
 

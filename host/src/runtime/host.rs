@@ -149,7 +149,7 @@ impl request::Host for Ctx {
     }
 
     fn check_xsrf_cookie(&mut self) -> Result<Result<(), String>> {
-        Ok(Ctx::check_xsrf_cookie(self))
+        Ok(Ctx::check_xsrf_cookie(self).map_err(|error| error.to_string()))
     }
 }
 
