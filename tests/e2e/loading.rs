@@ -22,21 +22,28 @@ fn hello_built_against(version: &str) -> Vec<u8> {
     out
 }
 
-#[test]
-fn a_plugin_built_against_another_contract_is_refused_at_start() {
+/// The line that refuses hello rewritten to contract `version`, served beside the tutorial
+/// (which must go on answering).
+fn refusal_of_contract(version: &str) -> String {
     let server = Server::start(
         &[plugin("tutorial")],
-        &[("future.wasm", hello_built_against("7.0.0"))],
+        &[("other.wasm", hello_built_against(version))],
         &[],
         &[],
     );
     let line = server.wait_for_log("refused");
-    assert!(line.contains("future.wasm"), "{line}");
+    assert!(line.contains("other.wasm"), "{line}");
+    assert_eq!(get(server.addr, "/time/1/2/3").text(), "1-2-3");
+    line
+}
+
+#[test]
+fn a_plugin_built_against_another_contract_is_refused_at_start() {
+    let line = refusal_of_contract("7.0.0");
     assert!(
         line.contains("built against gale:web@7.0.0 but this host provides gale:web@0.1.0"),
         "{line}"
     );
-    assert_eq!(get(server.addr, "/time/1/2/3").text(), "1-2-3");
 }
 
 #[test]
@@ -221,17 +228,9 @@ fn a_compiled_code_cache_others_may_write_to_is_not_used() {
 
 #[test]
 fn a_plugin_built_against_a_newer_patch_of_the_contract_is_refused_with_what_to_do() {
-    let server = Server::start(
-        &[plugin("tutorial")],
-        &[("newer.wasm", hello_built_against("0.1.9"))],
-        &[],
-        &[],
-    );
-    let line = server.wait_for_log("refused");
-    assert!(line.contains("newer.wasm"), "{line}");
+    let line = refusal_of_contract("0.1.9");
     assert!(
         line.contains("built against gale:web@0.1.9, newer than this host's gale:web@0.1.0: rebuild it with gale-sdk 0.1.0, or run a newer gale"),
         "{line}"
     );
-    assert_eq!(get(server.addr, "/time/1/2/3").text(), "1-2-3");
 }
