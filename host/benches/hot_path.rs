@@ -5,14 +5,14 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use gale_host::builtin::Redirect;
-use gale_host::http::args::Arguments;
-use gale_host::http::cookies::parse_cookie;
-use gale_host::http::request::RequestData;
-use gale_host::http::signed;
-use gale_host::plugins::{build, loader};
-use gale_host::router::{Pattern, Route, RouteTable, Target};
-use gale_host::runtime::{HandlerLimits, Runtime};
+use gale_host::__private::Redirect;
+use gale_host::__private::RequestData;
+use gale_host::__private::args::Arguments;
+use gale_host::__private::cookies::parse_cookie;
+use gale_host::__private::signed;
+use gale_host::__private::{HandlerLimits, Runtime};
+use gale_host::__private::{Pattern, Route, RouteTable, Target};
+use gale_host::__private::{build, loader};
 
 fn main() {
     divan::main();

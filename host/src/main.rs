@@ -1,7 +1,7 @@
 //! The `gale` binary.
 
 fn main() -> std::process::ExitCode {
-    match gale_host::cli::main() {
+    match gale_host::run() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("gale: {error:#}");

@@ -1,9 +1,9 @@
 //! Property tests of the parsers that face the network or the user: arguments, route
 //! patterns and their captures, and the size and duration flags.
 
-use gale_host::config::{parse_duration, parse_size};
-use gale_host::http::args::{Arguments, decode_value};
-use gale_host::router::Pattern;
+use gale_host::__private::Pattern;
+use gale_host::__private::args::{Arguments, decode_value};
+use gale_host::__private::{parse_duration, parse_size};
 use percent_encoding::{NON_ALPHANUMERIC, percent_encode};
 use proptest::prelude::*;
 
@@ -85,10 +85,10 @@ proptest! {
 mod cookies {
     use std::time::{Duration, UNIX_EPOCH};
 
-    use gale_host::http::cookies::{
+    use gale_host::__private::cookies::{
         CookieOptions, parse_cookie, quote, set_cookie_header, unquote,
     };
-    use gale_host::http::signed;
+    use gale_host::__private::signed;
     use proptest::prelude::*;
 
     proptest! {
@@ -128,7 +128,7 @@ mod cookies {
             let options = CookieOptions {
                 domain,
                 // As the host converts a plugin's seconds since the epoch.
-                expires: expires.and_then(gale_host::http::date::from_unix),
+                expires: expires.and_then(gale_host::__private::date::from_unix),
                 path,
                 expires_days,
                 max_age,
@@ -142,7 +142,7 @@ mod cookies {
         #[test]
         fn any_cookie_header_parses_to_legal_names(header in ".{0,80}") {
             for (name, _) in parse_cookie(&header) {
-                prop_assert!(gale_host::http::cookies::is_legal_name(&name));
+                prop_assert!(gale_host::__private::cookies::is_legal_name(&name));
             }
         }
 

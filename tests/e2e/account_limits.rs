@@ -111,7 +111,8 @@ fn during_an_outage_every_account_call_answers_within_the_database_timeout() {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    let session = gale_host::http::signed::create(secret.as_bytes(), "gale_session", b"f00d", now);
+    let session =
+        gale_host::__private::signed::create(secret.as_bytes(), "gale_session", b"f00d", now);
     let raw = format!(
         "GET /private HTTP/1.1\r\nHost: x\r\nCookie: gale_session=\"{session}\"\r\nConnection: close\r\n\r\n"
     );

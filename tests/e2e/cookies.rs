@@ -275,6 +275,6 @@ fn with_a_secret_per_plugin_no_plugin_accepts_another_plugins_signed_cookie() {
 
 /// The secret `--cookie-secret-per-plugin` gives `plugin`.
 fn derived_secret(plugin: &str) -> String {
-    let derived = gale_host::http::signed::derive_secret(SECRET.as_bytes(), plugin);
+    let derived = gale_host::__private::signed::derive_secret(SECRET.as_bytes(), plugin);
     String::from_utf8(derived).unwrap()
 }

@@ -87,11 +87,6 @@ impl Database {
         self.timeout
     }
 
-    /// The backend in use.
-    pub fn backend(&self) -> Backend {
-        self.backend
-    }
-
     /// The URL with any password hidden, for messages.
     pub fn shown(&self) -> &str {
         &self.shown

@@ -13,7 +13,7 @@ mod store;
 mod throttle;
 pub mod validate;
 
-pub use database::{Backend, Database, DatabaseSettings};
+pub use database::{Database, DatabaseSettings};
 pub use store::AccountStore;
 pub use throttle::WINDOW as THROTTLE_WINDOW;
 

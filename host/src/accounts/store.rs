@@ -29,11 +29,6 @@ impl AccountStore {
         Self { pool, database }
     }
 
-    /// The database settings this store was opened from.
-    pub fn database(&self) -> &Database {
-        &self.database
-    }
-
     /// Connects and migrates the schema if needed, logging an outage once: the worker
     /// calls it at start so the first request does not pay for it.
     pub async fn warm_up(&self) -> Result<(), AccountError> {

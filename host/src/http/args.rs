@@ -64,11 +64,6 @@ impl Arguments {
         self.values.get(name).map_or(&[], Vec::as_slice)
     }
 
-    /// How many values there are, over all names.
-    pub fn len(&self) -> usize {
-        self.count
-    }
-
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.count == 0
@@ -178,7 +173,7 @@ mod tests {
 
     #[test]
     fn more_pairs_than_the_limit_are_refused_and_up_to_it_accepted() {
-        assert_eq!(Arguments::parse_at_most(b"a&b&a", 3).unwrap().len(), 3);
+        assert_eq!(Arguments::parse_at_most(b"a&b&a", 3).unwrap().count, 3);
         assert_eq!(
             Arguments::parse_at_most(b"a&b&a&c", 3),
             Err(TooManyArguments(3))

@@ -206,7 +206,10 @@ mod tests {
         let body = format!("{}--B--\r\n", part.repeat(3));
         let body = Bytes::from(body);
         let multipart = Some("multipart/form-data; boundary=B");
-        assert_eq!(parse(multipart, &body, 3).unwrap().arguments.len(), 3);
+        assert_eq!(
+            parse(multipart, &body, 3).unwrap().arguments.get("a").len(),
+            3
+        );
         let refused = parse(multipart, &body, 2).unwrap_err().to_string();
         assert!(refused.starts_with("more than 2 arguments"), "{refused}");
         let form = Some("application/x-www-form-urlencoded");

@@ -42,8 +42,6 @@ pub struct RequestData {
     pub headers: HeaderMap,
     /// The whole body.
     pub body: Bytes,
-    /// The peer.
-    pub remote: SocketAddr,
     /// The client as handlers see it: the peer, or what a proxy says with `--xheaders`.
     pub client: Client,
     /// The captures of the matched route.
@@ -95,7 +93,6 @@ impl RequestData {
             version: parts.version,
             headers: parts.headers,
             body,
-            remote,
             client,
             path_args,
             routes,

@@ -6,7 +6,6 @@ use hyper::{HeaderMap, Method, StatusCode};
 use sha1::{Digest, Sha1};
 
 use super::body::{BodySender, ResponseBody};
-pub use super::set_cookies::MAX_COOKIES;
 use super::set_cookies::SetCookies;
 use super::status::{is_valid_reason, reason_phrase};
 
@@ -246,7 +245,7 @@ impl ResponseState {
     }
 
     /// Adds a cookie's `Set-Cookie` value, replacing an earlier one of the same name (which
-    /// moves to the end); a new name past [`MAX_COOKIES`] is refused.
+    /// moves to the end); a new name past `MAX_COOKIES` is refused.
     pub fn set_cookie(&mut self, name: &str, header: String) -> Result<(), ResponseError> {
         self.cookies
             .set(name, header)

@@ -11,4 +11,4 @@ mod host;
 pub mod output;
 pub mod reuse;
 
-pub use engine::{EPOCH_TICK, HandlerLimits, Runtime};
+pub use engine::{HandlerLimits, Runtime};

@@ -32,8 +32,8 @@ pub fn plugin(name: &str) -> PathBuf {
             root.join("tests/plugins/hostile"),
         ];
         let out = root.join("target/gale/test-plugins");
-        let wasm_target = root.join(gale_host::plugins::build::WASM_TARGET_DIR);
-        gale_host::plugins::build::build_plugins(&crates, &wasm_target, &out)
+        let wasm_target = root.join(gale_host::__private::build::WASM_TARGET_DIR);
+        gale_host::__private::build::build_plugins(&crates, &wasm_target, &out)
             .expect("building the test plugins");
         out
     });
