@@ -17,7 +17,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         for value in values {
             match args::decode_value(name, value, true) {
                 Ok(_) => {}
-                Err(message) => assert!(message.starts_with("Invalid unicode in")),
+                Err(error) => assert!(error.to_string().starts_with("Invalid unicode in")),
             }
         }
     }

@@ -294,12 +294,15 @@ impl Request {
         host_response::get_reason()
     }
 
-    /// Replaces a response header.
+    /// Replaces a response header. An invalid name or value (a control character), and the
+    /// headers the host keeps (`Content-Length`, `Transfer-Encoding`, `Connection`,
+    /// `Upgrade`, a `Set-Cookie` for `gale_session`), are an error (500); more than 1,000
+    /// values, or a response past `--max-response-buffer`, stop the handler.
     pub fn set_header(&mut self, name: &str, value: impl ToString) -> Result {
         host_response::set_header(name, &value.to_string()).map_err(HttpError::internal)
     }
 
-    /// Adds another value for a response header.
+    /// Adds another value for a response header; refused as [`Request::set_header`] is.
     pub fn add_header(&mut self, name: &str, value: impl ToString) -> Result {
         host_response::add_header(name, &value.to_string()).map_err(HttpError::internal)
     }

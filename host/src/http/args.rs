@@ -112,16 +112,29 @@ fn form_decode(raw: &[u8]) -> Vec<u8> {
     percent_decode(&spaced).collect()
 }
 
+/// An argument value that is not UTF-8: HTTP 400, as Tornado's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidUnicode {
+    /// The argument's name.
+    pub name: String,
+    /// The value's first 40 bytes, as they are.
+    pub shown: Vec<u8>,
+}
+
+impl std::fmt::Display for InvalidUnicode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = String::from_utf8_lossy(&self.shown);
+        write!(f, "Invalid unicode in {}: {shown:?}", self.name)
+    }
+}
+
 /// Tornado's `_get_arguments` for one value: UTF-8 decoded (else an error naming the
 /// argument), control characters other than whitespace replaced by a space, and trimmed
 /// when `strip`.
-pub fn decode_value(name: &str, raw: &[u8], strip: bool) -> Result<String, String> {
-    let text = std::str::from_utf8(raw).map_err(|_| {
-        let shown = &raw[..raw.len().min(40)];
-        format!(
-            "Invalid unicode in {name}: {:?}",
-            String::from_utf8_lossy(shown)
-        )
+pub fn decode_value(name: &str, raw: &[u8], strip: bool) -> Result<String, InvalidUnicode> {
+    let text = std::str::from_utf8(raw).map_err(|_| InvalidUnicode {
+        name: name.to_owned(),
+        shown: raw[..raw.len().min(40)].to_vec(),
     })?;
     let cleaned: String = text
         .chars()
@@ -167,6 +180,7 @@ mod tests {
         assert!(
             decode_value("n", b"\xff", true)
                 .unwrap_err()
+                .to_string()
                 .contains("Invalid unicode in n")
         );
     }

@@ -87,7 +87,7 @@ impl request::Host for Ctx {
         Ok(self
             .request
             .argument(source.into(), &name)
-            .map(|raw| decode_value(&name, raw, strip))
+            .map(|raw| decode_value(&name, raw, strip).map_err(|error| error.to_string()))
             .collect())
     }
 
