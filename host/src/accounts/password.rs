@@ -16,12 +16,12 @@ use tokio::sync::Semaphore;
 /// quarter of a second's work.
 pub const QUEUED_PER_CORE: usize = 8;
 
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, usize::from)
-}
+/// The cores, read once: `available_parallelism` reads cgroup files each time.
+static CORES: LazyLock<usize> =
+    LazyLock::new(|| std::thread::available_parallelism().map_or(1, usize::from));
 
 /// Hashes running at once, across workers.
-static HASHING: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(cores()));
+static HASHING: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(*CORES));
 
 /// Hashes running or waiting, across workers.
 static ADMITTED: AtomicUsize = AtomicUsize::new(0);
@@ -35,7 +35,7 @@ struct Admitted;
 
 impl Admitted {
     fn try_new() -> Result<Self, Busy> {
-        let bound = cores() * (1 + QUEUED_PER_CORE);
+        let bound = *CORES * (1 + QUEUED_PER_CORE);
         ADMITTED
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |admitted| {
                 (admitted < bound).then_some(admitted + 1)

@@ -90,8 +90,6 @@ pub struct ResponseState {
     finished: bool,
     /// The cookies set; `clear()` keeps them, as Tornado's.
     cookies: SetCookies,
-    /// The bytes of the headers' names and values and of the reason.
-    head_bytes: usize,
     /// Whether the head has gone out with a first `flush`.
     streaming: bool,
 }
@@ -115,7 +113,6 @@ impl ResponseState {
         self.headers
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(HTML));
         self.headers.insert(header::DATE, super::date::now());
-        self.head_bytes = self.header_bytes() + self.reason.len();
         self.body.clear();
     }
 
@@ -130,7 +127,7 @@ impl ResponseState {
     /// How many bytes of the host's memory this response holds: body, headers, cookies and
     /// reason. The handler's budget (`--max-response-buffer`) bounds it.
     pub fn held(&self) -> usize {
-        self.body.len() + self.head_bytes + self.cookies.bytes()
+        self.body.len() + self.header_bytes() + self.reason.len() + self.cookies.bytes()
     }
 
     /// Sets the status. A code with no standard phrase needs `reason`; an invalid reason is
@@ -153,7 +150,6 @@ impl ResponseState {
             })?,
         };
         self.status = code;
-        self.head_bytes = self.head_bytes - self.reason.len() + reason.len();
         self.reason = reason.to_owned();
         Ok(())
     }
@@ -169,7 +165,6 @@ impl ResponseState {
             };
             let reason = reason_phrase(code).unwrap_or("Unknown");
             self.status = code;
-            self.head_bytes = self.head_bytes - self.reason.len() + reason.len();
             self.reason = reason.to_owned();
         }
     }
@@ -187,7 +182,7 @@ impl ResponseState {
     /// Replaces a header.
     pub fn set_header(&mut self, name: &str, value: &str) -> Result<(), ResponseError> {
         let (name, value) = header_pair(name, value)?;
-        self.remove(&name);
+        self.headers.remove(&name);
         self.append(name, value)
     }
 
@@ -199,33 +194,18 @@ impl ResponseState {
 
     /// Removes a header (all its values).
     pub fn clear_header(&mut self, name: &str) {
-        if let Ok(name) = HeaderName::from_bytes(name.as_bytes()) {
-            self.remove(&name);
-        }
+        self.headers.remove(name);
     }
 
-    /// Appends a value within the header cap, counting its bytes.
+    /// Appends a value within the header cap.
     fn append(&mut self, name: HeaderName, value: HeaderValue) -> Result<(), ResponseError> {
         if self.headers.len() >= MAX_HEADERS {
             return Err(ResponseError::OverCap(format!(
                 "more than {MAX_HEADERS} response header values"
             )));
         }
-        self.head_bytes += name.as_str().len() + value.len();
         self.headers.append(name, value);
         Ok(())
-    }
-
-    /// Removes every value of `name`, uncounting their bytes.
-    fn remove(&mut self, name: &HeaderName) {
-        let bytes: usize = self
-            .headers
-            .get_all(name)
-            .iter()
-            .map(|value| name.as_str().len() + value.len())
-            .sum();
-        self.head_bytes = self.head_bytes.saturating_sub(bytes);
-        self.headers.remove(name);
     }
 
     /// The host's own `Content-Length`, for a response whose body is not in the buffer (a
@@ -268,7 +248,6 @@ impl ResponseState {
         self.streaming = true;
         let (body, sender) = ResponseBody::stream();
         let headers = std::mem::take(&mut self.headers);
-        self.head_bytes = 0;
         let head = with_head(self.status, &self.reason, headers, &self.cookies, body);
         (head, sender)
     }
@@ -309,7 +288,6 @@ impl ResponseState {
             body: BytesMut::new(),
             finished,
             cookies: SetCookies::default(),
-            head_bytes: 0,
             streaming: false,
         }
     }

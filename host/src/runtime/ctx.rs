@@ -153,17 +153,17 @@ impl Ctx {
         call: &'static str,
         wait: F,
     ) -> impl Future<Output = wasmtime::Result<F::Output>> + use<F> {
-        // Taken now: the future must not borrow the store's data, which is not `Sync`.
-        let (deadline, timeout) = (
-            self.delivery.running_since + self.sandbox.timeout,
-            self.sandbox.timeout,
+        // Taken now: the future must not borrow the store's data, which is not `Sync`. The
+        // driver's line for the stopped handler names the route.
+        let timeout = self.sandbox.timeout;
+        let (deadline, plugin) = (
+            self.delivery.running_since + timeout,
+            self.sandbox.plugin.clone(),
         );
-        let (plugin, route) = (self.sandbox.plugin.clone(), self.request.path().to_owned());
         async move {
             let Ok(done) = tokio::time::timeout_at(deadline.into(), wait).await else {
                 tracing::warn!(
                     plugin = &*plugin,
-                    route,
                     "the handler reached its time limit of {timeout:?} waiting in {call}()"
                 );
                 return Err(wasmtime::Trap::Interrupt.into());
