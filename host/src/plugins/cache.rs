@@ -183,6 +183,13 @@ mod tests {
         std::fs::set_permissions(&fresh, std::fs::Permissions::from_mode(0o777)).unwrap();
         let refused = owned_privately(&fresh).unwrap_err();
         assert!(refused.contains("others may write"), "{refused}");
+        let theirs = root.path().join("theirs");
+        std::fs::create_dir(&theirs).unwrap();
+        // Only root can give a directory away (as here and in CI); others skip this part.
+        if std::os::unix::fs::chown(&theirs, Some(65534), None).is_ok() {
+            let refused = owned_privately(&theirs).unwrap_err();
+            assert!(refused.contains("belongs to user 65534"), "{refused}");
+        }
     }
 
     #[test]
