@@ -38,5 +38,6 @@ pub mod __private {
     pub use crate::http::{args, cookies, date, signed};
     pub use crate::plugins::{build, loader};
     pub use crate::router::{Pattern, Route, RouteTable, Target};
+    pub use crate::runtime::bindings::WIT_VERSION;
     pub use crate::runtime::{HandlerLimits, Runtime};
 }

@@ -3,8 +3,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::bindings::gale::web::request as host_request;
-use crate::bindings::gale::web::response::{self as host_response, CookieOptions as WitOptions};
+use crate::bindings::gale::web::cookies::{self as host_cookies, CookieOptions as WitOptions};
 use crate::{HttpError, Request, Result};
 
 /// The keyword arguments of Tornado's `set_cookie`; `CookieOptions::default()` is Tornado's
@@ -65,7 +64,7 @@ impl From<&CookieOptions> for WitOptions {
 impl Request {
     /// The value of a request cookie.
     pub fn get_cookie(&self, name: &str) -> Option<String> {
-        host_request::cookie(name)
+        host_cookies::cookie(name)
     }
 
     /// The value of a request cookie, or `default`.
@@ -75,7 +74,7 @@ impl Request {
 
     /// Every request cookie, as `request.cookies`.
     pub fn cookies(&self) -> Vec<(String, String)> {
-        host_request::cookies()
+        host_cookies::cookies()
     }
 
     /// Sets a cookie with Tornado's defaults (`path="/"`).
@@ -85,7 +84,7 @@ impl Request {
 
     /// Sets a cookie with every `set_cookie` argument.
     pub fn set_cookie_with(&mut self, name: &str, value: &str, options: &CookieOptions) -> Result {
-        host_response::set_cookie(name, value, &options.into()).map_err(HttpError::internal)
+        host_cookies::set_cookie(name, value, &options.into()).map_err(HttpError::internal)
     }
 
     /// Deletes a cookie set with path `/` and no domain.
@@ -100,12 +99,12 @@ impl Request {
         path: Option<&str>,
         domain: Option<&str>,
     ) -> Result {
-        host_response::clear_cookie(name, path, domain).map_err(HttpError::internal)
+        host_cookies::clear_cookie(name, path, domain).map_err(HttpError::internal)
     }
 
     /// Deletes every cookie the request carried (path `/`).
     pub fn clear_all_cookies(&mut self) -> Result {
-        host_response::clear_all_cookies(Some("/"), None).map_err(HttpError::internal)
+        host_cookies::clear_all_cookies(Some("/"), None).map_err(HttpError::internal)
     }
 
     /// Sets a cookie signed by the host, for 30 days (Tornado's `set_signed_cookie`).
@@ -124,7 +123,7 @@ impl Request {
         value: &[u8],
         options: &CookieOptions,
     ) -> Result {
-        host_response::set_signed_cookie(name, value, &options.into()).map_err(HttpError::internal)
+        host_cookies::set_signed_cookie(name, value, &options.into()).map_err(HttpError::internal)
     }
 
     /// A signed cookie's value if valid and at most 31 days old; `None` when absent,
@@ -136,12 +135,12 @@ impl Request {
 
     /// A signed cookie's bytes if valid and at most `max_age_days` old.
     pub fn get_signed_cookie_with(&self, name: &str, max_age_days: f64) -> Option<Vec<u8>> {
-        host_request::signed_cookie(name, max_age_days)
+        host_cookies::signed_cookie(name, max_age_days)
     }
 
     /// Tornado's `xsrf_token`; sets the `_xsrf` cookie when the request had none.
     pub fn xsrf_token(&mut self) -> String {
-        host_response::xsrf_token()
+        host_cookies::xsrf_token()
     }
 
     /// A hidden `_xsrf` form field, as Tornado's `xsrf_form_html()`.
@@ -153,7 +152,7 @@ impl Request {
     /// Tornado's `check_xsrf_cookie`: 403 unless the `_xsrf` argument or the
     /// `X-XSRFToken` / `X-CSRFToken` header carries the cookie's token.
     pub fn check_xsrf_cookie(&self) -> Result {
-        host_request::check_xsrf_cookie()
+        host_cookies::check_xsrf_cookie()
             .map_err(|message| HttpError::new(403).with_message(message))
     }
 }

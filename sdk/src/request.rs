@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 
+use crate::bindings::gale::web::application as host_application;
 use crate::bindings::gale::web::request::{self as host_request, ArgSource, UploadedFile};
 use crate::bindings::gale::web::response as host_response;
 use crate::{HttpError, Result, Value};
@@ -249,7 +250,7 @@ impl Request {
 
     /// `/static/PATH?v=HASH` for a file of the server's `--static` directory.
     pub fn static_url(&self, path: &str) -> Result<String> {
-        host_response::static_url(path).map_err(HttpError::internal)
+        host_application::static_url(path).map_err(HttpError::internal)
     }
 
     /// Ends the response.
@@ -330,6 +331,6 @@ impl Request {
     /// The path of the route named `name` with `args` filled in and URL-escaped.
     pub fn reverse_url(&self, name: &str, args: &[&str]) -> Result<String> {
         let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
-        host_response::reverse_url(name, &args).map_err(HttpError::internal)
+        host_application::reverse_url(name, &args).map_err(HttpError::internal)
     }
 }

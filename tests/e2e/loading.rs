@@ -2,6 +2,8 @@
 
 use std::process::Command;
 
+use gale_host::__private::WIT_VERSION;
+
 use crate::support::{Server, get, patched, plugin, root};
 
 /// `hello.wasm` with its contract version rewritten: what a plugin built against another
@@ -40,10 +42,9 @@ fn refusal_of_contract(version: &str) -> String {
 #[test]
 fn a_plugin_built_against_another_contract_is_refused_at_start() {
     let line = refusal_of_contract("7.0.0");
-    assert!(
-        line.contains("built against gale:web@7.0.0 but this host provides gale:web@0.1.0"),
-        "{line}"
-    );
+    let expected =
+        format!("built against gale:web@7.0.0 but this host provides gale:web@{WIT_VERSION}");
+    assert!(line.contains(&expected), "{line}");
 }
 
 #[test]
@@ -228,9 +229,12 @@ fn a_compiled_code_cache_others_may_write_to_is_not_used() {
 
 #[test]
 fn a_plugin_built_against_a_newer_patch_of_the_contract_is_refused_with_what_to_do() {
-    let line = refusal_of_contract("0.1.9");
-    assert!(
-        line.contains("built against gale:web@0.1.9, newer than this host's gale:web@0.1.0: rebuild it with gale-sdk 0.1.0, or run a newer gale"),
-        "{line}"
+    let (major_minor, _) = WIT_VERSION.rsplit_once('.').unwrap();
+    let newer = format!("{major_minor}.9");
+    let line = refusal_of_contract(&newer);
+    let expected = format!(
+        "built against gale:web@{newer}, newer than this host's gale:web@{WIT_VERSION}: \
+         rebuild it with gale-sdk {WIT_VERSION}, or run a newer gale"
     );
+    assert!(line.contains(&expected), "{line}");
 }

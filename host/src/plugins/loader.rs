@@ -227,11 +227,11 @@ mod tests {
 
     #[test]
     fn a_host_serves_its_own_minor_up_to_its_own_version() {
-        assert_eq!(crate::runtime::bindings::WIT_VERSION, "0.1.0");
-        assert_eq!(compatible("0.1.0"), Contract::Served);
-        assert_eq!(compatible("0.1.7"), Contract::Newer);
-        assert_eq!(compatible("0.2.0"), Contract::Other);
-        assert_eq!(compatible("0.0.9"), Contract::Other);
+        assert_eq!(crate::runtime::bindings::WIT_VERSION, "0.2.0");
+        assert_eq!(compatible("0.2.0"), Contract::Served);
+        assert_eq!(compatible("0.2.7"), Contract::Newer);
+        assert_eq!(compatible("0.3.0"), Contract::Other);
+        assert_eq!(compatible("0.1.9"), Contract::Other);
         assert_eq!(compatible("1.1.0"), Contract::Other);
         assert_eq!(compatible("none"), Contract::Other);
     }

@@ -8,7 +8,7 @@ wasmtime::component::bindgen!({
     world: "plugin",
     imports: {
         "gale:web/response.flush": async | trappable,
-        "gale:web/response.static-url": async | trappable,
+        "gale:web/application.static-url": async | trappable,
         "gale:web/accounts": async | trappable,
         default: trappable,
     },
@@ -64,6 +64,6 @@ const fn eq(one: &[u8], other: &[u8]) -> bool {
 mod tests {
     #[test]
     fn the_version_is_the_wit_package_lines() {
-        assert_eq!(super::WIT_VERSION, "0.1.0");
+        assert_eq!(super::WIT_VERSION, "0.2.0");
     }
 }

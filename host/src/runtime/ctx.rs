@@ -1,7 +1,6 @@
 //! What a plugin instance's store holds: the request, the response being built, and the
 //! sandbox's own state.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -11,7 +10,7 @@ use wasmtime::StoreLimits;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::accounts::Refusal;
+use super::imports::Refusal;
 use super::output::{PluginOutput, Stream};
 use crate::accounts::{AccountStore, User};
 use crate::http::body::{BodySender, ResponseBody, Sent};
@@ -139,37 +138,6 @@ impl Ctx {
     pub fn vacate(&mut self) {
         self.recycle(RequestData::placeholder());
         self.accounts = None;
-    }
-}
-
-impl Ctx {
-    /// Awaits `wait`, a host call that waits (`flush`, the account store, the password
-    /// hashing queue), within the handler's time limit: the epoch deadline only stops a
-    /// handler that runs, and one parked here would otherwise hold its instance slot for as
-    /// long as the client or the database likes. Past the limit the handler is stopped as a
-    /// busy one is (503, unless its head is out).
-    pub fn in_time<F: Future>(
-        &self,
-        call: &'static str,
-        wait: F,
-    ) -> impl Future<Output = wasmtime::Result<F::Output>> + use<F> {
-        // Taken now: the future must not borrow the store's data, which is not `Sync`. The
-        // driver's line for the stopped handler names the route.
-        let timeout = self.sandbox.timeout;
-        let (deadline, plugin) = (
-            self.delivery.running_since + timeout,
-            self.sandbox.plugin.clone(),
-        );
-        async move {
-            let Ok(done) = tokio::time::timeout_at(deadline.into(), wait).await else {
-                tracing::warn!(
-                    plugin = &*plugin,
-                    "the handler reached its time limit of {timeout:?} waiting in {call}()"
-                );
-                return Err(wasmtime::Trap::Interrupt.into());
-            };
-            Ok(done)
-        }
     }
 }
 

@@ -11,7 +11,6 @@ use wasmtime::{
     UpdateDeadline,
 };
 
-use super::bindings::PluginInstance;
 use super::ctx::{Ctx, Sandbox};
 use crate::http::request::RequestData;
 
@@ -129,10 +128,7 @@ impl Runtime {
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        PluginInstance::add_to_linker::<Ctx, wasmtime::component::HasSelf<Ctx>>(
-            &mut linker,
-            |ctx| ctx,
-        )?;
+        super::imports::add_to_linker(&mut linker)?;
         start_epoch_ticker(&engine);
         Ok(Arc::new(Self {
             engine,

@@ -1,19 +1,21 @@
-//! The cookie side of a handler's `self`: plain, signed and xsrf cookies, with the
-//! request's cookies in and `Set-Cookie` out. The secret stays on the host, and so does the
+//! The `cookies` interface, the cookie side of a handler's `self`: plain, signed and xsrf
+//! cookies, with the request's cookies in and `Set-Cookie` out. The secret stays on the host, and so does the
 //! session cookie: a plugin can neither read it (it could steal a session for routes another
 //! plugin owns) nor set, clear or sign it (it could mint one).
 
 use std::time::SystemTime;
 
+use wasmtime::Result;
+
 use super::accounts::SESSION_COOKIE;
-use super::bindings::gale::web::response::CookieOptions as WitCookieOptions;
-use super::ctx::{Ctx, XsrfState};
 use crate::http::args::decode_value;
 use crate::http::cookies::{CookieOptions, clear_cookie_header, set_cookie_header};
 use crate::http::date::unix_now;
-use crate::http::request::ArgSource;
-use crate::http::response::ResponseError;
+use crate::http::request::{ArgSource, RequestData};
+use crate::http::response::{ResponseError, ResponseState};
 use crate::http::{signed, xsrf};
+use crate::runtime::bindings::gale::web::cookies::{self, CookieOptions as WitCookieOptions};
+use crate::runtime::ctx::{Sandbox, XsrfState};
 
 /// The cookie Tornado keeps the xsrf token in.
 const XSRF_COOKIE: &str = "_xsrf";
@@ -34,7 +36,17 @@ impl From<WitCookieOptions> for CookieOptions {
     }
 }
 
-impl Ctx {
+/// What the `cookies` interface sees of the store; the accounts interface uses it for the
+/// session cookie.
+pub(super) struct CookieJar<'a> {
+    pub(super) sandbox: &'a Sandbox,
+    pub(super) request: &'a mut RequestData,
+    pub(super) response: &'a mut ResponseState,
+    /// The request's xsrf token, once read or made.
+    pub(super) xsrf: &'a mut Option<XsrfState>,
+}
+
+impl CookieJar<'_> {
     /// One `Set-Cookie` for `name`, whatever the name: the host's own cookies come here.
     fn put_cookie(
         &mut self,
@@ -47,7 +59,7 @@ impl Ctx {
     }
 
     /// `set_cookie`: one `Set-Cookie` for `name`, never the host's session cookie.
-    pub fn set_cookie(
+    fn set_cookie(
         &mut self,
         name: &str,
         value: &str,
@@ -59,7 +71,7 @@ impl Ctx {
 
     /// `clear_cookie`, and with no name every cookie of the request a plugin can see
     /// (`clear_all_cookies`).
-    pub fn clear_cookies(
+    fn clear_cookies(
         &mut self,
         name: Option<&str>,
         path: Option<&str>,
@@ -92,7 +104,7 @@ impl Ctx {
     }
 
     /// The request's cookies as a plugin sees them: all but the host's session cookie.
-    pub fn visible_cookies(&self) -> impl Iterator<Item = &(String, String)> {
+    fn visible_cookies(&self) -> impl Iterator<Item = &(String, String)> {
         self.request
             .cookies()
             .iter()
@@ -100,7 +112,7 @@ impl Ctx {
     }
 
     /// One cookie as a plugin sees it.
-    pub fn visible_cookie(&self, name: &str) -> Option<&str> {
+    fn visible_cookie(&self, name: &str) -> Option<&str> {
         (name != SESSION_COOKIE)
             .then(|| self.request.cookie(name))
             .flatten()
@@ -113,13 +125,13 @@ impl Ctx {
     }
 
     /// `get_signed_cookie`: the value when the signature is ours and it is fresh enough.
-    pub fn signed_cookie(&self, name: &str, max_age_days: f64) -> Option<Vec<u8>> {
+    fn signed_cookie(&self, name: &str, max_age_days: f64) -> Option<Vec<u8>> {
         let value = self.visible_cookie(name)?;
         signed::decode(&self.plugin_secret(), name, value, max_age_days, unix_now())
     }
 
     /// `set_signed_cookie`: the value signed in Tornado's version-2 format.
-    pub fn set_signed_cookie(
+    fn set_signed_cookie(
         &mut self,
         name: &str,
         value: &[u8],
@@ -157,13 +169,13 @@ impl Ctx {
 
     /// The raw token from the request's `_xsrf` cookie, or a new random one.
     fn raw_xsrf(&mut self) -> &mut XsrfState {
-        if self.memo.xsrf.is_none() {
+        if self.xsrf.is_none() {
             let from_cookie = self
                 .request
                 .cookie(XSRF_COOKIE)
                 .filter(|cookie| !cookie.is_empty())
                 .and_then(|cookie| xsrf::decode(cookie, unix_now()));
-            self.memo.xsrf = Some(match from_cookie {
+            *self.xsrf = Some(match from_cookie {
                 Some(raw) => XsrfState {
                     raw,
                     from_cookie: true,
@@ -185,12 +197,12 @@ impl Ctx {
                 }
             });
         }
-        self.memo.xsrf.as_mut().expect("just set")
+        self.xsrf.as_mut().expect("just set")
     }
 
     /// `xsrf_token`: masked afresh once per request; a new token also sets the cookie (an
     /// error only when that passes the cookie cap).
-    pub fn xsrf_token(&mut self) -> Result<String, ResponseError> {
+    fn xsrf_token(&mut self) -> Result<String, ResponseError> {
         let state = self.raw_xsrf();
         if let Some(masked) = &state.masked {
             return Ok(masked.clone());
@@ -210,7 +222,7 @@ impl Ctx {
     }
 
     /// `check_xsrf_cookie`: the submitted token must carry the cookie's.
-    pub fn check_xsrf_cookie(&mut self) -> Result<(), xsrf::XsrfError> {
+    fn check_xsrf_cookie(&mut self) -> Result<(), xsrf::XsrfError> {
         let argument = self
             .request
             .argument(ArgSource::All, XSRF_COOKIE)
@@ -223,6 +235,70 @@ impl Ctx {
         let now = unix_now();
         let raw = &self.raw_xsrf().raw;
         xsrf::check(submitted.as_deref(), raw, now)
+    }
+}
+
+impl cookies::Host for CookieJar<'_> {
+    fn cookie(&mut self, name: String) -> Result<Option<String>> {
+        Ok(self.visible_cookie(&name).map(str::to_owned))
+    }
+
+    fn cookies(&mut self) -> Result<Vec<(String, String)>> {
+        Ok(self.visible_cookies().cloned().collect())
+    }
+
+    fn set_cookie(
+        &mut self,
+        name: String,
+        value: String,
+        options: WitCookieOptions,
+    ) -> Result<Result<(), String>> {
+        let outcome = CookieJar::set_cookie(self, &name, &value, &options.into());
+        self.sandbox.answer(self.response, outcome)
+    }
+
+    fn clear_cookie(
+        &mut self,
+        name: String,
+        path: Option<String>,
+        domain: Option<String>,
+    ) -> Result<Result<(), String>> {
+        let outcome = self.clear_cookies(Some(&name), path.as_deref(), domain.as_deref());
+        self.sandbox.answer(self.response, outcome)
+    }
+
+    fn clear_all_cookies(
+        &mut self,
+        path: Option<String>,
+        domain: Option<String>,
+    ) -> Result<Result<(), String>> {
+        let outcome = self.clear_cookies(None, path.as_deref(), domain.as_deref());
+        self.sandbox.answer(self.response, outcome)
+    }
+
+    fn signed_cookie(&mut self, name: String, max_age_days: f64) -> Result<Option<Vec<u8>>> {
+        Ok(CookieJar::signed_cookie(self, &name, max_age_days))
+    }
+
+    fn set_signed_cookie(
+        &mut self,
+        name: String,
+        value: Vec<u8>,
+        options: WitCookieOptions,
+    ) -> Result<Result<(), String>> {
+        let outcome = CookieJar::set_signed_cookie(self, &name, &value, &options.into());
+        self.sandbox.answer(self.response, outcome)
+    }
+
+    fn xsrf_token(&mut self) -> Result<String> {
+        let token =
+            CookieJar::xsrf_token(self).map_err(|error| wasmtime::Error::msg(error.to_string()))?;
+        self.sandbox.within_budget(self.response)?;
+        Ok(token)
+    }
+
+    fn check_xsrf_cookie(&mut self) -> Result<Result<(), String>> {
+        Ok(CookieJar::check_xsrf_cookie(self).map_err(|error| error.to_string()))
     }
 }
 

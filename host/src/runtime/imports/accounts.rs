@@ -5,14 +5,20 @@
 
 use wasmtime::Result;
 
-use super::bindings::gale::web::accounts::{self, AccountError as WitError, User as WitUser};
-use super::ctx::Ctx;
-use crate::accounts::{AccountError, SESSION_SECONDS, User};
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::cookies::CookieJar;
+use crate::accounts::{AccountError, AccountStore, SESSION_SECONDS, User};
 use crate::http::cookies::CookieOptions;
 use crate::http::response::ResponseState;
+use crate::runtime::bindings::gale::web::accounts::{
+    self, AccountError as WitError, User as WitUser,
+};
+use crate::runtime::ctx::SessionUser;
 
 /// The cookie that carries the session id.
-pub const SESSION_COOKIE: &str = "gale_session";
+pub(crate) const SESSION_COOKIE: &str = "gale_session";
 
 /// How old a session cookie's signature may be; the store's expiry is the real limit.
 const COOKIE_MAX_AGE_DAYS: f64 = 31.0;
@@ -39,6 +45,20 @@ impl From<AccountError> for WitError {
             }
         }
     }
+}
+
+/// What the `accounts` interface sees of the store: the cookie jar (for the session
+/// cookie), the worker's store and what the request has learned of its user.
+pub(super) struct Accounts<'a> {
+    pub(super) jar: CookieJar<'a>,
+    /// Absent while a plugin's routes are read at load.
+    pub(super) store: Option<&'a Arc<AccountStore>>,
+    /// Tornado's `current_user`, once looked up.
+    pub(super) current_user: &'a mut Option<SessionUser>,
+    /// A refusal the host answers instead of the handler's response.
+    pub(super) refusal: &'a mut Option<Refusal>,
+    /// Where the handler's time limit counts from.
+    pub(super) running_since: Instant,
 }
 
 /// What an account call answers the plugin.
@@ -79,20 +99,18 @@ impl Refusal {
     }
 }
 
-impl Ctx {
+impl Accounts<'_> {
     /// An account error as the plugin sees it, noting the refusal the host will answer.
     fn refused(&mut self, error: AccountError) -> WitError {
         if let Some(refusal) = Refusal::of(&error) {
-            self.memo.refusal = Some(refusal);
+            *self.refusal = Some(refusal);
         }
         error.into()
     }
-}
 
-impl Ctx {
     /// The session id of the request's cookie, when its signature is ours.
     fn session_id(&self) -> Option<String> {
-        let id = self.session_cookie(COOKIE_MAX_AGE_DAYS)?;
+        let id = self.jar.session_cookie(COOKIE_MAX_AGE_DAYS)?;
         String::from_utf8(id).ok()
     }
 
@@ -102,17 +120,29 @@ impl Ctx {
             path: Some("/".into()),
             max_age: Some(SESSION_SECONDS as u64),
             httponly: true,
-            secure: self.request.client.protocol == "https",
+            secure: self.jar.request.client.protocol == "https",
             samesite: Some("Lax".into()),
             ..CookieOptions::default()
         };
-        self.set_session_cookie(id, &options);
+        self.jar.set_session_cookie(id, &options);
+    }
+
+    /// Awaits a call on the store within the handler's time limit.
+    async fn in_time<F: std::future::Future>(
+        &self,
+        call: &'static str,
+        wait: F,
+    ) -> wasmtime::Result<F::Output> {
+        self.jar
+            .sandbox
+            .in_time(self.running_since, call, wait)
+            .await
     }
 }
 
-impl accounts::Host for Ctx {
+impl accounts::Host for Accounts<'_> {
     async fn register(&mut self, account: String, password: String) -> Answer<WitUser> {
-        let Some(store) = self.accounts.clone() else {
+        let Some(store) = self.store.cloned() else {
             return Ok(Err(WitError::Unavailable));
         };
         let registered = self
@@ -124,15 +154,15 @@ impl accounts::Host for Ctx {
     }
 
     async fn login(&mut self, account: String, password: String) -> Answer<WitUser> {
-        let Some(store) = self.accounts.clone() else {
+        let Some(store) = self.store.cloned() else {
             return Ok(Err(WitError::Unavailable));
         };
-        let client = self.request.client.ip;
+        let client = self.jar.request.client.ip;
         let login = store.login(&account, &password, client);
         Ok(match self.in_time("login", login).await? {
             Ok((user, session)) => {
                 self.send_session_cookie(&session);
-                self.memo.current_user = Some(Some(user.clone()));
+                *self.current_user = Some(Some(user.clone()));
                 Ok(user.into())
             }
             Err(error) => Err(self.refused(error)),
@@ -140,14 +170,14 @@ impl accounts::Host for Ctx {
     }
 
     async fn current_user(&mut self) -> Answer<Option<WitUser>> {
-        if let Some(known) = &self.memo.current_user {
+        if let Some(known) = &*self.current_user {
             return Ok(Ok(known.clone().map(Into::into)));
         }
-        let Some(store) = self.accounts.clone() else {
+        let Some(store) = self.store.cloned() else {
             return Ok(Err(WitError::Unavailable));
         };
         let Some(id) = self.session_id() else {
-            self.memo.current_user = Some(None);
+            *self.current_user = Some(None);
             return Ok(Ok(None));
         };
         let user = match self
@@ -163,22 +193,22 @@ impl accounts::Host for Ctx {
             Ok(None) => None,
             Err(error) => return Ok(Err(error.into())),
         };
-        self.memo.current_user = Some(user.clone());
+        *self.current_user = Some(user.clone());
         Ok(Ok(user.map(Into::into)))
     }
 
     async fn logout(&mut self) -> Answer<()> {
         if let Some(id) = self.session_id() {
-            let Some(store) = self.accounts.clone() else {
+            let Some(store) = self.store.cloned() else {
                 return Ok(Err(WitError::Unavailable));
             };
             if let Err(error) = self.in_time("logout", store.logout(&id)).await? {
                 return Ok(Err(error.into()));
             }
         }
-        self.memo.current_user = Some(None);
+        *self.current_user = Some(None);
         // A cookie name and `/`: always valid.
-        self.clear_session_cookie();
+        self.jar.clear_session_cookie();
         Ok(Ok(()))
     }
 }

@@ -1,0 +1,148 @@
+//! The WIT imports, one file per interface, each implemented on a *view* of the store's
+//! data: the few parts of [`Ctx`] that interface may touch, borrowed apart (as wasi-http's
+//! `WasiHttpCtxView`). A request read cannot reach the response, a cookie call cannot reach
+//! the delivery, and the borrow checker says so.
+//!
+//! How a failure reaches the plugin is a type: a `ResponseError::Invalid` (or
+//! `CookieError`) is the plugin's error value, an `OverCap` or a `Misuse` traps it.
+
+mod accounts;
+mod application;
+mod cookies;
+mod log;
+mod request;
+mod response;
+
+use std::future::Future;
+use std::time::Instant;
+
+use wasmtime::component::{HasData, Linker};
+
+use accounts::Accounts;
+pub(crate) use accounts::Refusal;
+use application::Application;
+use cookies::CookieJar;
+use log::PluginLog;
+use request::Incoming;
+use response::Outgoing;
+
+use super::bindings::gale::web;
+use super::ctx::{Ctx, RequestMemo, Sandbox};
+use crate::http::response::{ResponseError, ResponseState};
+
+/// Adds every gale interface to `linker`, each reaching the store through its view.
+pub(crate) fn add_to_linker(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
+    /// One interface linked to its view: bindgen asks for a type naming the view's family.
+    macro_rules! link {
+        ($($interface:ident => $view:ident by $make:expr),* $(,)?) => {$({
+            struct View;
+            impl HasData for View {
+                type Data<'a> = $view<'a>;
+            }
+            web::$interface::add_to_linker::<Ctx, View>(linker, $make)?;
+        })*};
+    }
+    link! {
+        request => Incoming by |ctx| Incoming { request: &mut ctx.request },
+        response => Outgoing by |ctx| Outgoing {
+            sandbox: &ctx.sandbox,
+            head_only: ctx.request.method == hyper::Method::HEAD,
+            response: &mut ctx.response,
+            delivery: &mut ctx.delivery,
+            on_finish_unused: &mut ctx.memo.on_finish_unused,
+        },
+        cookies => CookieJar by |ctx| ctx.accounts().jar,
+        application => Application by |ctx| Application {
+            sandbox: &ctx.sandbox,
+            request: &mut ctx.request,
+            running_since: ctx.delivery.running_since,
+        },
+        log => PluginLog by |ctx| PluginLog { plugin: &ctx.sandbox.plugin },
+        accounts => Accounts by Ctx::accounts,
+    }
+    Ok(())
+}
+
+impl Ctx {
+    /// The accounts interface's view, whose cookie jar is the cookies interface's view.
+    fn accounts(&mut self) -> Accounts<'_> {
+        let Ctx {
+            sandbox,
+            request,
+            response,
+            delivery,
+            memo,
+            accounts,
+            ..
+        } = self;
+        let RequestMemo {
+            xsrf,
+            current_user,
+            refusal,
+            ..
+        } = memo;
+        Accounts {
+            jar: CookieJar {
+                sandbox,
+                request,
+                response,
+                xsrf,
+            },
+            store: accounts.as_ref(),
+            current_user,
+            refusal,
+            running_since: delivery.running_since,
+        }
+    }
+}
+
+impl Sandbox {
+    /// A change's outcome as the plugin sees it: an invalid value is its error; a cap passed,
+    /// or the response grown past the handler's budget, stops the handler.
+    fn answer(
+        &self,
+        response: &ResponseState,
+        outcome: Result<(), ResponseError>,
+    ) -> wasmtime::Result<Result<(), String>> {
+        match outcome {
+            Ok(()) => self.within_budget(response).map(Ok),
+            Err(ResponseError::Invalid(why)) => Ok(Err(why)),
+            Err(ResponseError::OverCap(why)) => Err(wasmtime::Error::msg(why)),
+        }
+    }
+
+    /// Traps when the response holds more of the host's memory (body, headers, cookies,
+    /// reason) than `--max-response-buffer`.
+    fn within_budget(&self, response: &ResponseState) -> wasmtime::Result<()> {
+        let limit = self.response_buffer;
+        if response.held() > limit {
+            return Err(wasmtime::Error::msg(format!(
+                "the response exceeds the {limit}-byte buffer limit (--max-response-buffer)"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Awaits `wait`, a host call that waits (`flush`, the account store, the password
+    /// hashing queue), within the handler's time limit counted from `running_since`: the
+    /// epoch deadline only stops a handler that runs, and one parked here would otherwise
+    /// hold its instance slot for as long as the client or the database likes. Past the
+    /// limit the handler is stopped as a busy one is (503, unless its head is out).
+    async fn in_time<F: Future>(
+        &self,
+        running_since: Instant,
+        call: &'static str,
+        wait: F,
+    ) -> wasmtime::Result<F::Output> {
+        let timeout = self.timeout;
+        let Ok(done) = tokio::time::timeout_at((running_since + timeout).into(), wait).await else {
+            // The driver's line for the stopped handler names the route.
+            tracing::warn!(
+                plugin = &*self.plugin,
+                "the handler reached its time limit of {timeout:?} waiting in {call}()"
+            );
+            return Err(wasmtime::Trap::Interrupt.into());
+        };
+        Ok(done)
+    }
+}
