@@ -15,9 +15,9 @@ use crate::http::body::ResponseBody;
 use crate::http::framing::AmbiguousLength;
 use crate::http::request::RequestData;
 use crate::http::response::error_response;
-use crate::router::Target;
+use crate::plugins::Target;
 use crate::runtime::driver;
-use crate::server::Worker;
+use crate::worker::Worker;
 
 /// Routes one request and runs its handler; logs it as Tornado's access log does.
 pub(crate) async fn serve_request(

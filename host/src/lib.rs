@@ -24,6 +24,7 @@ mod router;
 mod runtime;
 mod serve;
 mod server;
+mod worker;
 
 /// Runs the `gale` command line; the error, if any, is for the user.
 pub use cli::main as run;
@@ -36,8 +37,9 @@ pub mod __private {
     pub use crate::config::{parse_duration, parse_size};
     pub use crate::http::request::RequestData;
     pub use crate::http::{args, cookies, date, signed};
+    pub use crate::plugins::{Route, RouteTable, Target};
     pub use crate::plugins::{build, loader};
-    pub use crate::router::{Pattern, Route, RouteTable, Target};
+    pub use crate::router::Pattern;
     pub use crate::runtime::bindings::WIT_VERSION;
     pub use crate::runtime::{HandlerLimits, Runtime};
 }

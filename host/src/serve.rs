@@ -17,7 +17,8 @@ use crate::plugins::reloader::Reloader;
 use crate::plugins::set::PluginSet;
 use crate::plugins::watcher::DirWatcher;
 use crate::runtime::Runtime;
-use crate::server::{self, Shared};
+use crate::server;
+use crate::worker::Shared;
 
 /// Loads the plugins of `dir`, binds, runs the workers, and then swaps plugins as the
 /// directory changes (or on SIGHUP) until Ctrl-C or SIGTERM.
@@ -54,7 +55,7 @@ pub fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
         tracing::info!("admin endpoint on http://{bound}/plugins");
     }
     if let Some(static_dir) = &options.static_dir {
-        crate::builtin::static_files::check_apart(static_dir, &dir)?;
+        crate::http::static_dir::check_apart(static_dir, &dir)?;
     }
     let site = Site::new(&options.site_settings())?;
     let database = Database::new(&options.database_settings())?;

@@ -16,33 +16,14 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use socket2::{Domain, Socket, Type};
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
 
-use crate::accounts::{AccountStore, Database};
 use crate::config::ServeOptions;
 use crate::http::connection::ClientStream;
 use crate::http::framing::Framing;
 use crate::http::request::own_head;
-use crate::http::site::Site;
-use crate::plugins::registry::Registry;
-use crate::runtime::Runtime;
-
-/// What every worker shares.
-pub struct Shared {
-    /// The engine and linker.
-    pub runtime: Arc<Runtime>,
-    /// The route table in force.
-    pub registry: Arc<Registry>,
-    /// The settings.
-    pub options: ServeOptions,
-    /// One permit per open connection, across workers (`--max-connections`).
-    pub connections: Arc<Semaphore>,
-    /// What requests need of the settings: xheaders, cookie secret, static directory.
-    pub site: Arc<Site>,
-    /// The account store's database; each worker opens its own pool on it.
-    pub database: Arc<Database>,
-}
+use crate::worker::{Shared, Worker};
 
 /// Binds `count` listening sockets to `addr` (the first picks the port when it is 0).
 pub fn bind(addr: SocketAddr, count: u16) -> anyhow::Result<Vec<std::net::TcpListener>> {
@@ -64,14 +45,6 @@ fn bind_one(addr: SocketAddr, reuse_port: bool) -> std::io::Result<std::net::Tcp
     socket.bind(&addr.into())?;
     socket.listen(1024)?;
     Ok(socket.into())
-}
-
-/// One worker's state: what all workers share, and the tasks (connections, `on_finish`
-/// calls) it finishes before it stops.
-pub(crate) struct Worker {
-    pub(crate) shared: Arc<Shared>,
-    pub(crate) tasks: TaskTracker,
-    pub(crate) accounts: Arc<AccountStore>,
 }
 
 /// Runs one worker on `listener` until `shutdown` turns true, then finishes the requests in

@@ -20,6 +20,7 @@ pub mod response;
 pub mod set_cookies;
 pub mod signed;
 pub mod site;
+pub mod static_dir;
 pub mod status;
 pub mod xheaders;
 pub mod xsrf;

@@ -13,7 +13,7 @@ use super::cookies::parse_cookie;
 use super::form::{self, BodyError, Files, Form};
 use super::site::Site;
 use super::xheaders::Client;
-use crate::router::{PathArgs, RouteTable};
+use crate::router::{PathArgs, ReverseUrl, RouteTable};
 
 /// Bodies larger than this are parsed on the blocking pool: a 1 MiB form of short pairs
 /// takes about a millisecond to parse, past which it would delay the loop's other requests.
@@ -46,8 +46,9 @@ pub struct RequestData {
     pub client: Client,
     /// The captures of the matched route.
     pub path_args: PathArgs,
-    /// The table the request was routed with, for `reverse_url`.
-    pub routes: Arc<RouteTable>,
+    /// The table the request was routed with, for `reverse_url` (holding it also keeps the
+    /// plugin version serving the request loaded until the request ends).
+    pub routes: Arc<dyn ReverseUrl>,
     /// The server's settings: cookie secret, static directory.
     pub site: Arc<Site>,
     form: Form,
@@ -79,7 +80,7 @@ impl RequestData {
         body: Bytes,
         remote: SocketAddr,
         path_args: PathArgs,
-        routes: Arc<RouteTable>,
+        routes: Arc<dyn ReverseUrl>,
         site: Arc<Site>,
     ) -> Self {
         let client = if site.xheaders {
@@ -224,7 +225,7 @@ impl RequestData {
             Bytes::new(),
             SocketAddr::from(([127, 0, 0, 1], 0)),
             PathArgs::default(),
-            Arc::default(),
+            Arc::new(RouteTable::<()>::default()),
             Arc::default(),
         )
     }

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::path::PathBuf;
 
-use crate::builtin::static_files::StaticFiles;
+use super::static_dir::StaticFiles;
 
 /// The settings a request may need, shared by all workers.
 pub struct Site {

@@ -9,10 +9,10 @@ use anyhow::{Context, anyhow, bail};
 use wasmtime::component::Component;
 
 use super::Plugin;
+use super::Route;
 use super::cache::{self, CodeCache, Origin, content_hash};
 use super::registry::compile_routes;
 use crate::http::request::RequestData;
-use crate::router::Route;
 use crate::runtime::Runtime;
 use crate::runtime::bindings::{PluginPre, WIT_VERSION};
 

@@ -9,9 +9,31 @@ use arc_swap::ArcSwap;
 
 use super::Plugin;
 use crate::builtin::Redirect;
-use crate::builtin::static_files::StaticFiles;
-use crate::router::{Pattern, Route, RouteTable, Target};
+use crate::http::static_dir::StaticFiles;
+use crate::router::{self, Pattern};
 use crate::runtime::bindings::exports::gale::web::app;
+
+/// What a route runs.
+#[derive(Clone)]
+pub enum Target {
+    /// Handler `handler` of a loaded plugin.
+    Plugin {
+        /// The plugin that declared the route.
+        plugin: Arc<Plugin>,
+        /// The handler's index in the plugin's table.
+        handler: u32,
+    },
+    /// Tornado's `RedirectHandler`.
+    Redirect(Redirect),
+    /// Tornado's `StaticFileHandler`, serving the file its first capture names.
+    Static(Arc<StaticFiles>),
+}
+
+/// A route of gale's table.
+pub type Route = router::Route<Target>;
+
+/// gale's route table.
+pub type RouteTable = router::RouteTable<Target>;
 
 /// The published route table.
 #[derive(Default)]

@@ -9,10 +9,10 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::{Value, json};
 
 use super::Plugin;
+use super::Route;
 use super::cache::Origin;
 use super::loader::Loaded;
 use super::registry::Registry;
-use crate::router::Route;
 
 /// A plugin serving now.
 struct Serving {

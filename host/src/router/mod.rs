@@ -2,56 +2,46 @@
 //! names for `reverse_url`.
 //!
 //! A [`RouteTable`] is immutable; the registry swaps whole tables, so a request keeps the
-//! table it started with.
+//! table it started with. What a route runs is a type parameter: the router knows nothing
+//! of plugins (`plugins::Target` is gale's), so it sits below everything that uses it.
 
 mod pattern;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 pub use pattern::{CaptureError, PathArgs, Pattern, ReverseError};
 
-use crate::builtin::Redirect;
-use crate::plugins::Plugin;
-
-/// What a route runs.
-#[derive(Clone)]
-pub enum Target {
-    /// Handler `handler` of a loaded plugin.
-    Plugin {
-        /// The plugin that declared the route.
-        plugin: Arc<Plugin>,
-        /// The handler's index in the plugin's table.
-        handler: u32,
-    },
-    /// Tornado's `RedirectHandler`.
-    Redirect(Redirect),
-    /// Tornado's `StaticFileHandler`, serving the file its first capture names.
-    Static(std::sync::Arc<crate::builtin::static_files::StaticFiles>),
-}
-
 /// One route of the table.
 #[derive(Clone)]
-pub struct Route {
+pub struct Route<T> {
     /// The URL pattern.
     pub pattern: Pattern,
     /// What it runs.
-    pub target: Target,
+    pub target: T,
     /// Its name for `reverse_url`.
     pub name: Option<String>,
 }
 
 /// An immutable, ordered route table: the first matching route wins.
-#[derive(Default)]
-pub struct RouteTable {
-    routes: Vec<Route>,
+pub struct RouteTable<T> {
+    routes: Vec<Route<T>>,
     names: HashMap<String, usize>,
 }
 
-impl RouteTable {
+impl<T> Default for RouteTable<T> {
+    /// No routes: everything is a 404.
+    fn default() -> Self {
+        Self {
+            routes: Vec::new(),
+            names: HashMap::new(),
+        }
+    }
+}
+
+impl<T> RouteTable<T> {
     /// A table of `routes` in order. A repeated name refers to the last route with it, as in
     /// Tornado (which warns, as this does).
-    pub fn new(routes: Vec<Route>) -> Self {
+    pub fn new(routes: Vec<Route<T>>) -> Self {
         let mut names = HashMap::new();
         for (index, route) in routes.iter().enumerate() {
             if let Some(name) = &route.name
@@ -68,7 +58,7 @@ impl RouteTable {
 
     /// The first route whose pattern matches `path`, with its captures (or the error of a
     /// capture that is not UTF-8).
-    pub fn find(&self, path: &str) -> Option<(&Route, Result<PathArgs, CaptureError>)> {
+    pub fn find(&self, path: &str) -> Option<(&Route<T>, Result<PathArgs, CaptureError>)> {
         self.routes
             .iter()
             .find_map(|route| Some((route, route.pattern.captures(path)?)))
@@ -81,5 +71,18 @@ impl RouteTable {
             .get(name)
             .ok_or_else(|| ReverseError::Unnamed(name.to_owned()))?;
         self.routes[*index].pattern.reverse(args)
+    }
+}
+
+/// What a request keeps of the table it was routed with: Tornado's `reverse_url`, whatever
+/// the table's targets (so `http` can hold it without knowing them).
+pub trait ReverseUrl: Send + Sync {
+    /// The path of the route named `name` with `args` filled in.
+    fn reverse_url(&self, name: &str, args: &[String]) -> Result<String, ReverseError>;
+}
+
+impl<T: Send + Sync> ReverseUrl for RouteTable<T> {
+    fn reverse_url(&self, name: &str, args: &[String]) -> Result<String, ReverseError> {
+        RouteTable::reverse_url(self, name, args)
     }
 }

@@ -8,16 +8,15 @@ use tokio::sync::oneshot;
 use tokio_util::task::TaskTracker;
 use wasmtime::{Store, Trap};
 
-use super::Runtime;
 use super::bindings::PluginInstance;
 use super::bindings::exports::gale::web::app::{HttpError, Stage};
 use super::ctx::Ctx;
 use super::reuse::Parked;
+use super::{Plugin, Runtime};
 use crate::accounts::AccountStore;
 use crate::http::body::ResponseBody;
 use crate::http::request::RequestData;
 use crate::http::response::error_response;
-use crate::plugins::Plugin;
 
 /// Starts handler `handler` of `plugin` for `request` as a task of `tasks` and returns where
 /// its response will arrive: once the handler has finished, or at its first `flush` (the

@@ -7,6 +7,8 @@ pub mod driver;
 mod engine;
 mod imports;
 pub mod output;
+mod plugin;
 pub mod reuse;
 
 pub use engine::{HandlerLimits, Runtime};
+pub use plugin::Plugin;

@@ -1,0 +1,38 @@
+//! A worker's state: what every worker shares (the runtime, the route table in force, the
+//! settings), and what each has of its own (its tasks, its account-store pool). The server
+//! builds it; the intake serves requests with it.
+
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use tokio_util::task::TaskTracker;
+
+use crate::accounts::{AccountStore, Database};
+use crate::config::ServeOptions;
+use crate::http::site::Site;
+use crate::plugins::registry::Registry;
+use crate::runtime::Runtime;
+
+/// What every worker shares.
+pub struct Shared {
+    /// The engine and linker.
+    pub runtime: Arc<Runtime>,
+    /// The route table in force.
+    pub registry: Arc<Registry>,
+    /// The settings.
+    pub options: ServeOptions,
+    /// One permit per open connection, across workers (`--max-connections`).
+    pub connections: Arc<Semaphore>,
+    /// What requests need of the settings: xheaders, cookie secret, static directory.
+    pub site: Arc<Site>,
+    /// The account store's database; each worker opens its own pool on it.
+    pub database: Arc<Database>,
+}
+
+/// One worker's state: what all workers share, and the tasks (connections, `on_finish`
+/// calls) it finishes before it stops.
+pub(crate) struct Worker {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) tasks: TaskTracker,
+    pub(crate) accounts: Arc<AccountStore>,
+}
