@@ -12,9 +12,9 @@ use tokio::sync::oneshot;
 
 use crate::builtin::static_files;
 use crate::http::body::ResponseBody;
+use crate::http::error_page::error_response;
 use crate::http::framing::AmbiguousLength;
 use crate::http::request::RequestData;
-use crate::http::response::error_response;
 use crate::plugins::Target;
 use crate::runtime::driver;
 use crate::worker::Worker;
@@ -136,15 +136,35 @@ async fn route(worker: &Worker, request: hyper::Request<Incoming>, remote: Socke
 /// RFC 9112's rules for a request a proxy and gale could read differently: a request must
 /// not carry both `Content-Length` and `Transfer-Encoding` (section 6.1, as Tornado), and an
 /// HTTP/1.1 request must carry `Host` (section 3.2: "MUST respond with 400").
-fn check_framing(parts: &hyper::http::request::Parts) -> Result<(), &'static str> {
+fn check_framing(parts: &hyper::http::request::Parts) -> Result<(), FramingError> {
     if parts.extensions.get::<AmbiguousLength>().is_some() {
-        return Err("a request must not have both Content-Length and Transfer-Encoding (RFC 9112)");
+        return Err(FramingError::LengthAndChunked);
     }
     if parts.version == hyper::Version::HTTP_11 && !parts.headers.contains_key(hyper::header::HOST)
     {
-        return Err("an HTTP/1.1 request must have a Host header (RFC 9112)");
+        return Err(FramingError::NoHost);
     }
     Ok(())
+}
+
+/// A request refused before routing: 400, and the connection closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FramingError {
+    /// Both `Content-Length` and `Transfer-Encoding`.
+    LengthAndChunked,
+    /// HTTP/1.1 without `Host`.
+    NoHost,
+}
+
+impl std::fmt::Display for FramingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::LengthAndChunked => {
+                "a request must not have both Content-Length and Transfer-Encoding (RFC 9112)"
+            }
+            Self::NoHost => "an HTTP/1.1 request must have a Host header (RFC 9112)",
+        })
+    }
 }
 
 /// `--static`: the path after `/static/`, URL-unescaped, from the static directory.

@@ -6,6 +6,8 @@ use hyper::{HeaderMap, Method, StatusCode};
 use sha1::{Digest, Sha1};
 
 use super::body::{BodySender, ResponseBody};
+use super::error_page::error_page;
+use super::response_error::{Misuse, ResponseError};
 use super::set_cookies::SetCookies;
 use super::status::{is_valid_reason, reason_phrase};
 
@@ -28,57 +30,6 @@ const HOST_OWNED: [HeaderName; 4] = [
     header::CONNECTION,
     header::UPGRADE,
 ];
-
-/// Why the response refused a handler's change.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ResponseError {
-    /// A value Tornado refuses too (a bad name, a control character, a host-owned header):
-    /// the handler gets the message as an error.
-    Invalid(String),
-    /// Past a cap on what a handler may make the host hold: the handler is stopped.
-    OverCap(String),
-}
-
-impl std::fmt::Display for ResponseError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Invalid(why) | Self::OverCap(why) => f.write_str(why),
-        }
-    }
-}
-
-impl From<String> for ResponseError {
-    fn from(why: String) -> Self {
-        Self::Invalid(why)
-    }
-}
-
-impl From<super::cookies::CookieError> for ResponseError {
-    fn from(error: super::cookies::CookieError) -> Self {
-        Self::Invalid(error.to_string())
-    }
-}
-
-/// A call Tornado raises for whatever the values (a write after `finish`): a bug in the
-/// handler, so the handler is stopped, where a bad value is only an error it gets back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Misuse {
-    /// `write` after `finish`.
-    WriteAfterFinish,
-    /// `finish` a second time.
-    FinishTwice,
-}
-
-impl std::fmt::Display for Misuse {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::WriteAfterFinish => "Cannot write() after finish()",
-            Self::FinishTwice => "finish() called twice",
-        })
-    }
-}
-
-impl std::error::Error for Misuse {}
 
 /// A response being built: status, headers and the buffered body.
 #[derive(Debug)]
@@ -412,25 +363,6 @@ fn header_pair(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Str
     let value = HeaderValue::from_bytes(value.as_bytes())
         .map_err(|_| format!("Unsafe header value {value:?}"))?;
     Ok((name, value))
-}
-
-/// A finished response with Tornado's default error page.
-pub fn error_response(status: u16, method: &Method) -> hyper::Response<ResponseBody> {
-    let mut response = ResponseState::default();
-    response.set_error_status(status, None);
-    // A fresh response is unfinished, so this cannot fail.
-    let _ = response.finish_with_error_page();
-    response.into_response(method, None)
-}
-
-/// Tornado's default error page, byte for byte (the reason HTML-escaped as `html.escape`).
-pub fn error_page(status: u16, reason: &str) -> String {
-    let reason = reason
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
-    let reason = reason.replace('"', "&quot;").replace('\'', "&#x27;");
-    format!("<html><title>{status}: {reason}</title><body>{status}: {reason}</body></html>")
 }
 
 #[cfg(test)]

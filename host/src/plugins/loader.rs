@@ -68,7 +68,7 @@ pub async fn load_bytes(
     let routes = explain(routes, "its routes() trapped")?;
     let plugin = Arc::new(Plugin::new(name, hash, pre, routes));
     let dir = path.parent().unwrap_or(Path::new("."));
-    let routes = compile_routes(&plugin, dir).map_err(anyhow::Error::msg)?;
+    let routes = compile_routes(&plugin, dir)?;
     Ok(Loaded {
         plugin,
         routes,

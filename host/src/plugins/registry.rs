@@ -8,7 +8,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 
 use super::Plugin;
-use crate::builtin::Redirect;
+use crate::builtin::{InitArgsError, Redirect, static_files_of_init_args};
 use crate::http::static_dir::StaticFiles;
 use crate::router::{self, Pattern};
 use crate::runtime::bindings::exports::gale::web::app;
@@ -53,19 +53,59 @@ impl Registry {
     }
 }
 
-/// A plugin's routes, compiled and checked; the error names the route and what is wrong.
-/// A `StaticFileHandler`'s `path` is a directory inside `plugin_dir`, the plugin's own
-/// directory: a sandboxed plugin cannot serve the rest of the host's files.
-pub fn compile_routes(plugin: &Arc<Plugin>, plugin_dir: &Path) -> Result<Vec<Route>, String> {
+/// Why a plugin's declared route cannot be served: the plugin is refused with it.
+#[derive(Debug)]
+pub struct RouteError {
+    /// The route's pattern as declared.
+    pattern: String,
+    /// What is wrong with it.
+    problem: RouteProblem,
+}
+
+/// What is wrong with a declared route.
+#[derive(Debug)]
+enum RouteProblem {
+    /// The pattern is not a regex the router accepts.
+    BadRegex(regex::Error),
+    /// The init arguments are not a JSON value.
+    InitArgsNotJson(serde_json::Error),
+    /// The route names a handler the plugin does not have.
+    NoSuchHandler(u32),
+    /// A built-in handler's init arguments cannot configure it.
+    InitArgs(InitArgsError),
+}
+
+impl std::fmt::Display for RouteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "route {:?}: ", self.pattern)?;
+        match &self.problem {
+            RouteProblem::BadRegex(error) => write!(f, "bad regex: {error}"),
+            RouteProblem::InitArgsNotJson(error) => write!(f, "init args are not JSON: {error}"),
+            RouteProblem::NoSuchHandler(handler) => write!(f, "handler {handler} does not exist"),
+            RouteProblem::InitArgs(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl std::error::Error for RouteError {}
+
+/// A plugin's routes, compiled and checked. A `StaticFileHandler`'s `path` is a directory
+/// inside `plugin_dir`, the plugin's own directory: a sandboxed plugin cannot serve the rest
+/// of the host's files.
+pub fn compile_routes(plugin: &Arc<Plugin>, plugin_dir: &Path) -> Result<Vec<Route>, RouteError> {
     plugin
         .routes
         .iter()
         .map(|declared| {
-            let context = |what: String| format!("route {:?}: {what}", declared.pattern);
-            let pattern = Pattern::new(&declared.pattern)
-                .map_err(|error| context(format!("bad regex: {error}")))?;
+            let refuse = |problem| RouteError {
+                pattern: declared.pattern.clone(),
+                problem,
+            };
+            let pattern =
+                Pattern::new(&declared.pattern).map_err(|e| refuse(RouteProblem::BadRegex(e)))?;
             let init_args: serde_json::Value = serde_json::from_str(&declared.init_args)
-                .map_err(|error| context(format!("init args are not JSON: {error}")))?;
+                .map_err(|e| refuse(RouteProblem::InitArgsNotJson(e)))?;
+            let init = |e| refuse(RouteProblem::InitArgs(e));
             let target = match declared.target {
                 app::Target::Handler(handler) if (handler as usize) < plugin.routes.len() => {
                     Target::Plugin {
@@ -74,13 +114,13 @@ pub fn compile_routes(plugin: &Arc<Plugin>, plugin_dir: &Path) -> Result<Vec<Rou
                     }
                 }
                 app::Target::Handler(handler) => {
-                    return Err(context(format!("handler {handler} does not exist")));
+                    return Err(refuse(RouteProblem::NoSuchHandler(handler)));
                 }
                 app::Target::Builtin(app::Builtin::Redirect) => {
-                    Target::Redirect(Redirect::from_init_args(&init_args).map_err(context)?)
+                    Target::Redirect(Redirect::from_init_args(&init_args).map_err(init)?)
                 }
                 app::Target::Builtin(app::Builtin::StaticFiles) => Target::Static(Arc::new(
-                    StaticFiles::from_init_args(&init_args, plugin_dir).map_err(context)?,
+                    static_files_of_init_args(&init_args, plugin_dir).map_err(init)?,
                 )),
             };
             Ok(Route {

@@ -16,7 +16,7 @@ use super::{Plugin, Runtime};
 use crate::accounts::AccountStore;
 use crate::http::body::ResponseBody;
 use crate::http::request::RequestData;
-use crate::http::response::error_response;
+use crate::http::error_page::error_response;
 
 /// Starts handler `handler` of `plugin` for `request` as a task of `tasks` and returns where
 /// its response will arrive: once the handler has finished, or at its first `flush` (the
@@ -315,7 +315,7 @@ fn log_error(ctx: &Ctx, error: &HttpError) {
     }
 }
 
-/// An error as one line.
+/// An error as one line (bindgen gives `HttpError` a `Display` of its own, the `Debug` form).
 fn describe(error: &HttpError) -> String {
     match &error.reason {
         Some(reason) => format!("HTTP {} ({reason}) {}", error.status, error.message),

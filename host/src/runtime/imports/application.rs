@@ -31,8 +31,9 @@ impl application::Host for Application<'_> {
             ));
         };
         let hashed = files.url(&path);
-        self.sandbox
-            .in_time(self.running_since, "static_url", hashed)
-            .await
+        let url = self
+            .sandbox
+            .in_time(self.running_since, "static_url", hashed);
+        Ok(url.await?.map_err(|error| error.to_string()))
     }
 }

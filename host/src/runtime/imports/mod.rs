@@ -28,7 +28,8 @@ use response::Outgoing;
 
 use super::bindings::gale::web;
 use super::ctx::{Ctx, RequestMemo, Sandbox};
-use crate::http::response::{ResponseError, ResponseState};
+use crate::http::response::ResponseState;
+use crate::http::response_error::ResponseError;
 
 /// Adds every gale interface to `linker`, each reaching the store through its view.
 pub(crate) fn add_to_linker(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
