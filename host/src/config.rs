@@ -68,6 +68,11 @@ pub struct ServeOptions {
     #[arg(long, env = "GALE_MAX_RESPONSE_BUFFER", default_value = "64MiB", value_parser = parse_size)]
     pub max_response_buffer: usize,
 
+    /// The largest WebSocket message (and frame) a client may send; beyond it the connection
+    /// closes with 1009, as Tornado's `websocket_max_message_size`.
+    #[arg(long, env = "GALE_WEBSOCKET_MAX_MESSAGE_SIZE", default_value = "10MiB", value_parser = parse_size)]
+    pub websocket_max_message_size: usize,
+
     /// Time to receive a complete request head, counted from the connection's opening or the
     /// previous response: closes slow-header (slowloris) and idle keep-alive connections.
     #[arg(long, env = "GALE_HEADER_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
@@ -183,6 +188,7 @@ impl ServeOptions {
             response_buffer: self.max_response_buffer,
             resident_memory: self.resident_memory,
             reuse: self.reuse_instances.clone(),
+            websocket_max_message: self.websocket_max_message_size,
         }
     }
 

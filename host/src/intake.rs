@@ -63,7 +63,7 @@ impl From<hyper::Response<ResponseBody>> for Routed {
 async fn route(worker: &Worker, request: hyper::Request<Incoming>, remote: SocketAddr) -> Routed {
     let shared = &*worker.shared;
     let table = shared.registry.snapshot();
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
     if let Err(why) = check_framing(&parts) {
         tracing::warn!("400 {} {}: {why}", parts.method, parts.uri);
         let mut response = error_response(400, &parts.method);
@@ -103,6 +103,8 @@ async fn route(worker: &Worker, request: hyper::Request<Incoming>, remote: Socke
         }
     };
     let site = shared.site.clone();
+    // The connection itself, should the handler accept a WebSocket upgrade.
+    let upgrade = parts.extensions.remove::<hyper::upgrade::OnUpgrade>();
     let mut request = RequestData::new(parts, body, remote, path_args, table, site);
     let max_arguments = usize::try_from(shared.options.max_arguments).unwrap_or(usize::MAX);
     if let Err(error) = request.parse_body(max_arguments).await {
@@ -118,6 +120,7 @@ async fn route(worker: &Worker, request: hyper::Request<Incoming>, remote: Socke
                 &plugin,
                 handler,
                 request,
+                upgrade,
                 accounts,
             ))
         }

@@ -2,18 +2,16 @@
 //! loop, as Tornado's IOLoop: it accepts, parses, routes and runs handlers. `--workers N`
 //! runs N of them on one port with `SO_REUSEPORT`, sharing the compiled plugins.
 
-use std::cell::RefCell;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use socket2::{Domain, Socket, Type};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -67,7 +65,6 @@ async fn serve_loop(
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let listener = TcpListener::from_std(listener)?;
-    let graceful = GracefulShutdown::new();
     let http = http_builder(&shared.options);
     let accounts = Arc::new(shared.database.open()?);
     // Connect and migrate now, so the first request need not, and an unreachable database
@@ -100,7 +97,7 @@ async fn serve_loop(
         };
         let _ = stream.set_nodelay(true);
         let for_requests = worker.clone();
-        let framing = Rc::new(RefCell::new(Framing::new(read_buffer_size(
+        let framing = Arc::new(Mutex::new(Framing::new(read_buffer_size(
             &worker.shared.options,
         ))));
         let write_timeout = worker.shared.options.write_timeout;
@@ -108,7 +105,7 @@ async fn serve_loop(
         let service = service_fn(move |mut request| {
             // Here, before hyper reads on: see `own_head`.
             own_head(&mut request);
-            if let Some(ambiguous) = framing.borrow_mut().take() {
+            if let Some(ambiguous) = framing.lock().ok().and_then(|mut framing| framing.take()) {
                 request.extensions_mut().insert(ambiguous);
             }
             let worker = for_requests.clone();
@@ -116,9 +113,21 @@ async fn serve_loop(
                 Ok::<_, Infallible>(crate::intake::serve_request(&worker, request, remote).await)
             }
         });
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let connection = http
+            .serve_connection(TokioIo::new(stream), service)
+            .with_upgrades();
+        let mut stopping = shutdown.clone();
         worker.tasks.spawn_local(async move {
-            if let Err(error) = connection.await {
+            let mut connection = std::pin::pin!(connection);
+            // At shutdown, hyper finishes the request in flight and closes the connection.
+            let ended = tokio::select! {
+                ended = connection.as_mut() => ended,
+                _ = stopping.wait_for(|stop| *stop) => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(error) = ended {
                 tracing::debug!(%remote, "connection ended: {error}");
             }
             drop(permit);
@@ -127,11 +136,7 @@ async fn serve_loop(
     drop(listener);
     let (deadline, tasks) = (worker.shared.options.shutdown_timeout, &worker.tasks);
     tasks.close();
-    let drained = tokio::time::timeout(deadline, async {
-        graceful.shutdown().await;
-        tasks.wait().await;
-    })
-    .await;
+    let drained = tokio::time::timeout(deadline, tasks.wait()).await;
     if drained.is_err() {
         tracing::warn!("shutdown: requests still running after {deadline:?} were dropped");
     }

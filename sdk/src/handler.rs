@@ -1,5 +1,6 @@
 //! The handler trait, with Tornado's method names and default behaviour.
 
+use crate::bindings::exports::gale::web::app::SocketEvent;
 use crate::{HttpError, PathArgs, Request, Result, Value};
 
 /// Tornado's `RequestHandler`: implement the methods your handler answers.
@@ -80,6 +81,12 @@ pub trait RequestHandler {
         } else {
             Self::BASE.on_finish(req)
         }
+    }
+
+    /// An event on a WebSocket connection: only a [`crate::WebSocketHandler`] has them.
+    #[doc(hidden)]
+    fn socket_event(&mut self, _req: &mut Request, _event: SocketEvent) -> Result {
+        Err(HttpError::new(500).with_message("this handler is not a WebSocketHandler"))
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::cell::RefCell;
 
-use crate::bindings::exports::gale::web::app::{self, Builtin, Stage};
+use crate::bindings::exports::gale::web::app::{self, Builtin, SocketEvent, Stage};
 use crate::bindings::gale::web::request as host_request;
 use crate::{HttpError, PathArgs, Request, RequestHandler, Value};
 
@@ -61,6 +61,9 @@ pub trait Lifecycle {
     fn error(&mut self, req: &mut Request, error: &HttpError) -> crate::Result;
     /// `on_finish`.
     fn finish(&mut self, req: &mut Request);
+    /// `initialize`, then a WebSocket event's method.
+    fn socket(&mut self, req: &mut Request, init_args: &Value, event: SocketEvent)
+    -> crate::Result;
 }
 
 impl<H: RequestHandler> Lifecycle for H {
@@ -105,6 +108,16 @@ impl<H: RequestHandler> Lifecycle for H {
 
     fn finish(&mut self, req: &mut Request) {
         self.on_finish(req);
+    }
+
+    fn socket(
+        &mut self,
+        req: &mut Request,
+        init_args: &Value,
+        event: SocketEvent,
+    ) -> crate::Result {
+        self.initialize(init_args)?;
+        self.socket_event(req, event)
     }
 }
 
@@ -151,16 +164,14 @@ pub fn dispatch(
     let mut req = Request::new();
     let result = match stage {
         Stage::Request(index) => {
-            let entry = entries
-                .get(index as usize)
-                .ok_or_else(|| HttpError::new(500).with_message(format!("no handler {index}")))?;
-            let Target::Handler(make) = entry.target else {
-                return Err(HttpError::new(500)
-                    .with_message(format!("route {index} is a host built-in"))
-                    .into());
-            };
-            let mut handler = make();
+            let (entry, mut handler) = handler_of(entries, index)?;
             let result = handler.request(&mut req, &(entry.init_args)());
+            CURRENT.with(|current| *current.borrow_mut() = Some(handler));
+            result
+        }
+        Stage::Socket((index, event)) => {
+            let (entry, mut handler) = handler_of(entries, index)?;
+            let result = handler.socket(&mut req, &(entry.init_args)(), event);
             CURRENT.with(|current| *current.borrow_mut() = Some(handler));
             result
         }
@@ -178,6 +189,17 @@ pub fn dispatch(
         }),
     };
     result.map_err(Into::into)
+}
+
+/// A fresh handler of route `index`, with its entry.
+fn handler_of(entries: &[Entry], index: u32) -> Result<(&Entry, Box<dyn Lifecycle>), HttpError> {
+    let entry = entries
+        .get(index as usize)
+        .ok_or_else(|| HttpError::new(500).with_message(format!("no handler {index}")))?;
+    let Target::Handler(make) = entry.target else {
+        return Err(HttpError::new(500).with_message(format!("route {index} is a host built-in")));
+    };
+    Ok((entry, make()))
 }
 
 /// Runs `stage` on the current handler; a stage before `request` is the host's mistake.

@@ -17,5 +17,6 @@ mod streaming;
 mod support;
 mod swap;
 mod tutorial;
+mod websocket;
 mod wire;
 mod xsrf;

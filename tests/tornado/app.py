@@ -9,6 +9,7 @@ import sys
 import tornado.ioloop
 import tornado.netutil
 import tornado.web
+import tornado.websocket
 
 
 class Sign(tornado.web.RequestHandler):
@@ -96,11 +97,32 @@ class Me(tornado.web.RequestHandler):
         self.write("never")
 
 
+class EchoSocket(tornado.websocket.WebSocketHandler):
+    """/ws/echo: the probe's WebSocket echo (`N:text`, N the message's number; `close`
+    closes with 4000 "asked"), for comparing handshakes, close codes and order."""
+
+    def open(self, *args):
+        self.count = 0
+        self.write_message({"open": len(args), "name": self.get_argument("name", "")})
+
+    def select_subprotocol(self, subprotocols):
+        return "echo.v1" if "echo.v1" in subprotocols else None
+
+    def on_message(self, message):
+        self.count += 1
+        if message == "close":
+            self.close(4000, "asked")
+        elif isinstance(message, bytes):
+            self.write_message(bytes([self.count]) + message, binary=True)
+        else:
+            self.write_message(f"{self.count}:{message}")
+
+
 def main():
     app = tornado.web.Application(
         [("/sign", Sign), ("/read", Read), ("/cookie/full", FullCookie),
          ("/cookie/read", Cookies), ("/form", Form), ("/args", Args), ("/hello", Hello),
-         ("/static-url", StaticUrl), ("/me", Me)],
+         ("/static-url", StaticUrl), ("/me", Me), (r"/ws/echo(?:/(\w+))?", EchoSocket)],
         cookie_secret=sys.argv[1], xsrf_cookies=True, login_url="/login",
         static_path=sys.argv[2] if len(sys.argv) > 2 else None,
     )

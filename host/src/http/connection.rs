@@ -4,12 +4,11 @@
 //! stops reading a long response holds its connection, and a streaming handler's slot,
 //! for as long as it likes.
 
-use std::cell::RefCell;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -21,7 +20,7 @@ use super::framing::Framing;
 /// A client's stream: reads shown to `framing`, writes bounded by `write_timeout`.
 pub struct ClientStream<S> {
     inner: S,
-    framing: Rc<RefCell<Framing>>,
+    framing: Arc<Mutex<Framing>>,
     write_timeout: Duration,
     remote: SocketAddr,
     /// Running while a write waits for the client to read; made only then.
@@ -32,7 +31,7 @@ impl<S> ClientStream<S> {
     /// `inner`, the connection from `remote`.
     pub fn new(
         inner: S,
-        framing: Rc<RefCell<Framing>>,
+        framing: Arc<Mutex<Framing>>,
         write_timeout: Duration,
         remote: SocketAddr,
     ) -> Self {
@@ -82,8 +81,10 @@ impl<S: AsyncRead + Unpin> AsyncRead for ClientStream<S> {
         let this = self.get_mut();
         let before = buf.filled().len();
         let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = polled {
-            this.framing.borrow_mut().feed(&buf.filled()[before..]);
+        if let Poll::Ready(Ok(())) = polled
+            && let Ok(mut framing) = this.framing.lock()
+        {
+            framing.feed(&buf.filled()[before..]);
         }
         polled
     }

@@ -50,7 +50,7 @@ impl From<TooManyArguments> for BodyError {
 }
 
 /// What a body holds for the handler.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Form {
     /// The body arguments.
     pub arguments: Arguments,

@@ -30,7 +30,9 @@ pub enum ArgSource {
     All,
 }
 
-/// One request: head, body, captures, and the route table it was routed with.
+/// One request: head, body, captures, and the route table it was routed with. A WebSocket
+/// connection keeps its upgrade request and hands each event a copy.
+#[derive(Clone)]
 pub struct RequestData {
     /// The method.
     pub method: Method,

@@ -59,6 +59,8 @@ pub struct Delivery {
     pub stream: Option<BodySender>,
     /// Resolves when a streamed body has been sent.
     pub sent: Option<Sent>,
+    /// The connection, for a WebSocket upgrade the handler accepts.
+    pub upgrade: Option<hyper::upgrade::OnUpgrade>,
     /// Where the handler's time limit counts from: its start, then its latest `flush` that
     /// sent something, so a handler streaming a long response is not stopped while it makes
     /// progress, however slow the client.
@@ -72,6 +74,7 @@ impl Default for Delivery {
             head: None,
             stream: None,
             sent: None,
+            upgrade: None,
             running_since: Instant::now(),
         }
     }
@@ -101,6 +104,27 @@ pub struct RequestMemo {
     pub on_finish_unused: bool,
     /// A refusal the host answers instead of the handler's response.
     pub refusal: Option<Refusal>,
+    /// What a WebSocket event exchanges with the handler.
+    pub socket: SocketMemo,
+}
+
+/// What a WebSocket event (or the upgrade) exchanges with the handler.
+#[derive(Default)]
+pub struct SocketMemo {
+    /// Set by `accept`: the `Sec-WebSocket-Accept` value the 101 carries.
+    pub accepted: Option<String>,
+    /// Frames to send when the event ends, in order, and their bytes.
+    pub outbox: Vec<tokio_tungstenite::tungstenite::Message>,
+    /// The bytes of `outbox`.
+    pub outbox_bytes: usize,
+    /// Set by `close`: the close frame to send (`None` inside: one without a code).
+    pub close: Option<Option<tokio_tungstenite::tungstenite::protocol::CloseFrame>>,
+    /// The connection's state, handed in before the event and read back after it.
+    pub state: Vec<u8>,
+    /// The client's close frame, for `on_close`.
+    pub peer_close: Option<(u16, String)>,
+    /// Whether this is an event on an open connection (not the upgrade request).
+    pub open: bool,
 }
 
 impl Ctx {
@@ -131,6 +155,20 @@ impl Ctx {
         self.response = ResponseState::default();
         self.delivery = Delivery::default();
         self.memo = RequestMemo::default();
+    }
+
+    /// The connection a handler has just switched to WebSocket, with what its upgrade
+    /// request queued (messages, a close) and left as state.
+    pub fn take_open_socket(&mut self) -> Option<super::websocket::Opened> {
+        let upgrade = self.delivery.upgrade.take()?;
+        self.memo.socket.accepted.as_ref()?;
+        let first = std::mem::take(&mut self.memo.socket);
+        let request = std::mem::replace(&mut self.request, RequestData::placeholder());
+        Some(super::websocket::Opened {
+            upgrade,
+            request,
+            first,
+        })
     }
 
     /// Drops what ties an idle store to the request it served (and through its route table,

@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use tokio::sync::oneshot;
+use hyper::upgrade::OnUpgrade;
+use tokio::sync::{OwnedSemaphorePermit, oneshot};
 use tokio_util::task::TaskTracker;
 use wasmtime::{Store, Trap};
 
@@ -15,8 +16,8 @@ use super::reuse::Parked;
 use super::{Plugin, Runtime};
 use crate::accounts::AccountStore;
 use crate::http::body::ResponseBody;
-use crate::http::request::RequestData;
 use crate::http::error_page::error_response;
+use crate::http::request::RequestData;
 
 /// Starts handler `handler` of `plugin` for `request` as a task of `tasks` and returns where
 /// its response will arrive: once the handler has finished, or at its first `flush` (the
@@ -32,28 +33,80 @@ pub fn start(
     plugin: &Arc<Plugin>,
     handler: u32,
     request: RequestData,
+    upgrade: Option<OnUpgrade>,
     accounts: &Arc<AccountStore>,
 ) -> oneshot::Receiver<hyper::Response<ResponseBody>> {
     let (head, response) = oneshot::channel();
     let (runtime, plugin, accounts) = (runtime.clone(), plugin.clone(), accounts.clone());
+    let exchange = Exchange { head, upgrade };
     tasks.spawn_local(async move {
         // Boxed: until the task first runs, it is only as large as its arguments.
-        Box::pin(serve(&runtime, &plugin, handler, request, head, accounts)).await;
+        Box::pin(serve(
+            &runtime, &plugin, handler, request, exchange, accounts,
+        ))
+        .await;
     });
     response
 }
 
+/// Where a request's answer goes: its response, and the connection itself when the handler
+/// accepts a WebSocket upgrade.
+struct Exchange {
+    head: oneshot::Sender<hyper::Response<ResponseBody>>,
+    upgrade: Option<OnUpgrade>,
+}
+
 /// The handler task: a slot (`--max-instances`), an instance (reused, or fresh), the
 /// request's lifecycle in it, then the instance parked for another request when its plugin
-/// reuses them.
+/// reuses them; and, when the handler accepted a WebSocket, the connection's life.
 async fn serve(
     runtime: &Runtime,
     plugin: &Arc<Plugin>,
     handler: u32,
     request: RequestData,
-    head: oneshot::Sender<hyper::Response<ResponseBody>>,
+    Exchange { head, upgrade }: Exchange,
     accounts: Arc<AccountStore>,
 ) {
+    let method = request.method.clone();
+    let Some((slot, parked)) = acquire(runtime, plugin, request).await else {
+        let _ = head.send(error_response(503, &method));
+        return;
+    };
+    let Parked {
+        instance,
+        mut store,
+        served,
+    } = parked;
+    store.data_mut().delivery.head = Some(head);
+    store.data_mut().delivery.upgrade = upgrade;
+    store.data_mut().accounts = Some(accounts.clone());
+    let reusable = handle(&instance, &mut store, plugin, handler).await;
+    let opened = store.data_mut().take_open_socket();
+    release(
+        runtime,
+        plugin,
+        Parked {
+            instance,
+            store,
+            served,
+        },
+        reusable,
+    );
+    // The request is over: its slot is free again.
+    drop(slot);
+    if let Some(opened) = opened {
+        super::websocket::serve(runtime, plugin, handler, accounts, opened).await;
+    }
+}
+
+/// An instance of `plugin` to handle `request`, with its `--max-instances` slot: an idle one
+/// recycled (with `--reuse-instances`) or a fresh one; `None` (logged) when no slot came
+/// free within the handler's time limit or no instance could be made.
+pub(super) async fn acquire(
+    runtime: &Runtime,
+    plugin: &Plugin,
+    request: RequestData,
+) -> Option<(OwnedSemaphorePermit, Parked)> {
     // Wait for a free instance at most as long as a handler may run.
     let wait = runtime.limits.timeout_for(&plugin.name);
     let Ok(Ok(slot)) = tokio::time::timeout(wait, runtime.slots.clone().acquire_owned()).await
@@ -63,47 +116,32 @@ async fn serve(
             "no handler instance came free within {wait:?}: all {} are busy (--max-instances)",
             runtime.limits.instances
         );
-        let _ = head.send(error_response(503, &request.method));
-        return;
+        return None;
     };
-    let reuse = runtime.limits.reuse_for(&plugin.name);
     // Only a plugin opted into reuse ever parks an instance: the others skip the lock.
-    let idle = if reuse > 1 { plugin.idle.take() } else { None };
+    let idle = match runtime.limits.reuse_for(&plugin.name) > 1 {
+        true => plugin.idle.take(),
+        false => None,
+    };
     let parked = match idle {
         Some(mut parked) => {
             parked.store.data_mut().recycle(request);
             parked.store.set_epoch_deadline(1);
             parked
         }
-        None => {
-            let method = request.method.clone();
-            match instantiate(runtime, plugin, request).await {
-                Some(parked) => parked,
-                None => {
-                    let _ = head.send(error_response(503, &method));
-                    return;
-                }
-            }
-        }
+        None => instantiate(runtime, plugin, request).await?,
     };
-    let Parked {
-        instance,
-        mut store,
-        served,
-    } = parked;
-    store.data_mut().delivery.head = Some(head);
-    store.data_mut().accounts = Some(accounts);
-    let reusable = handle(&instance, &mut store, plugin, handler).await;
-    let served = served + 1;
-    if reusable && served < reuse {
-        plugin.idle.park(Parked {
-            instance,
-            store,
-            served,
-        });
+    Some((slot, parked))
+}
+
+/// Parks an instance that served a request for the next, when its plugin reuses instances,
+/// it came through without a trap and has served fewer than its plugin's limit; else drops
+/// it.
+pub(super) fn release(runtime: &Runtime, plugin: &Plugin, parked: Parked, reusable: bool) {
+    let served = parked.served + 1;
+    if reusable && served < runtime.limits.reuse_for(&plugin.name) {
+        plugin.idle.park(Parked { served, ..parked });
     }
-    // The request is over: its slot is free again.
-    drop(slot);
 }
 
 /// A fresh instance of `plugin` for `request`; `None` (logged) when none can be made.
@@ -176,6 +214,7 @@ async fn handle(
         None => {
             let if_none_match = ctx.request.headers.get(hyper::header::IF_NONE_MATCH);
             let mut whole = response.into_response(&ctx.request.method, if_none_match);
+            switch_protocols(ctx, &mut whole);
             let sent = whole.body_mut().on_sent();
             if let Some(head) = ctx.delivery.head.take() {
                 let _ = head.send(whole);
@@ -198,6 +237,28 @@ async fn handle(
         plugin.skip_finish(handler);
     }
     healthy
+}
+
+/// A 101 for an accepted WebSocket upgrade gets its handshake headers; any other answer
+/// (the handler failed after accepting) lets the connection go.
+fn switch_protocols(ctx: &mut Ctx, response: &mut hyper::Response<ResponseBody>) {
+    let accepted = ctx.memo.socket.accepted.as_deref();
+    let Some(accept) = accepted.filter(|_| response.status() == 101) else {
+        ctx.delivery.upgrade = None;
+        return;
+    };
+    let headers = response.headers_mut();
+    let pairs = [
+        (hyper::header::UPGRADE, "websocket"),
+        (hyper::header::CONNECTION, "Upgrade"),
+        (hyper::header::SEC_WEBSOCKET_ACCEPT, accept),
+    ];
+    for (name, value) in pairs {
+        // Base64 and fixed words: always valid header values.
+        if let Ok(value) = hyper::header::HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    }
 }
 
 /// Tornado's `send_error`: the response is cleared and `write_error` renders the error. A

@@ -34,6 +34,8 @@ pub struct HandlerLimits {
     pub resident_memory: usize,
     /// Plugins whose instances serve several requests each (`--reuse-instances`).
     pub reuse: Vec<(String, u32)>,
+    /// The largest WebSocket message a client may send (`--websocket-max-message-size`).
+    pub websocket_max_message: usize,
 }
 
 impl Default for HandlerLimits {
@@ -46,6 +48,7 @@ impl Default for HandlerLimits {
             response_buffer: 64 << 20,
             resident_memory: 256 << 10,
             reuse: Vec::new(),
+            websocket_max_message: 10 << 20,
         }
     }
 }

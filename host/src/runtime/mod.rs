@@ -9,6 +9,7 @@ mod imports;
 pub mod output;
 mod plugin;
 pub mod reuse;
+mod websocket;
 
 pub use engine::{HandlerLimits, Runtime};
 pub use plugin::Plugin;

@@ -12,6 +12,7 @@ mod cookies;
 mod log;
 mod request;
 mod response;
+mod websocket;
 
 use std::future::Future;
 use std::time::Instant;
@@ -25,6 +26,7 @@ use cookies::CookieJar;
 use log::PluginLog;
 use request::Incoming;
 use response::Outgoing;
+use websocket::Socket;
 
 use super::bindings::gale::web;
 use super::ctx::{Ctx, RequestMemo, Sandbox};
@@ -60,6 +62,13 @@ pub(crate) fn add_to_linker(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
         },
         log => PluginLog by |ctx| PluginLog { plugin: &ctx.sandbox.plugin },
         accounts => Accounts by Ctx::accounts,
+        websocket => Socket by |ctx| Socket {
+            sandbox: &ctx.sandbox,
+            request: &mut ctx.request,
+            response: &mut ctx.response,
+            socket: &mut ctx.memo.socket,
+            upgradable: ctx.delivery.upgrade.is_some(),
+        },
     }
     Ok(())
 }

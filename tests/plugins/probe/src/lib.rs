@@ -4,6 +4,7 @@
 mod finish;
 mod output;
 mod private;
+mod socket;
 mod state;
 
 use gale_sdk::{
@@ -369,4 +370,6 @@ gale_sdk::routes![
     (r"/finish/base", finish::InheritsIt),
     (r"/private", private::Private),
     (r"/state", state::State),
+    (r"/ws/echo(?:/(\w+))?", socket::Echo),
+    (r"/ws/guarded", socket::Guarded),
 ];

@@ -1,0 +1,220 @@
+//! A WebSocket connection, held by the host between events: the handler that accepted the
+//! upgrade is gone when the 101 is sent, and each later event (a message, a pong, the close)
+//! runs in an instance of its own, which ends with it. Between events the connection costs
+//! its socket, its buffers and its state, never an instance.
+
+use std::sync::Arc;
+
+use futures_util::{SinkExt, StreamExt};
+use hyper::upgrade::OnUpgrade;
+use hyper_util::rt::TokioIo;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message as Frame};
+
+use super::bindings::exports::gale::web::app::{SocketEvent, Stage};
+use super::bindings::gale::web::websocket::Message;
+use super::ctx::SocketMemo;
+use super::driver::{acquire, release};
+use super::{Plugin, Runtime};
+use crate::accounts::AccountStore;
+use crate::http::request::RequestData;
+
+/// A connection the handler has just accepted, with what its upgrade request queued.
+pub struct Opened {
+    /// hyper's hand-over of the connection, once the 101 is out.
+    pub upgrade: OnUpgrade,
+    /// The upgrade request: every event sees it, as Tornado's `self.request`.
+    pub request: RequestData,
+    /// What `open` queued and kept.
+    pub first: SocketMemo,
+}
+
+/// One connection's events, as the handler task runs them.
+struct Connection<'a> {
+    runtime: &'a Runtime,
+    plugin: &'a Arc<Plugin>,
+    handler: u32,
+    accounts: Arc<AccountStore>,
+    request: RequestData,
+    state: Vec<u8>,
+    /// The client's close frame, for `on_close`.
+    peer_close: Option<(u16, String)>,
+}
+
+/// What the connection does after an event.
+enum Next {
+    /// Read on.
+    Continue,
+    /// Close with this frame (none: a close frame without a code).
+    Close(Option<CloseFrame>),
+}
+
+/// Serves an accepted connection until it closes: sends what `open` queued, then runs an
+/// event per message, pong and the close, in order, one at a time (as Tornado's
+/// `on_message` runs, unless it is a coroutine).
+pub async fn serve(
+    runtime: &Runtime,
+    plugin: &Arc<Plugin>,
+    handler: u32,
+    accounts: Arc<AccountStore>,
+    opened: Opened,
+) {
+    let upgraded = match opened.upgrade.await {
+        Ok(upgraded) => upgraded,
+        Err(error) => {
+            tracing::debug!(
+                plugin = &*plugin.name,
+                "the upgrade did not happen: {error}"
+            );
+            return;
+        }
+    };
+    let limit = runtime.limits.websocket_max_message;
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(limit))
+        .max_frame_size(Some(limit));
+    let io = TokioIo::new(upgraded);
+    let mut socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
+    let mut connection = Connection {
+        runtime,
+        plugin,
+        handler,
+        accounts,
+        request: opened.request,
+        state: opened.first.state.clone(),
+        peer_close: None,
+    };
+    let mut next = send(&mut socket, opened.first).await;
+    while let Next::Continue = next {
+        let event = match socket.next().await {
+            Some(Ok(Frame::Text(text))) => SocketEvent::Message(Message::Text(text.to_string())),
+            Some(Ok(Frame::Binary(bytes))) => SocketEvent::Message(Message::Binary(bytes.into())),
+            Some(Ok(Frame::Pong(data))) => SocketEvent::Pong(data.into()),
+            // tungstenite answers pings itself.
+            Some(Ok(Frame::Ping(_) | Frame::Frame(_))) => continue,
+            Some(Ok(Frame::Close(frame))) => {
+                let said = frame.map(|frame| (u16::from(frame.code), frame.reason.to_string()));
+                connection.close(said).await;
+                // tungstenite has queued the answering close frame: send it, then the end.
+                let _ = socket.flush().await;
+                return;
+            }
+            Some(Err(error)) => {
+                let code = close_code_for(&error);
+                tracing::debug!(plugin = &*plugin.name, "WebSocket closed: {error}");
+                if let Some(code) = code {
+                    let _ = socket.close(Some(close_frame(code, ""))).await;
+                }
+                connection.close(None).await;
+                return;
+            }
+            None => {
+                connection.close(None).await;
+                return;
+            }
+        };
+        next = match connection.event(event).await {
+            Some(memo) => send(&mut socket, memo).await,
+            None => Next::Close(Some(close_frame(CloseCode::Error, ""))),
+        };
+    }
+    let Next::Close(frame) = next else { return };
+    let _ = socket.close(frame).await;
+    // Read until the client answers the close (or goes), as RFC 6455 asks.
+    while let Some(Ok(_)) = socket.next().await {}
+    connection.close(None).await;
+}
+
+/// Sends an event's frames in order, then its close, if any.
+async fn send<S>(socket: &mut WebSocketStream<S>, memo: SocketMemo) -> Next
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    for frame in memo.outbox {
+        if socket.feed(frame).await.is_err() {
+            return Next::Close(None);
+        }
+    }
+    if socket.flush().await.is_err() {
+        return Next::Close(None);
+    }
+    match memo.close {
+        Some(frame) => Next::Close(frame),
+        None => Next::Continue,
+    }
+}
+
+/// The close code RFC 6455 gives a broken connection's cause, as Tornado sends them.
+fn close_code_for(error: &WsError) -> Option<CloseCode> {
+    match error {
+        WsError::Capacity(_) => Some(CloseCode::Size),
+        WsError::Utf8(_) => Some(CloseCode::Invalid),
+        WsError::Protocol(_) => Some(CloseCode::Protocol),
+        _ => None,
+    }
+}
+
+/// A close frame with `code` and `reason`.
+fn close_frame(code: CloseCode, reason: &str) -> CloseFrame {
+    CloseFrame {
+        code,
+        reason: reason.to_owned().into(),
+    }
+}
+
+impl Connection<'_> {
+    /// Runs `event` in an instance of its own; what it queued and kept, or `None` when it
+    /// failed (an error or a trap: the connection closes with 1011, as Tornado's does when a
+    /// callback raises; every other connection goes on).
+    async fn event(&mut self, event: SocketEvent) -> Option<SocketMemo> {
+        let (slot, mut parked) = acquire(self.runtime, self.plugin, self.request.clone()).await?;
+        let ctx = parked.store.data_mut();
+        ctx.accounts = Some(self.accounts.clone());
+        ctx.memo.socket.open = true;
+        ctx.memo.socket.state = std::mem::take(&mut self.state);
+        if let SocketEvent::Close = event {
+            ctx.memo.socket.peer_close = self.peer_close.take();
+        }
+        let stage = Stage::Socket((self.handler, event));
+        let outcome = parked
+            .instance
+            .gale_web_app()
+            .call_dispatch(&mut parked.store, &stage)
+            .await;
+        let memo = std::mem::take(&mut parked.store.data_mut().memo.socket);
+        self.state = memo.state.clone();
+        let healthy = match outcome {
+            Ok(Ok(())) => true,
+            Ok(Err(error)) => {
+                tracing::error!(
+                    plugin = &*self.plugin.name,
+                    "WebSocket handler failed: HTTP {} {}",
+                    error.status,
+                    error.message
+                );
+                false
+            }
+            Err(trap) => {
+                tracing::error!(
+                    plugin = &*self.plugin.name,
+                    "WebSocket handler trapped: {}",
+                    trap.root_cause()
+                );
+                release(self.runtime, self.plugin, parked, false);
+                drop(slot);
+                return None;
+            }
+        };
+        release(self.runtime, self.plugin, parked, true);
+        drop(slot);
+        healthy.then_some(memo)
+    }
+
+    /// `on_close`, with the client's close frame when it sent one.
+    async fn close(&mut self, said: Option<(u16, String)>) {
+        self.peer_close = said;
+        let _ = self.event(SocketEvent::Close).await;
+    }
+}

@@ -1,0 +1,70 @@
+//! WebSocket handlers: an echo that counts its messages in the connection's state, and
+//! commands that close, fail or trap from inside an event.
+
+use gale_sdk::{Message, PathArgs, Request, Result, WebSocket, WebSocketHandler, json};
+
+/// Echoes every message, prefixed by its number on this connection (counted in the
+/// connection's state, since each event runs in a fresh instance). Text commands:
+/// `close` closes with 4000 "asked", `panic` traps, `fail` returns an error, `query` answers
+/// the upgrade request's `name` argument and `Origin`.
+#[derive(Default)]
+pub struct Echo;
+
+impl WebSocketHandler for Echo {
+    fn select_subprotocol(&mut self, subprotocols: &[String]) -> Option<String> {
+        subprotocols.iter().find(|p| *p == "echo.v1").cloned()
+    }
+
+    fn open(&mut self, ws: &mut WebSocket, args: PathArgs) -> Result {
+        let greeting = json!({"open": args.len(), "name": ws.get_argument_or("name", "")?});
+        ws.write_message(greeting)?;
+        ws.set_json_state(&json!({"count": 0}))
+    }
+
+    fn on_message(&mut self, ws: &mut WebSocket, message: Message) -> Result {
+        let count = ws.json_state()["count"].as_u64().unwrap_or(0) + 1;
+        ws.set_json_state(&json!({"count": count}))?;
+        match message {
+            Message::Text(text) => match text.as_str() {
+                "close" => ws.close(Some(4000), Some("asked")),
+                "panic" => panic!("asked to panic"),
+                "fail" => return Err(gale_sdk::HttpError::new(500)),
+                "query" => {
+                    let origin = ws.header("Origin").unwrap_or_default();
+                    let name = ws.get_argument_or("name", "")?;
+                    ws.write_message(format!("{name}|{origin}"))?;
+                }
+                _ => ws.write_message(format!("{count}:{text}"))?,
+            },
+            Message::Binary(mut bytes) => {
+                bytes.insert(0, count as u8);
+                ws.write_message(bytes)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn on_close(&mut self, ws: &mut WebSocket) -> Result {
+        let (code, reason) = (ws.close_code(), ws.close_reason());
+        gale_sdk::log::info(&format!("on_close code={code:?} reason={reason:?}"));
+        Ok(())
+    }
+}
+
+/// A WebSocket whose `prepare` refuses requests without `?allow=1` (403), as a handler that
+/// authenticates in `prepare` does.
+#[derive(Default)]
+pub struct Guarded;
+
+impl WebSocketHandler for Guarded {
+    fn prepare(&mut self, req: &mut Request) -> Result {
+        match req.get_argument_or("allow", "")? == "1" {
+            true => Ok(()),
+            false => Err(gale_sdk::HttpError::new(403)),
+        }
+    }
+
+    fn on_message(&mut self, ws: &mut WebSocket, message: Message) -> Result {
+        ws.write_message(message)
+    }
+}
