@@ -24,6 +24,7 @@ mod router;
 mod runtime;
 mod serve;
 mod server;
+mod topics;
 mod worker;
 
 /// Runs the `gale` command line; the error, if any, is for the user.

@@ -34,6 +34,7 @@ mod path_args;
 mod request;
 #[doc(hidden)]
 pub mod runtime;
+mod topics;
 mod websocket;
 
 pub use accounts::{AccountError, User};
@@ -45,6 +46,7 @@ pub use path_args::PathArgs;
 pub use request::{Chunk, Request};
 pub use runtime::{RedirectHandler, StaticFileHandler};
 pub use serde_json::{self, Value, json};
+pub use topics::Published;
 pub use websocket::{Message, WebSocket, WebSocketHandler};
 
 /// The bindings generated from `wit/gale.wit`; plugins use them only through the SDK.

@@ -83,6 +83,17 @@ impl WebSocket<'_> {
         serde_json::from_slice(&self.state()).unwrap_or(Value::Null)
     }
 
+    /// Subscribes the connection to `topic`: each message published to it is sent to the
+    /// client by the host, with no event for the handler.
+    pub fn subscribe(&mut self, topic: &str) -> Result {
+        host::subscribe(topic).map_err(HttpError::internal)
+    }
+
+    /// Ends the connection's subscription to `topic`.
+    pub fn unsubscribe(&mut self, topic: &str) {
+        host::unsubscribe(topic);
+    }
+
     /// Replaces the state with a JSON value.
     pub fn set_json_state(&mut self, state: &Value) -> Result {
         self.set_state(state.to_string().as_bytes())

@@ -16,6 +16,7 @@ mod static_files;
 mod streaming;
 mod support;
 mod swap;
+mod topics;
 mod tutorial;
 mod websocket;
 mod wire;

@@ -13,7 +13,7 @@ use tungstenite::{Message, WebSocket};
 use crate::support::{Server, Tornado, send};
 
 /// A client connected to `path`, with the handshake's response.
-fn connect(addr: SocketAddr, path: &str) -> WebSocket<TcpStream> {
+pub fn connect(addr: SocketAddr, path: &str) -> WebSocket<TcpStream> {
     let stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -24,7 +24,7 @@ fn connect(addr: SocketAddr, path: &str) -> WebSocket<TcpStream> {
 }
 
 /// The next text message.
-fn text(socket: &mut WebSocket<TcpStream>) -> String {
+pub fn text(socket: &mut WebSocket<TcpStream>) -> String {
     match socket.read().unwrap() {
         Message::Text(text) => text.to_string(),
         other => panic!("expected text, got {other:?}"),

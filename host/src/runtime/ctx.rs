@@ -16,6 +16,7 @@ use crate::accounts::{AccountStore, User};
 use crate::http::body::{BodySender, ResponseBody, Sent};
 use crate::http::request::RequestData;
 use crate::http::response::ResponseState;
+use crate::topics::{Topic, Topics};
 
 /// The data of one request's store, by concern: what the instance runs under for all its
 /// requests (`sandbox`, the WASI context), and what belongs to the request alone (the
@@ -49,6 +50,8 @@ pub struct Sandbox {
     pub response_buffer: usize,
     /// The handler's time limit (`--handler-timeout`, or its plugin's).
     pub timeout: Duration,
+    /// Every plugin's topics (the plugin reaches its own).
+    pub topics: Arc<Topics>,
 }
 
 /// How a request's response reaches hyper.
@@ -61,6 +64,8 @@ pub struct Delivery {
     pub sent: Option<Sent>,
     /// The connection, for a WebSocket upgrade the handler accepts.
     pub upgrade: Option<hyper::upgrade::OnUpgrade>,
+    /// A response streaming a topic's events, to run once the instance is gone.
+    pub events: Option<super::events::EventStream>,
     /// Where the handler's time limit counts from: its start, then its latest `flush` that
     /// sent something, so a handler streaming a long response is not stopped while it makes
     /// progress, however slow the client.
@@ -75,6 +80,7 @@ impl Default for Delivery {
             stream: None,
             sent: None,
             upgrade: None,
+            events: None,
             running_since: Instant::now(),
         }
     }
@@ -106,6 +112,8 @@ pub struct RequestMemo {
     pub refusal: Option<Refusal>,
     /// What a WebSocket event exchanges with the handler.
     pub socket: SocketMemo,
+    /// The topic the response is to stream as events, once the handler returns.
+    pub event_stream: Option<Arc<Topic>>,
 }
 
 /// What a WebSocket event (or the upgrade) exchanges with the handler.
@@ -125,6 +133,8 @@ pub struct SocketMemo {
     pub peer_close: Option<(u16, String)>,
     /// Whether this is an event on an open connection (not the upgrade request).
     pub open: bool,
+    /// Subscriptions made (with the topic) and ended (without), in order.
+    pub subscriptions: Vec<(String, Option<Arc<Topic>>)>,
 }
 
 impl Ctx {

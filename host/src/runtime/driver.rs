@@ -82,6 +82,7 @@ async fn serve(
     store.data_mut().accounts = Some(accounts.clone());
     let reusable = handle(&instance, &mut store, plugin, handler).await;
     let opened = store.data_mut().take_open_socket();
+    let events = store.data_mut().delivery.events.take();
     release(
         runtime,
         plugin,
@@ -96,6 +97,9 @@ async fn serve(
     drop(slot);
     if let Some(opened) = opened {
         super::websocket::serve(runtime, plugin, handler, accounts, opened).await;
+    }
+    if let Some(events) = events {
+        events.run().await;
     }
 }
 
@@ -199,6 +203,19 @@ async fn handle(
     if !ctx.response.finished() {
         // An unfinished response is finished for the handler, as Tornado's auto-finish.
         let _ = ctx.response.finish();
+    }
+    let events = ctx.memo.event_stream.take();
+    if let Some(topic) = events.filter(|_| !failed && !ctx.response.streaming()) {
+        // The response becomes the topic's event stream: its head goes now, its events
+        // from this task once the instance is gone; `on_finish` runs now, not at its end.
+        let stream = super::events::start(&mut ctx.response, &ctx.request, topic);
+        if let Some((head, stream)) = stream
+            && let Some(waiting) = ctx.delivery.head.take()
+        {
+            let _ = waiting.send(head);
+            ctx.delivery.events = Some(stream);
+        }
+        return healthy && on_finish(instance, store).await;
     }
     let mut response = ctx.response.take_for_sending();
     let sent = match ctx.delivery.stream.take() {

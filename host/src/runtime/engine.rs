@@ -13,6 +13,7 @@ use wasmtime::{
 
 use super::ctx::{Ctx, Sandbox};
 use crate::http::request::RequestData;
+use crate::topics::Topics;
 
 /// How often the epoch advances: a busy handler yields the loop at least this often.
 pub const EPOCH_TICK: Duration = Duration::from_millis(1);
@@ -92,6 +93,8 @@ pub struct Runtime {
     /// One permit per handler instance (`--max-instances`): a request beyond them waits for
     /// one instead of failing, as Tornado queues work on its loop.
     pub slots: Arc<Semaphore>,
+    /// Every plugin's topics, shared by all workers.
+    pub topics: Arc<Topics>,
 }
 
 impl Runtime {
@@ -137,6 +140,7 @@ impl Runtime {
             engine,
             linker,
             slots: Arc::new(Semaphore::new(limits.instances as usize)),
+            topics: Arc::default(),
             limits,
         }))
     }
@@ -153,6 +157,7 @@ impl Runtime {
             limits,
             response_buffer: self.limits.response_buffer,
             timeout,
+            topics: self.topics.clone(),
         };
         let mut store = Store::new(&self.engine, Ctx::new(sandbox, request));
         store.limiter(|ctx| &mut ctx.sandbox.limits);

@@ -5,6 +5,7 @@ pub mod bindings;
 pub mod ctx;
 pub mod driver;
 mod engine;
+mod events;
 mod imports;
 pub mod output;
 mod plugin;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use futures_util::{SinkExt, StreamExt};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
+use tokio::sync::broadcast;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
@@ -20,6 +21,7 @@ use super::driver::{acquire, release};
 use super::{Plugin, Runtime};
 use crate::accounts::AccountStore;
 use crate::http::request::RequestData;
+use crate::topics::Published;
 
 /// A connection the handler has just accepted, with what its upgrade request queued.
 pub struct Opened {
@@ -41,7 +43,12 @@ struct Connection<'a> {
     state: Vec<u8>,
     /// The client's close frame, for `on_close`.
     peer_close: Option<(u16, String)>,
+    /// The topics it is subscribed to.
+    subscriptions: Vec<Subscription>,
 }
+
+/// A topic's name and the connection's place in it.
+type Subscription = (String, broadcast::Receiver<Arc<Published>>);
 
 /// What the connection does after an event.
 enum Next {
@@ -85,10 +92,21 @@ pub async fn serve(
         request: opened.request,
         state: opened.first.state.clone(),
         peer_close: None,
+        subscriptions: Vec::new(),
     };
-    let mut next = send(&mut socket, opened.first).await;
+    let mut next = connection.deliver(&mut socket, opened.first).await;
     while let Next::Continue = next {
-        let event = match socket.next().await {
+        let frame = tokio::select! {
+            frame = socket.next() => frame,
+            published = next_published(&mut connection.subscriptions) => {
+                next = match published {
+                    Some(message) => send(&mut socket, [Frame::text(&*message.data)], None).await,
+                    None => Next::Close(Some(close_frame(CloseCode::Policy, "reading too slowly"))),
+                };
+                continue;
+            }
+        };
+        let event = match frame {
             Some(Ok(Frame::Text(text))) => SocketEvent::Message(Message::Text(text.to_string())),
             Some(Ok(Frame::Binary(bytes))) => SocketEvent::Message(Message::Binary(bytes.into())),
             Some(Ok(Frame::Pong(data))) => SocketEvent::Pong(data.into()),
@@ -116,7 +134,7 @@ pub async fn serve(
             }
         };
         next = match connection.event(event).await {
-            Some(memo) => send(&mut socket, memo).await,
+            Some(memo) => connection.deliver(&mut socket, memo).await,
             None => Next::Close(Some(close_frame(CloseCode::Error, ""))),
         };
     }
@@ -127,12 +145,16 @@ pub async fn serve(
     connection.close(None).await;
 }
 
-/// Sends an event's frames in order, then its close, if any.
-async fn send<S>(socket: &mut WebSocketStream<S>, memo: SocketMemo) -> Next
+/// Sends `frames` in order, then `close`, if any.
+async fn send<S>(
+    socket: &mut WebSocketStream<S>,
+    frames: impl IntoIterator<Item = Frame>,
+    close: Option<Option<CloseFrame>>,
+) -> Next
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
-    for frame in memo.outbox {
+    for frame in frames {
         if socket.feed(frame).await.is_err() {
             return Next::Close(None);
         }
@@ -140,10 +162,24 @@ where
     if socket.flush().await.is_err() {
         return Next::Close(None);
     }
-    match memo.close {
+    match close {
         Some(frame) => Next::Close(frame),
         None => Next::Continue,
     }
+}
+
+/// The next message of any topic the connection is subscribed to; `None` when it has
+/// fallen more than [`crate::topics::QUEUE`] messages behind (a slow consumer). Never ready
+/// without subscriptions.
+async fn next_published(subscriptions: &mut [Subscription]) -> Option<Arc<Published>> {
+    if subscriptions.is_empty() {
+        return std::future::pending().await;
+    }
+    let receiving = subscriptions
+        .iter_mut()
+        .map(|(_, receiver)| Box::pin(receiver.recv()));
+    let (received, _, _) = futures_util::future::select_all(receiving).await;
+    received.ok()
 }
 
 /// The close code RFC 6455 gives a broken connection's cause, as Tornado sends them.
@@ -165,6 +201,21 @@ fn close_frame(code: CloseCode, reason: &str) -> CloseFrame {
 }
 
 impl Connection<'_> {
+    /// Applies an event's subscriptions, then sends its frames and close.
+    async fn deliver<S>(&mut self, socket: &mut WebSocketStream<S>, memo: SocketMemo) -> Next
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        for (name, topic) in memo.subscriptions {
+            self.subscriptions
+                .retain(|(subscribed, _)| *subscribed != name);
+            if let Some(topic) = topic {
+                self.subscriptions.push((name, topic.listen()));
+            }
+        }
+        send(socket, memo.outbox, memo.close).await
+    }
+
     /// Runs `event` in an instance of its own; what it queued and kept, or `None` when it
     /// failed (an error or a trap: the connection closes with 1011, as Tornado's does when a
     /// callback raises; every other connection goes on).

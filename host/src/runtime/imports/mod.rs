@@ -12,6 +12,7 @@ mod cookies;
 mod log;
 mod request;
 mod response;
+mod topics;
 mod websocket;
 
 use std::future::Future;
@@ -26,6 +27,7 @@ use cookies::CookieJar;
 use log::PluginLog;
 use request::Incoming;
 use response::Outgoing;
+use topics::Board;
 use websocket::Socket;
 
 use super::bindings::gale::web;
@@ -62,6 +64,10 @@ pub(crate) fn add_to_linker(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
         },
         log => PluginLog by |ctx| PluginLog { plugin: &ctx.sandbox.plugin },
         accounts => Accounts by Ctx::accounts,
+        topics => Board by |ctx| Board {
+            sandbox: &ctx.sandbox,
+            event_stream: &mut ctx.memo.event_stream,
+        },
         websocket => Socket by |ctx| Socket {
             sandbox: &ctx.sandbox,
             request: &mut ctx.request,

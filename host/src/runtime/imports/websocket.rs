@@ -142,6 +142,24 @@ impl websocket::Host for Socket<'_> {
         self.socket.state = state;
         Ok(Ok(()))
     }
+
+    fn subscribe(&mut self, topic: String) -> Result<std::result::Result<(), String>> {
+        if let Err(why) = self.sendable() {
+            return Ok(Err(why));
+        }
+        match self.sandbox.topics.topic(&self.sandbox.plugin, &topic) {
+            Ok(found) => {
+                self.socket.subscriptions.push((topic, Some(found)));
+                Ok(Ok(()))
+            }
+            Err(error) => Ok(Err(error.to_string())),
+        }
+    }
+
+    fn unsubscribe(&mut self, topic: String) -> Result<()> {
+        self.socket.subscriptions.push((topic, None));
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@ use gale_sdk::{Message, PathArgs, Request, Result, WebSocket, WebSocketHandler, 
 /// Echoes every message, prefixed by its number on this connection (counted in the
 /// connection's state, since each event runs in a fresh instance). Text commands:
 /// `close` closes with 4000 "asked", `panic` traps, `fail` returns an error, `query` answers
-/// the upgrade request's `name` argument and `Origin`.
+/// the upgrade request's `name` argument and `Origin`, `sub:T` and `unsub:T` subscribe to
+/// topic T and end it.
 #[derive(Default)]
 pub struct Echo;
 
@@ -29,6 +30,8 @@ impl WebSocketHandler for Echo {
                 "close" => ws.close(Some(4000), Some("asked")),
                 "panic" => panic!("asked to panic"),
                 "fail" => return Err(gale_sdk::HttpError::new(500)),
+                command if command.starts_with("sub:") => ws.subscribe(&command[4..])?,
+                command if command.starts_with("unsub:") => ws.unsubscribe(&command[6..]),
                 "query" => {
                     let origin = ws.header("Origin").unwrap_or_default();
                     let name = ws.get_argument_or("name", "")?;
@@ -66,5 +69,31 @@ impl WebSocketHandler for Guarded {
 
     fn on_message(&mut self, ws: &mut WebSocket, message: Message) -> Result {
         ws.write_message(message)
+    }
+}
+
+/// `/topic/publish?topic=T&id=I&data=D`: publishes; `/topic/history?topic=T&cursor=C`: the
+/// history after the cursor as `id=data` lines; `/topic/events?topic=T`: an event stream.
+#[derive(Default)]
+pub struct Topic;
+
+impl gale_sdk::RequestHandler for Topic {
+    fn get(&mut self, req: &mut Request, args: PathArgs) -> Result {
+        let topic = req.get_argument("topic")?;
+        match &args[0] {
+            "publish" => {
+                let (id, data) = (req.get_argument("id")?, req.get_argument("data")?);
+                req.publish(&topic, &id, &data)
+            }
+            "history" => {
+                let cursor = req.get_argument_or("cursor", "")?;
+                let cursor = (!cursor.is_empty()).then_some(cursor.as_str());
+                for message in req.topic_history(&topic, cursor)? {
+                    req.write(format!("{}={}\n", message.id, message.data));
+                }
+                Ok(())
+            }
+            _ => req.stream_events(&topic),
+        }
     }
 }

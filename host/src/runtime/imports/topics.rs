@@ -1,0 +1,66 @@
+//! The `topics` interface: a plugin publishes to its own topics, reads their history, and
+//! turns a response into an event stream of one.
+
+use std::sync::Arc;
+
+use wasmtime::Result;
+
+use crate::runtime::bindings::gale::web::topics::{self, Published};
+use crate::runtime::ctx::Sandbox;
+use crate::topics::{Topic, TopicError};
+
+/// What the `topics` interface sees of the store.
+pub(super) struct Board<'a> {
+    pub(super) sandbox: &'a Sandbox,
+    /// The topic the response is to stream, once asked.
+    pub(super) event_stream: &'a mut Option<Arc<Topic>>,
+}
+
+impl Board<'_> {
+    /// The plugin's topic `name`.
+    fn topic(&self, name: &str) -> std::result::Result<Arc<Topic>, TopicError> {
+        self.sandbox.topics.topic(&self.sandbox.plugin, name)
+    }
+}
+
+impl topics::Host for Board<'_> {
+    fn publish(
+        &mut self,
+        topic: String,
+        id: String,
+        data: String,
+    ) -> Result<std::result::Result<(), String>> {
+        let published = self
+            .topic(&topic)
+            .and_then(|topic| topic.publish(&id, &data));
+        Ok(published.map_err(|error| error.to_string()))
+    }
+
+    fn history(
+        &mut self,
+        topic: String,
+        cursor: Option<String>,
+    ) -> Result<std::result::Result<Vec<Published>, String>> {
+        let topic = match self.topic(&topic) {
+            Ok(topic) => topic,
+            Err(error) => return Ok(Err(error.to_string())),
+        };
+        let messages = topic.since(cursor.as_deref()).into_iter();
+        Ok(Ok(messages
+            .map(|message| Published {
+                id: message.id.to_string(),
+                data: message.data.to_string(),
+            })
+            .collect()))
+    }
+
+    fn stream_events(&mut self, topic: String) -> Result<std::result::Result<(), String>> {
+        match self.topic(&topic) {
+            Ok(topic) => {
+                *self.event_stream = Some(topic);
+                Ok(Ok(()))
+            }
+            Err(error) => Ok(Err(error.to_string())),
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! Topics, which the host owns: any handler publishes (`req.publish`), reads a topic's
+//! history from a cursor (`req.topic_history`), or answers with an event stream of one
+//! (`req.stream_events`); a [`crate::WebSocket`] subscribes. Each plugin's topics are its
+//! own, and each keeps its last 200 messages.
+
+use crate::bindings::gale::web::topics as host;
+pub use crate::bindings::gale::web::topics::Published;
+use crate::{HttpError, Request, Result};
+
+impl Request {
+    /// Publishes `data` under `id` (the cursor clients resume from) to `topic`: every
+    /// WebSocket subscribed to it and every event stream of it gets it, without any handler
+    /// being woken, and it joins the topic's history.
+    pub fn publish(&mut self, topic: &str, id: &str, data: &str) -> Result {
+        host::publish(topic, id, data).map_err(HttpError::internal)
+    }
+
+    /// The messages of `topic` after the one `cursor` names, oldest first: all of its
+    /// history without a cursor, or when the cursor is no longer in it.
+    pub fn topic_history(&self, topic: &str, cursor: Option<&str>) -> Result<Vec<Published>> {
+        host::history(topic, cursor).map_err(HttpError::internal)
+    }
+
+    /// Answers the request, once the handler returns, as a `text/event-stream` of `topic`
+    /// that the host holds: the history after the client's `Last-Event-ID` (all of it
+    /// without one), then each message as it is published.
+    pub fn stream_events(&mut self, topic: &str) -> Result {
+        host::stream_events(topic).map_err(HttpError::internal)
+    }
+}
