@@ -1,7 +1,7 @@
 //! The handler trait, with Tornado's method names and default behaviour.
 
 use crate::bindings::exports::gale::web::app::SocketEvent;
-use crate::{HttpError, PathArgs, Request, Result, Value};
+use crate::{HttpError, PathArgs, Published, Request, Result, Value};
 
 /// Tornado's `RequestHandler`: implement the methods your handler answers.
 ///
@@ -81,6 +81,14 @@ pub trait RequestHandler {
         } else {
             Self::BASE.on_finish(req)
         }
+    }
+
+    /// Long polling: the topic's new messages for a request this handler parked with
+    /// [`Request::wait_for_messages`] (none at its time limit), in a fresh handler after
+    /// `initialize`, on the response as it was left; write the answer here.
+    fn on_messages(&mut self, _req: &mut Request, _messages: Vec<Published>) -> Result {
+        Err(HttpError::new(500)
+            .with_message("the handler waited for messages but has no on_messages"))
     }
 
     /// An event on a WebSocket connection: only a [`crate::WebSocketHandler`] has them.

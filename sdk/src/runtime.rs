@@ -4,7 +4,7 @@ use std::cell::RefCell;
 
 use crate::bindings::exports::gale::web::app::{self, Builtin, SocketEvent, Stage};
 use crate::bindings::gale::web::request as host_request;
-use crate::{HttpError, PathArgs, Request, RequestHandler, Value};
+use crate::{HttpError, PathArgs, Published, Request, RequestHandler, Value};
 
 /// One entry of the route table, as written in [`crate::routes!`].
 pub struct Entry {
@@ -64,6 +64,13 @@ pub trait Lifecycle {
     /// `initialize`, then a WebSocket event's method.
     fn socket(&mut self, req: &mut Request, init_args: &Value, event: SocketEvent)
     -> crate::Result;
+    /// `initialize`, then `on_messages` for a parked request.
+    fn woken(
+        &mut self,
+        req: &mut Request,
+        init_args: &Value,
+        messages: Vec<Published>,
+    ) -> crate::Result;
 }
 
 impl<H: RequestHandler> Lifecycle for H {
@@ -119,6 +126,16 @@ impl<H: RequestHandler> Lifecycle for H {
         self.initialize(init_args)?;
         self.socket_event(req, event)
     }
+
+    fn woken(
+        &mut self,
+        req: &mut Request,
+        init_args: &Value,
+        messages: Vec<Published>,
+    ) -> crate::Result {
+        self.initialize(init_args)?;
+        self.on_messages(req, messages)
+    }
 }
 
 thread_local! {
@@ -163,18 +180,15 @@ pub fn dispatch(
     });
     let mut req = Request::new();
     let result = match stage {
-        Stage::Request(index) => {
-            let (entry, mut handler) = handler_of(entries, index)?;
-            let result = handler.request(&mut req, &(entry.init_args)());
-            CURRENT.with(|current| *current.borrow_mut() = Some(handler));
-            result
-        }
-        Stage::Socket((index, event)) => {
-            let (entry, mut handler) = handler_of(entries, index)?;
-            let result = handler.socket(&mut req, &(entry.init_args)(), event);
-            CURRENT.with(|current| *current.borrow_mut() = Some(handler));
-            result
-        }
+        Stage::Request(index) => fresh(entries, index, |handler, args| {
+            handler.request(&mut req, args)
+        })?,
+        Stage::Socket((index, event)) => fresh(entries, index, |handler, args| {
+            handler.socket(&mut req, args, event)
+        })?,
+        Stage::Woken((index, messages)) => fresh(entries, index, |handler, args| {
+            handler.woken(&mut req, args, messages)
+        })?,
         Stage::Error(error) => {
             let error = HttpError {
                 status: error.status,
@@ -191,15 +205,24 @@ pub fn dispatch(
     result.map_err(Into::into)
 }
 
-/// A fresh handler of route `index`, with its entry.
-fn handler_of(entries: &[Entry], index: u32) -> Result<(&Entry, Box<dyn Lifecycle>), HttpError> {
+/// Runs `stage` on a fresh handler of route `index` with the route's init args, then keeps
+/// the handler as the current one (for `error` and `finish`). The outer error is a stage
+/// for a route the plugin has no handler for: the host's mistake.
+fn fresh(
+    entries: &[Entry],
+    index: u32,
+    stage: impl FnOnce(&mut dyn Lifecycle, &Value) -> crate::Result,
+) -> Result<crate::Result, HttpError> {
     let entry = entries
         .get(index as usize)
         .ok_or_else(|| HttpError::new(500).with_message(format!("no handler {index}")))?;
     let Target::Handler(make) = entry.target else {
         return Err(HttpError::new(500).with_message(format!("route {index} is a host built-in")));
     };
-    Ok((entry, make()))
+    let mut handler = make();
+    let result = stage(&mut *handler, &(entry.init_args)());
+    CURRENT.with(|current| *current.borrow_mut() = Some(handler));
+    Ok(result)
 }
 
 /// Runs `stage` on the current handler; a stage before `request` is the host's mistake.

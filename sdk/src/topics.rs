@@ -27,4 +27,18 @@ impl Request {
     pub fn stream_events(&mut self, topic: &str) -> Result {
         host::stream_events(topic).map_err(HttpError::internal)
     }
+
+    /// Long polling, as Tornado's chat `MessageUpdatesHandler` awaits its buffer: once the
+    /// handler returns, the host holds the request, with no instance, until `topic` has
+    /// messages after `cursor` (at once if it has them) or `timeout` passes; then the
+    /// handler's [`crate::RequestHandler::on_messages`] writes the answer.
+    pub fn wait_for_messages(
+        &mut self,
+        topic: &str,
+        cursor: Option<&str>,
+        timeout: std::time::Duration,
+    ) -> Result {
+        let millis = u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX);
+        host::wait_for_messages(topic, cursor, millis).map_err(HttpError::internal)
+    }
 }

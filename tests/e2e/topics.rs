@@ -118,3 +118,40 @@ fn an_event_stream_replays_after_last_event_id_then_streams_what_is_published() 
     read_until("data: mc", &mut events);
     assert!(events.contains("id: c\ndata: mc\n"), "{events}");
 }
+
+#[test]
+fn a_parked_request_is_answered_at_the_next_publish_and_holds_no_instance() {
+    // One instance for the whole server: parked requests holding instances would starve
+    // every other request.
+    let server = Server::with(&["probe"], &["--max-instances", "1"]);
+    let addr = server.addr;
+    let waiting: Vec<_> = (0..5)
+        .map(|_| std::thread::spawn(move || get(addr, "/topic/poll?topic=chat&timeout=20000")))
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let other = get(server.addr, "/echo/a/b");
+    assert_eq!(other.status, 200, "a request beside the parked ones");
+    publish(&server, "chat", "m1", "hello");
+    for parked in waiting {
+        let answer = parked.join().unwrap();
+        assert_eq!(answer.status, 200);
+        assert_eq!(answer.text(), "m1=hello\n");
+        assert_eq!(
+            answer.header("x-parked"),
+            Some("yes"),
+            "the first stage's headers"
+        );
+    }
+}
+
+#[test]
+fn a_cursor_behind_is_answered_at_once_and_a_quiet_topic_at_the_time_limit() {
+    let server = Server::with(&["probe"], &[]);
+    for id in ["a", "b"] {
+        publish(&server, "room", id, &format!("m{id}"));
+    }
+    let behind = get(server.addr, "/topic/poll?topic=room&cursor=a&timeout=20000");
+    assert_eq!(behind.text(), "b=mb\n");
+    let quiet = get(server.addr, "/topic/poll?topic=room&cursor=b&timeout=300");
+    assert_eq!((quiet.status, quiet.text()), (200, "none".to_owned()));
+}

@@ -114,6 +114,8 @@ pub struct RequestMemo {
     pub socket: SocketMemo,
     /// The topic the response is to stream as events, once the handler returns.
     pub event_stream: Option<Arc<Topic>>,
+    /// What the request is to wait for, parked, once the handler returns.
+    pub wait: Option<super::long_poll::Wait>,
 }
 
 /// What a WebSocket event (or the upgrade) exchanges with the handler.
@@ -178,6 +180,19 @@ impl Ctx {
             upgrade,
             request,
             first,
+        })
+    }
+
+    /// The request its handler has parked (`wait_for_messages`), with the response as it
+    /// left it; none when the handler failed (its error page has been sent).
+    pub fn take_parked(&mut self) -> Option<super::long_poll::Parked> {
+        let wait = self.memo.wait.take()?;
+        let head = self.delivery.head.take()?;
+        Some(super::long_poll::Parked {
+            wait,
+            head,
+            request: std::mem::replace(&mut self.request, RequestData::placeholder()),
+            response: std::mem::take(&mut self.response),
         })
     }
 

@@ -5,19 +5,21 @@
 use std::sync::Arc;
 
 use hyper::upgrade::OnUpgrade;
-use tokio::sync::{OwnedSemaphorePermit, oneshot};
+use tokio::sync::oneshot;
 use tokio_util::task::TaskTracker;
 use wasmtime::{Store, Trap};
 
 use super::bindings::PluginInstance;
 use super::bindings::exports::gale::web::app::{HttpError, Stage};
 use super::ctx::Ctx;
+use super::instances::{acquire, release};
 use super::reuse::Parked;
 use super::{Plugin, Runtime};
 use crate::accounts::AccountStore;
 use crate::http::body::ResponseBody;
 use crate::http::error_page::error_response;
 use crate::http::request::RequestData;
+use crate::http::response::ResponseState;
 
 /// Starts handler `handler` of `plugin` for `request` as a task of `tasks` and returns where
 /// its response will arrive: once the handler has finished, or at its first `flush` (the
@@ -64,110 +66,75 @@ async fn serve(
     plugin: &Arc<Plugin>,
     handler: u32,
     request: RequestData,
-    Exchange { head, upgrade }: Exchange,
+    Exchange { head, mut upgrade }: Exchange,
     accounts: Arc<AccountStore>,
 ) {
-    let method = request.method.clone();
-    let Some((slot, parked)) = acquire(runtime, plugin, request).await else {
-        let _ = head.send(error_response(503, &method));
-        return;
+    let mut turn = Turn {
+        request,
+        response: ResponseState::default(),
+        head,
+        stage: Stage::Request(handler),
     };
-    let Parked {
-        instance,
-        mut store,
-        served,
-    } = parked;
-    store.data_mut().delivery.head = Some(head);
-    store.data_mut().delivery.upgrade = upgrade;
-    store.data_mut().accounts = Some(accounts.clone());
-    let reusable = handle(&instance, &mut store, plugin, handler).await;
-    let opened = store.data_mut().take_open_socket();
-    let events = store.data_mut().delivery.events.take();
-    release(
-        runtime,
-        plugin,
-        Parked {
+    loop {
+        let method = turn.request.method.clone();
+        let Some((slot, parked)) = acquire(runtime, plugin, turn.request).await else {
+            let _ = turn.head.send(error_response(503, &method));
+            return;
+        };
+        let Parked {
+            instance,
+            mut store,
+            served,
+        } = parked;
+        let ctx = store.data_mut();
+        ctx.response = turn.response;
+        ctx.delivery.head = Some(turn.head);
+        ctx.delivery.upgrade = upgrade.take();
+        ctx.accounts = Some(accounts.clone());
+        let reusable = handle(&instance, &mut store, plugin, handler, &turn.stage).await;
+        let ctx = store.data_mut();
+        let (opened, events, waiting) = (
+            ctx.take_open_socket(),
+            ctx.delivery.events.take(),
+            ctx.take_parked(),
+        );
+        let parked = Parked {
             instance,
             store,
             served,
-        },
-        reusable,
-    );
-    // The request is over: its slot is free again.
-    drop(slot);
-    if let Some(opened) = opened {
-        super::websocket::serve(runtime, plugin, handler, accounts, opened).await;
-    }
-    if let Some(events) = events {
-        events.run().await;
+        };
+        release(runtime, plugin, parked, reusable);
+        // The instance is done with: its slot is free again, whatever the request does next.
+        drop(slot);
+        if let Some(opened) = opened {
+            super::websocket::serve(runtime, plugin, handler, accounts, opened).await;
+            return;
+        }
+        if let Some(events) = events {
+            events.run().await;
+            return;
+        }
+        let Some(mut waiting) = waiting else { return };
+        let Some(messages) = waiting.until_woken().await else {
+            return;
+        };
+        turn = Turn {
+            request: waiting.request,
+            response: waiting.response,
+            head: waiting.head,
+            stage: Stage::Woken((handler, messages)),
+        };
     }
 }
 
-/// An instance of `plugin` to handle `request`, with its `--max-instances` slot: an idle one
-/// recycled (with `--reuse-instances`) or a fresh one; `None` (logged) when no slot came
-/// free within the handler's time limit or no instance could be made.
-pub(super) async fn acquire(
-    runtime: &Runtime,
-    plugin: &Plugin,
+/// One stage of a request's life in an instance: the request itself, or the wake-up of a
+/// request parked for a topic's messages.
+struct Turn {
     request: RequestData,
-) -> Option<(OwnedSemaphorePermit, Parked)> {
-    // Wait for a free instance at most as long as a handler may run.
-    let wait = runtime.limits.timeout_for(&plugin.name);
-    let Ok(Ok(slot)) = tokio::time::timeout(wait, runtime.slots.clone().acquire_owned()).await
-    else {
-        tracing::error!(
-            plugin = &*plugin.name,
-            "no handler instance came free within {wait:?}: all {} are busy (--max-instances)",
-            runtime.limits.instances
-        );
-        return None;
-    };
-    // Only a plugin opted into reuse ever parks an instance: the others skip the lock.
-    let idle = match runtime.limits.reuse_for(&plugin.name) > 1 {
-        true => plugin.idle.take(),
-        false => None,
-    };
-    let parked = match idle {
-        Some(mut parked) => {
-            parked.store.data_mut().recycle(request);
-            parked.store.set_epoch_deadline(1);
-            parked
-        }
-        None => instantiate(runtime, plugin, request).await?,
-    };
-    Some((slot, parked))
-}
-
-/// Parks an instance that served a request for the next, when its plugin reuses instances,
-/// it came through without a trap and has served fewer than its plugin's limit; else drops
-/// it.
-pub(super) fn release(runtime: &Runtime, plugin: &Plugin, parked: Parked, reusable: bool) {
-    let served = parked.served + 1;
-    if reusable && served < runtime.limits.reuse_for(&plugin.name) {
-        plugin.idle.park(Parked { served, ..parked });
-    }
-}
-
-/// A fresh instance of `plugin` for `request`; `None` (logged) when none can be made.
-async fn instantiate(runtime: &Runtime, plugin: &Plugin, request: RequestData) -> Option<Parked> {
-    let mut store = runtime.new_store(plugin.name.clone(), request);
-    match plugin.pre.instantiate_async(&mut store).await {
-        Ok(instance) => Some(Parked {
-            instance,
-            store,
-            served: 0,
-        }),
-        Err(error) => {
-            // The pool is full or the plugin's start-up traps: this request cannot be served.
-            let route = store.data().request.path();
-            tracing::error!(
-                plugin = &*plugin.name,
-                route,
-                "cannot instantiate the handler: {error:#}"
-            );
-            None
-        }
-    }
+    /// The response so far (empty at first; as the handler left it when woken).
+    response: ResponseState,
+    head: oneshot::Sender<hyper::Response<ResponseBody>>,
+    stage: Stage,
 }
 
 /// The request's lifecycle in its instance: the handler, `write_error` on failure, the
@@ -180,10 +147,11 @@ async fn handle(
     store: &mut Store<Ctx>,
     plugin: &Plugin,
     handler: u32,
+    stage: &Stage,
 ) -> bool {
     let outcome = instance
         .gale_web_app()
-        .call_dispatch(&mut *store, &Stage::Request(handler))
+        .call_dispatch(&mut *store, stage)
         .await;
     let failed = !matches!(outcome, Ok(Ok(())));
     let healthy = match outcome {
@@ -195,6 +163,10 @@ async fn handle(
         }
     };
     let ctx = store.data_mut();
+    if !failed && ctx.memo.wait.is_some() && !ctx.response.streaming() {
+        // Parked on a topic: the response waits, unsent, for the handler's wake-up.
+        return healthy;
+    }
     if let Some(refusal) = ctx.memo.refusal.take()
         && !ctx.response.streaming()
     {

@@ -7,6 +7,8 @@ pub mod driver;
 mod engine;
 mod events;
 mod imports;
+mod instances;
+mod long_poll;
 pub mod output;
 mod plugin;
 pub mod reuse;

@@ -17,7 +17,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message as Frame};
 use super::bindings::exports::gale::web::app::{SocketEvent, Stage};
 use super::bindings::gale::web::websocket::Message;
 use super::ctx::SocketMemo;
-use super::driver::{acquire, release};
+use super::instances::{acquire, release};
 use super::{Plugin, Runtime};
 use crate::accounts::AccountStore;
 use crate::http::request::RequestData;

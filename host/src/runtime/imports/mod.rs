@@ -67,6 +67,7 @@ pub(crate) fn add_to_linker(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
         topics => Board by |ctx| Board {
             sandbox: &ctx.sandbox,
             event_stream: &mut ctx.memo.event_stream,
+            wait: &mut ctx.memo.wait,
         },
         websocket => Socket by |ctx| Socket {
             sandbox: &ctx.sandbox,

@@ -2,11 +2,13 @@
 //! turns a response into an event stream of one.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use wasmtime::Result;
 
 use crate::runtime::bindings::gale::web::topics::{self, Published};
 use crate::runtime::ctx::Sandbox;
+use crate::runtime::long_poll::{MAX_WAIT, Wait};
 use crate::topics::{Topic, TopicError};
 
 /// What the `topics` interface sees of the store.
@@ -14,6 +16,8 @@ pub(super) struct Board<'a> {
     pub(super) sandbox: &'a Sandbox,
     /// The topic the response is to stream, once asked.
     pub(super) event_stream: &'a mut Option<Arc<Topic>>,
+    /// What the request is to wait for, once asked.
+    pub(super) wait: &'a mut Option<Wait>,
 }
 
 impl Board<'_> {
@@ -52,6 +56,25 @@ impl topics::Host for Board<'_> {
                 data: message.data.to_string(),
             })
             .collect()))
+    }
+
+    fn wait_for_messages(
+        &mut self,
+        topic: String,
+        cursor: Option<String>,
+        timeout_ms: u32,
+    ) -> Result<std::result::Result<(), String>> {
+        let topic = match self.topic(&topic) {
+            Ok(topic) => topic,
+            Err(error) => return Ok(Err(error.to_string())),
+        };
+        let timeout = Duration::from_millis(timeout_ms.into()).min(MAX_WAIT);
+        *self.wait = Some(Wait {
+            topic,
+            cursor,
+            timeout,
+        });
+        Ok(Ok(()))
     }
 
     fn stream_events(&mut self, topic: String) -> Result<std::result::Result<(), String>> {

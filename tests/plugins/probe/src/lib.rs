@@ -372,5 +372,5 @@ gale_sdk::routes![
     (r"/state", state::State),
     (r"/ws/echo(?:/(\w+))?", socket::Echo),
     (r"/ws/guarded", socket::Guarded),
-    (r"/topic/(publish|history|events)", socket::Topic),
+    (r"/topic/(publish|history|events|poll)", socket::Topic),
 ];

@@ -73,7 +73,9 @@ impl WebSocketHandler for Guarded {
 }
 
 /// `/topic/publish?topic=T&id=I&data=D`: publishes; `/topic/history?topic=T&cursor=C`: the
-/// history after the cursor as `id=data` lines; `/topic/events?topic=T`: an event stream.
+/// history after the cursor as `id=data` lines; `/topic/events?topic=T`: an event stream;
+/// `/topic/poll?topic=T&cursor=C&timeout=MS`: long polling, answered as the history is
+/// (`none` at the time limit).
 #[derive(Default)]
 pub struct Topic;
 
@@ -93,7 +95,25 @@ impl gale_sdk::RequestHandler for Topic {
                 }
                 Ok(())
             }
+            "poll" => {
+                let cursor = req.get_argument_or("cursor", "")?;
+                let cursor = (!cursor.is_empty()).then_some(cursor.as_str());
+                let timeout = req.get_argument_or("timeout", "30000")?;
+                let timeout = std::time::Duration::from_millis(timeout.parse().unwrap_or(30000));
+                req.set_header("X-Parked", "yes")?;
+                req.wait_for_messages(&topic, cursor, timeout)
+            }
             _ => req.stream_events(&topic),
         }
+    }
+
+    fn on_messages(&mut self, req: &mut Request, messages: Vec<gale_sdk::Published>) -> Result {
+        if messages.is_empty() {
+            req.write("none");
+        }
+        for message in messages {
+            req.write(format!("{}={}\n", message.id, message.data));
+        }
+        Ok(())
     }
 }

@@ -1,0 +1,76 @@
+//! An instance for a request or an event: a `--max-instances` slot, then an idle instance
+//! of the plugin recycled (with `--reuse-instances`) or a fresh one; and after, the
+//! instance parked for the next or dropped.
+
+use tokio::sync::OwnedSemaphorePermit;
+
+use super::reuse::Parked;
+use super::{Plugin, Runtime};
+use crate::http::request::RequestData;
+
+/// An instance of `plugin` to handle `request`, with its `--max-instances` slot: an idle one
+/// recycled (with `--reuse-instances`) or a fresh one; `None` (logged) when no slot came
+/// free within the handler's time limit or no instance could be made.
+pub(super) async fn acquire(
+    runtime: &Runtime,
+    plugin: &Plugin,
+    request: RequestData,
+) -> Option<(OwnedSemaphorePermit, Parked)> {
+    // Wait for a free instance at most as long as a handler may run.
+    let wait = runtime.limits.timeout_for(&plugin.name);
+    let Ok(Ok(slot)) = tokio::time::timeout(wait, runtime.slots.clone().acquire_owned()).await
+    else {
+        tracing::error!(
+            plugin = &*plugin.name,
+            "no handler instance came free within {wait:?}: all {} are busy (--max-instances)",
+            runtime.limits.instances
+        );
+        return None;
+    };
+    // Only a plugin opted into reuse ever parks an instance: the others skip the lock.
+    let idle = match runtime.limits.reuse_for(&plugin.name) > 1 {
+        true => plugin.idle.take(),
+        false => None,
+    };
+    let parked = match idle {
+        Some(mut parked) => {
+            parked.store.data_mut().recycle(request);
+            parked.store.set_epoch_deadline(1);
+            parked
+        }
+        None => instantiate(runtime, plugin, request).await?,
+    };
+    Some((slot, parked))
+}
+
+/// Parks an instance that served a request for the next, when its plugin reuses instances,
+/// it came through without a trap and has served fewer than its plugin's limit; else drops
+/// it.
+pub(super) fn release(runtime: &Runtime, plugin: &Plugin, parked: Parked, reusable: bool) {
+    let served = parked.served + 1;
+    if reusable && served < runtime.limits.reuse_for(&plugin.name) {
+        plugin.idle.park(Parked { served, ..parked });
+    }
+}
+
+/// A fresh instance of `plugin` for `request`; `None` (logged) when none can be made.
+async fn instantiate(runtime: &Runtime, plugin: &Plugin, request: RequestData) -> Option<Parked> {
+    let mut store = runtime.new_store(plugin.name.clone(), request);
+    match plugin.pre.instantiate_async(&mut store).await {
+        Ok(instance) => Some(Parked {
+            instance,
+            store,
+            served: 0,
+        }),
+        Err(error) => {
+            // The pool is full or the plugin's start-up traps: this request cannot be served.
+            let route = store.data().request.path();
+            tracing::error!(
+                plugin = &*plugin.name,
+                route,
+                "cannot instantiate the handler: {error:#}"
+            );
+            None
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! Long polling: a request the handler parked on a topic (`wait_for_messages`), held by the
+//! host with no instance until the topic has something after the client's cursor, the time
+//! limit passes, or the client leaves, as Tornado's chat demo parks `MessageUpdatesHandler`
+//! on its buffer's condition.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use super::bindings::gale::web::topics::Published as WitPublished;
+use crate::http::body::ResponseBody;
+use crate::http::request::RequestData;
+use crate::http::response::ResponseState;
+use crate::topics::{Published, Topic};
+
+/// The longest a request may be parked.
+pub const MAX_WAIT: Duration = Duration::from_secs(600);
+
+/// What a handler asked to wait for.
+pub struct Wait {
+    /// The topic.
+    pub topic: Arc<Topic>,
+    /// The id of the last message the client has.
+    pub cursor: Option<String>,
+    /// How long at most.
+    pub timeout: Duration,
+}
+
+/// A parked request: what it waits for, and what the woken handler continues.
+pub struct Parked {
+    /// What it waits for.
+    pub wait: Wait,
+    /// The request.
+    pub request: RequestData,
+    /// The response as the handler left it.
+    pub response: ResponseState,
+    /// Where the response goes.
+    pub head: oneshot::Sender<hyper::Response<ResponseBody>>,
+}
+
+impl Parked {
+    /// The messages to wake the handler with: those after the cursor, at once when there
+    /// are some, else at the next publish; none at the time limit. `None` when the client
+    /// has gone (hyper dropped the request), and nothing is left to do.
+    pub async fn until_woken(&mut self) -> Option<Vec<WitPublished>> {
+        let cursor = self.wait.cursor.as_deref();
+        let (missed, mut receiver) = self.wait.topic.subscribe(cursor);
+        if !missed.is_empty() {
+            return Some(for_plugin(missed));
+        }
+        tokio::select! {
+            _ = receiver.recv() => Some(for_plugin(self.wait.topic.since(cursor))),
+            _ = tokio::time::sleep(self.wait.timeout) => Some(Vec::new()),
+            _ = self.head.closed() => None,
+        }
+    }
+}
+
+/// Messages as the WIT hands them to the plugin.
+fn for_plugin(messages: Vec<Arc<Published>>) -> Vec<WitPublished> {
+    messages
+        .iter()
+        .map(|message| WitPublished {
+            id: message.id.to_string(),
+            data: message.data.to_string(),
+        })
+        .collect()
+}
