@@ -1,6 +1,6 @@
 //! A real browser (Debian's Chromium, driven by playwright-core from npm) registers, logs
-//! in, sees `/me`, logs out and is sent back to the login page. The screenshot of `/me` is
-//! kept in `target/gale/artifacts/`.
+//! in, sees `/me`, logs out and is sent back to the login page; and chats on three pages,
+//! one per transport. The screenshots are kept in `target/gale/artifacts/`.
 
 use std::path::Path;
 use std::process::Command;
@@ -65,6 +65,37 @@ fn a_browser_registers_logs_in_sees_me_and_logs_out() {
     assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
     report(&format!(
         "browser: screenshot of /me at {}",
+        screenshot.display()
+    ));
+}
+
+#[test]
+fn three_pages_chat_over_websocket_long_polling_and_events_and_see_one_order() {
+    if !browser_available() {
+        return;
+    }
+    let server = Server::with(&["chat"], &[]);
+    let artifacts = root().join("target/gale/artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let screenshot = artifacts.join("chat.png");
+    let _ = std::fs::remove_file(&screenshot);
+    let run = Command::new("node")
+        .arg(root().join("tests/browser/chat.mjs"))
+        .arg(format!("http://{}", server.addr))
+        .arg(&screenshot)
+        .output()
+        .expect("running node");
+    assert!(
+        run.status.success(),
+        "the browser run failed:\n{}\n{}\nserver log:\n{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr),
+        server.log()
+    );
+    let png = std::fs::read(&screenshot).expect("the screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+    report(&format!(
+        "browser: screenshot of the chat at {}",
         screenshot.display()
     ));
 }

@@ -6,6 +6,7 @@ mod accounts;
 mod attacks;
 mod bodies;
 mod browser;
+mod chat;
 mod cookies;
 mod hostile;
 mod isolation;

@@ -32,7 +32,7 @@ pub fn text(socket: &mut WebSocket<TcpStream>) -> String {
 }
 
 /// The code and reason of the close frame the server sends next.
-fn closed_with(socket: &mut WebSocket<TcpStream>) -> Option<(u16, String)> {
+pub fn closed_with(socket: &mut WebSocket<TcpStream>) -> Option<(u16, String)> {
     match socket.read() {
         Ok(Message::Close(frame)) => {
             frame.map(|frame| (u16::from(frame.code), frame.reason.to_string()))

@@ -118,6 +118,10 @@ pub struct RequestMemo {
     pub wait: Option<super::long_poll::Wait>,
 }
 
+/// A topic subscribed to, with the id of its newest message then, so nothing published
+/// before the event ends is missed.
+pub type Subscribed = (Arc<Topic>, Option<Arc<str>>);
+
 /// What a WebSocket event (or the upgrade) exchanges with the handler.
 #[derive(Default)]
 pub struct SocketMemo {
@@ -135,8 +139,8 @@ pub struct SocketMemo {
     pub peer_close: Option<(u16, String)>,
     /// Whether this is an event on an open connection (not the upgrade request).
     pub open: bool,
-    /// Subscriptions made (with the topic) and ended (without), in order.
-    pub subscriptions: Vec<(String, Option<Arc<Topic>>)>,
+    /// Subscriptions made (`Some`) and ended (`None`) by topic name, in order.
+    pub subscriptions: Vec<(String, Option<Subscribed>)>,
 }
 
 impl Ctx {

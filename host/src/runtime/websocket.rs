@@ -206,14 +206,19 @@ impl Connection<'_> {
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     {
+        let mut missed = Vec::new();
         for (name, topic) in memo.subscriptions {
             self.subscriptions
                 .retain(|(subscribed, _)| *subscribed != name);
-            if let Some(topic) = topic {
-                self.subscriptions.push((name, topic.listen()));
+            if let Some((topic, newest)) = topic {
+                // What was published between the `subscribe` call and now goes first.
+                let (since, receiver) = topic.subscribe(newest.as_deref());
+                missed.extend(since.iter().map(|message| Frame::text(&*message.data)));
+                self.subscriptions.push((name, receiver));
             }
         }
-        send(socket, memo.outbox, memo.close).await
+        let frames = memo.outbox.into_iter().chain(missed);
+        send(socket, frames, memo.close).await
     }
 
     /// Runs `event` in an instance of its own; what it queued and kept, or `None` when it

@@ -157,9 +157,10 @@ impl Topic {
         history.since(cursor)
     }
 
-    /// A subscription from now on.
-    pub fn listen(&self) -> broadcast::Receiver<Arc<Published>> {
-        self.sender.subscribe()
+    /// The id of the newest message, if any: where a subscription made now starts.
+    pub fn newest(&self) -> Option<Arc<str>> {
+        let history = self.history.lock().unwrap_or_else(|e| e.into_inner());
+        history.messages.back().map(|message| message.id.clone())
     }
 
     /// A subscription from now on, with the history after `cursor` taken at the same

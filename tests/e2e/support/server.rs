@@ -15,7 +15,7 @@ pub fn root() -> PathBuf {
         .to_owned()
 }
 
-/// The built component `name` (`hello`, `tutorial`, `accounts`, `probe`, `faults`, `forms`,
+/// The built component `name` (`hello`, `tutorial`, `accounts`, `chat`, `probe`, `faults`, `forms`,
 /// `hostile`); all are built on first use, once per test run, in a target directory of
 /// their own.
 pub fn plugin(name: &str) -> PathBuf {
@@ -26,6 +26,7 @@ pub fn plugin(name: &str) -> PathBuf {
             root.join("plugins/hello"),
             root.join("plugins/tutorial"),
             root.join("plugins/accounts"),
+            root.join("plugins/chat"),
             root.join("tests/plugins/probe"),
             root.join("tests/plugins/faults"),
             root.join("tests/plugins/forms"),

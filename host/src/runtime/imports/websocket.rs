@@ -149,7 +149,10 @@ impl websocket::Host for Socket<'_> {
         }
         match self.sandbox.topics.topic(&self.sandbox.plugin, &topic) {
             Ok(found) => {
-                self.socket.subscriptions.push((topic, Some(found)));
+                let newest = found.newest();
+                self.socket
+                    .subscriptions
+                    .push((topic, Some((found, newest))));
                 Ok(Ok(()))
             }
             Err(error) => Ok(Err(error.to_string())),

@@ -1,0 +1,106 @@
+//! The chat plugin: Tornado's two chat demos in one message log. A WebSocket, a long poll
+//! and an event stream see the same messages in the same order, and a newcomer gets the
+//! history.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use serde_json::Value;
+use tungstenite::Message;
+
+use crate::support::{Server, get, plugin, send};
+use crate::websocket::{closed_with, connect, text};
+
+/// A form POST to `path`.
+fn post(addr: SocketAddr, path: &str, form: &str) -> crate::support::Response {
+    send(
+        addr,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: {}\r\n\r\n{form}",
+            form.len()
+        ),
+    )
+}
+
+/// An event stream of the chat, its head read.
+fn events(addr: SocketAddr) -> BufReader<TcpStream> {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream
+        .write_all(b"GET /chat/events HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    while line != "\r\n" {
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+    }
+    reader
+}
+
+/// The next event's data, as JSON.
+fn next_event(reader: &mut BufReader<TcpStream>) -> Value {
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        assert!(!line.is_empty(), "the event stream ended");
+        if let Some(data) = line.strip_prefix("data: ") {
+            return serde_json::from_str(data.trim()).unwrap();
+        }
+    }
+}
+
+#[test]
+fn every_transport_sees_the_same_messages_in_the_same_order() {
+    let server = Server::start(&[plugin("chat")], &[], &[], &[]);
+    let addr = server.addr;
+    let mut socket = connect(addr, "/chat/socket");
+    let mut stream = events(addr);
+    let poll = std::thread::spawn(move || post(addr, "/chat/a/message/updates", ""));
+    std::thread::sleep(Duration::from_millis(300));
+
+    socket.send(Message::text(r#"{"body": "hello"}"#)).unwrap();
+    let first: Value = serde_json::from_str(&text(&mut socket)).unwrap();
+    assert_eq!(first["body"], "hello");
+    assert_eq!(first["id"].as_str().unwrap().len(), 32, "a uuid4 in hex");
+    let polled = poll.join().unwrap().json();
+    assert_eq!(polled, serde_json::json!({"messages": [first.clone()]}));
+    assert_eq!(next_event(&mut stream), first);
+
+    let second = post(addr, "/chat/a/message/new", "body=second").json();
+    assert_eq!(second["body"], "second");
+    let cursor = first["id"].as_str().unwrap();
+    let after = post(addr, "/chat/a/message/updates", &format!("cursor={cursor}")).json();
+    assert_eq!(after, serde_json::json!({"messages": [second.clone()]}));
+    assert_eq!(
+        serde_json::from_str::<Value>(&text(&mut socket)).unwrap(),
+        second
+    );
+    assert_eq!(next_event(&mut stream), second);
+
+    // A newcomer gets the history, oldest first.
+    let mut newcomer = connect(addr, "/chat/socket");
+    let history: Vec<Value> = (0..2)
+        .map(|_| serde_json::from_str(&text(&mut newcomer)).unwrap())
+        .collect();
+    assert_eq!(history, [first, second]);
+}
+
+#[test]
+fn what_is_not_a_message_is_refused() {
+    let server = Server::start(&[plugin("chat")], &[], &[], &[]);
+    for frame in [Message::text("not json"), Message::binary(vec![1u8])] {
+        let mut socket = connect(server.addr, "/chat/socket");
+        socket.send(frame).unwrap();
+        let expected = (1003, r#"expected {"body": text}"#.to_owned());
+        assert_eq!(closed_with(&mut socket), Some(expected));
+    }
+    let missing = post(server.addr, "/chat/a/message/new", "other=1");
+    assert_eq!(missing.status, 400);
+    let page = get(server.addr, "/chat?transport=sse");
+    assert!(page.text().contains("EventSource"), "{}", page.text());
+}
