@@ -91,6 +91,10 @@ pub struct ServeOptions {
     #[arg(long, env = "GALE_MAX_CONNECTIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
 
+    /// WebSockets open at once on each worker; an upgrade request beyond it is 503.
+    #[arg(long, env = "GALE_MAX_WEBSOCKETS", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_websockets: u32,
+
     /// Request header lines accepted; more is 431.
     #[arg(long, env = "GALE_MAX_HEADERS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub max_headers: u32,

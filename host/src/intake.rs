@@ -17,7 +17,7 @@ use crate::http::framing::AmbiguousLength;
 use crate::http::request::RequestData;
 use crate::plugins::Target;
 use crate::runtime::driver;
-use crate::worker::Worker;
+use crate::worker::{ConnectionPermit, Worker};
 
 /// Routes one request and runs its handler; logs it as Tornado's access log does.
 pub(crate) async fn serve_request(
@@ -104,7 +104,15 @@ async fn route(worker: &Worker, request: hyper::Request<Incoming>, remote: Socke
     };
     let site = shared.site.clone();
     // The connection itself, should the handler accept a WebSocket upgrade.
-    let upgrade = parts.extensions.remove::<hyper::upgrade::OnUpgrade>();
+    let lifeline = driver::Lifeline {
+        upgrade: parts.extensions.remove::<hyper::upgrade::OnUpgrade>(),
+        permit: parts
+            .extensions
+            .remove::<ConnectionPermit>()
+            .map(|held| held.0),
+        stopping: worker.stopping.clone(),
+        websockets: worker.websockets.clone(),
+    };
     let mut request = RequestData::new(parts, body, remote, path_args, table, site);
     let max_arguments = usize::try_from(shared.options.max_arguments).unwrap_or(usize::MAX);
     if let Err(error) = request.parse_body(max_arguments).await {
@@ -112,6 +120,13 @@ async fn route(worker: &Worker, request: hyper::Request<Incoming>, remote: Socke
         return error_response(400, &request.method).into();
     }
     match target {
+        Target::Plugin { .. } if websockets_full(worker, &request) => {
+            tracing::warn!(
+                "503: {} WebSockets are open on this worker (--max-websockets)",
+                shared.options.max_websockets
+            );
+            error_response(503, &request.method).into()
+        }
         Target::Plugin { plugin, handler } => {
             let (runtime, accounts) = (&shared.runtime, &worker.accounts);
             Routed::Later(driver::start(
@@ -120,7 +135,7 @@ async fn route(worker: &Worker, request: hyper::Request<Incoming>, remote: Socke
                 &plugin,
                 handler,
                 request,
-                upgrade,
+                lifeline,
                 accounts,
             ))
         }
@@ -134,6 +149,14 @@ async fn route(worker: &Worker, request: hyper::Request<Incoming>, remote: Socke
                 .into()
         }
     }
+}
+
+/// Whether `request` asks for a WebSocket while the worker has `--max-websockets` open.
+fn websockets_full(worker: &Worker, request: &RequestData) -> bool {
+    let upgrade = request.headers.get(hyper::header::UPGRADE);
+    upgrade.is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"websocket"))
+        && worker.websockets.load(std::sync::atomic::Ordering::Relaxed)
+            >= worker.shared.options.max_websockets as usize
 }
 
 /// RFC 9112's rules for a request a proxy and gale could read differently: a request must

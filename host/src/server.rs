@@ -21,7 +21,7 @@ use crate::config::ServeOptions;
 use crate::http::connection::ClientStream;
 use crate::http::framing::Framing;
 use crate::http::request::own_head;
-use crate::worker::{Shared, Worker};
+use crate::worker::{ConnectionPermit, Shared, Worker};
 
 /// Binds `count` listening sockets to `addr` (the first picks the port when it is 0).
 pub fn bind(addr: SocketAddr, count: u16) -> anyhow::Result<Vec<std::net::TcpListener>> {
@@ -76,6 +76,8 @@ async fn serve_loop(
         shared,
         tasks: TaskTracker::new(),
         accounts,
+        stopping: shutdown.clone(),
+        websockets: Arc::default(),
     });
     loop {
         // Beyond --max-connections, wait for a connection to close before accepting.
@@ -102,9 +104,15 @@ async fn serve_loop(
         ))));
         let write_timeout = worker.shared.options.write_timeout;
         let stream = ClientStream::new(stream, framing.clone(), write_timeout, remote);
+        let permit = ConnectionPermit(Arc::new(permit));
+        let held = permit.clone();
         let service = service_fn(move |mut request| {
             // Here, before hyper reads on: see `own_head`.
             own_head(&mut request);
+            // Only a request with `Upgrade` can outlive the connection's task.
+            if request.headers().contains_key(hyper::header::UPGRADE) {
+                request.extensions_mut().insert(held.clone());
+            }
             if let Some(ambiguous) = framing.lock().ok().and_then(|mut framing| framing.take()) {
                 request.extensions_mut().insert(ambiguous);
             }

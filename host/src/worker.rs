@@ -3,8 +3,9 @@
 //! builds it; the intake serves requests with it.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio_util::task::TaskTracker;
 
 use crate::accounts::{AccountStore, Database};
@@ -35,4 +36,13 @@ pub(crate) struct Worker {
     pub(crate) shared: Arc<Shared>,
     pub(crate) tasks: TaskTracker,
     pub(crate) accounts: Arc<AccountStore>,
+    /// Turns true when the worker stops.
+    pub(crate) stopping: watch::Receiver<bool>,
+    /// The WebSockets open on this worker (`--max-websockets`).
+    pub(crate) websockets: Arc<AtomicUsize>,
 }
+
+/// A connection's `--max-connections` permit, handed to each of its requests: one that
+/// becomes a WebSocket keeps it after hyper lets the connection go.
+#[derive(Clone)]
+pub(crate) struct ConnectionPermit(pub(crate) Arc<OwnedSemaphorePermit>);

@@ -211,3 +211,57 @@ fn messages_and_closes_arrive_as_tornados_do() {
     }
     assert_eq!(exchanges[0], exchanges[1]);
 }
+
+#[test]
+fn past_max_websockets_an_upgrade_is_503_until_one_closes() {
+    let server = Server::with(&["probe"], &["--max-websockets", "1"]);
+    let mut first = connect(server.addr, "/ws/echo");
+    text(&mut first);
+    let refused = send(server.addr, &upgrade_request("/ws/echo", &[]));
+    assert_eq!(refused.status, 503);
+    first.close(None).unwrap();
+    while first.read().is_ok() {}
+    crate::support::wait_until("the first WebSocket to be counted out", || {
+        send(server.addr, &upgrade_request("/ws/echo", &[])).status == 101
+    });
+}
+
+#[test]
+fn an_upgraded_connection_still_counts_in_max_connections() {
+    use std::io::{Read, Write};
+    let server = Server::with(&["probe"], &["--max-connections", "1"]);
+    let mut socket = connect(server.addr, "/ws/echo");
+    text(&mut socket);
+    let mut waiting = TcpStream::connect(server.addr).unwrap();
+    waiting
+        .set_read_timeout(Some(Duration::from_millis(800)))
+        .unwrap();
+    waiting
+        .write_all(b"GET /echo/a/b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = Vec::new();
+    assert!(
+        waiting.read_to_end(&mut answer).is_err() && answer.is_empty(),
+        "a second connection was served beside the WebSocket"
+    );
+    socket.close(None).unwrap();
+    while socket.read().is_ok() {}
+    waiting
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    waiting.read_to_end(&mut answer).unwrap();
+    assert!(
+        answer.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+}
+
+#[test]
+fn a_stopping_server_closes_its_websockets_with_1001() {
+    let server = probe();
+    let mut socket = connect(server.addr, "/ws/echo");
+    text(&mut socket);
+    server.signal("TERM");
+    assert_eq!(closed_with(&mut socket).map(|(code, _)| code), Some(1001));
+}

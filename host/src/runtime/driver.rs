@@ -3,9 +3,10 @@
 //! has been sent.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 
 use hyper::upgrade::OnUpgrade;
-use tokio::sync::oneshot;
+use tokio::sync::{OwnedSemaphorePermit, oneshot, watch};
 use tokio_util::task::TaskTracker;
 use wasmtime::{Store, Trap};
 
@@ -35,12 +36,12 @@ pub fn start(
     plugin: &Arc<Plugin>,
     handler: u32,
     request: RequestData,
-    upgrade: Option<OnUpgrade>,
+    lifeline: Lifeline,
     accounts: &Arc<AccountStore>,
 ) -> oneshot::Receiver<hyper::Response<ResponseBody>> {
     let (head, response) = oneshot::channel();
     let (runtime, plugin, accounts) = (runtime.clone(), plugin.clone(), accounts.clone());
-    let exchange = Exchange { head, upgrade };
+    let exchange = Exchange { head, lifeline };
     tasks.spawn_local(async move {
         // Boxed: until the task first runs, it is only as large as its arguments.
         Box::pin(serve(
@@ -51,11 +52,25 @@ pub fn start(
     response
 }
 
-/// Where a request's answer goes: its response, and the connection itself when the handler
-/// accepts a WebSocket upgrade.
+/// Where a request's answer goes: its response, and what it keeps of its connection.
 struct Exchange {
     head: oneshot::Sender<hyper::Response<ResponseBody>>,
-    upgrade: Option<OnUpgrade>,
+    lifeline: Lifeline,
+}
+
+/// What a request that may outlive its HTTP exchange (a WebSocket, an event stream, a
+/// parked long poll) keeps of its connection and worker.
+pub struct Lifeline {
+    /// The connection itself, for a WebSocket upgrade the handler accepts.
+    pub upgrade: Option<OnUpgrade>,
+    /// The connection's `--max-connections` permit: an upgraded connection outlives hyper's
+    /// and still counts.
+    pub permit: Option<Arc<OwnedSemaphorePermit>>,
+    /// Turns true when the worker stops: WebSockets close with 1001, event streams end,
+    /// parked requests are answered with no messages.
+    pub stopping: watch::Receiver<bool>,
+    /// The worker's count of open WebSockets (`--max-websockets`).
+    pub websockets: Arc<AtomicUsize>,
 }
 
 /// The handler task: a slot (`--max-instances`), an instance (reused, or fresh), the
@@ -66,9 +81,15 @@ async fn serve(
     plugin: &Arc<Plugin>,
     handler: u32,
     request: RequestData,
-    Exchange { head, mut upgrade }: Exchange,
+    Exchange { head, lifeline }: Exchange,
     accounts: Arc<AccountStore>,
 ) {
+    let Lifeline {
+        mut upgrade,
+        permit,
+        stopping,
+        websockets,
+    } = lifeline;
     let mut turn = Turn {
         request,
         response: ResponseState::default(),
@@ -107,15 +128,20 @@ async fn serve(
         // The instance is done with: its slot is free again, whatever the request does next.
         drop(slot);
         if let Some(opened) = opened {
-            super::websocket::serve(runtime, plugin, handler, accounts, opened).await;
+            let stopping = stopping.clone();
+            let open = &websockets;
+            super::websocket::serve(runtime, plugin, handler, accounts, opened, stopping, open)
+                .await;
+            // Only now is the connection's `--max-connections` permit free.
+            drop(permit);
             return;
         }
         if let Some(events) = events {
-            events.run().await;
+            events.run(stopping.clone()).await;
             return;
         }
         let Some(mut waiting) = waiting else { return };
-        let Some(messages) = waiting.until_woken().await else {
+        let Some(messages) = waiting.until_woken(stopping.clone()).await else {
             return;
         };
         turn = Turn {

@@ -52,8 +52,9 @@ pub fn start(
 
 impl EventStream {
     /// Streams until the client goes, or falls so far behind that the topic moved on (the
-    /// stream ends; `EventSource` reconnects with its `Last-Event-ID` and catches up).
-    pub async fn run(mut self) {
+    /// stream ends; `EventSource` reconnects with its `Last-Event-ID` and catches up), or
+    /// the worker stops.
+    pub async fn run(mut self, mut stopping: tokio::sync::watch::Receiver<bool>) {
         for message in std::mem::take(&mut self.missed) {
             if self.sender.send(event(&message)).await.is_err() {
                 return;
@@ -68,6 +69,7 @@ impl EventStream {
                     Err(_) => return,
                 },
                 _ = keep_alive.tick() => Bytes::from_static(b": keep-alive\n\n"),
+                _ = stopping.wait_for(|stop| *stop) => return,
             };
             if self.sender.send(chunk).await.is_err() {
                 return;

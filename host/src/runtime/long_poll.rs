@@ -41,9 +41,13 @@ pub struct Parked {
 
 impl Parked {
     /// The messages to wake the handler with: those after the cursor, at once when there
-    /// are some, else at the next publish; none at the time limit. `None` when the client
+    /// are some, else at the next publish; none at the time limit or when the worker stops.
+    /// `None` when the client
     /// has gone (hyper dropped the request), and nothing is left to do.
-    pub async fn until_woken(&mut self) -> Option<Vec<WitPublished>> {
+    pub async fn until_woken(
+        &mut self,
+        mut stopping: tokio::sync::watch::Receiver<bool>,
+    ) -> Option<Vec<WitPublished>> {
         let cursor = self.wait.cursor.as_deref();
         let (missed, mut receiver) = self.wait.topic.subscribe(cursor);
         if !missed.is_empty() {
@@ -52,6 +56,8 @@ impl Parked {
         tokio::select! {
             _ = receiver.recv() => Some(for_plugin(self.wait.topic.since(cursor))),
             _ = tokio::time::sleep(self.wait.timeout) => Some(Vec::new()),
+            // A stopping worker answers it as at its time limit.
+            _ = stopping.wait_for(|stop| *stop) => Some(Vec::new()),
             _ = self.head.closed() => None,
         }
     }

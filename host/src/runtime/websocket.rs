@@ -4,11 +4,12 @@
 //! its socket, its buffers and its state, never an instance.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures_util::{SinkExt, StreamExt};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
@@ -31,6 +32,23 @@ pub struct Opened {
     pub request: RequestData,
     /// What `open` queued and kept.
     pub first: SocketMemo,
+}
+
+/// One open WebSocket, counted while it lives.
+pub struct Counted(Arc<AtomicUsize>);
+
+impl Counted {
+    /// Counts one more on `count`.
+    pub fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(count.clone())
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// One connection's events, as the handler task runs them.
@@ -67,7 +85,10 @@ pub async fn serve(
     handler: u32,
     accounts: Arc<AccountStore>,
     opened: Opened,
+    mut stopping: watch::Receiver<bool>,
+    open: &Arc<AtomicUsize>,
 ) {
+    let _counted = Counted::new(open);
     let upgraded = match opened.upgrade.await {
         Ok(upgraded) => upgraded,
         Err(error) => {
@@ -98,6 +119,10 @@ pub async fn serve(
     while let Next::Continue = next {
         let frame = tokio::select! {
             frame = socket.next() => frame,
+            _ = stopping.wait_for(|stop| *stop) => {
+                next = Next::Close(Some(close_frame(CloseCode::Away, "")));
+                continue;
+            }
             published = next_published(&mut connection.subscriptions) => {
                 next = match published {
                     Some(message) => send(&mut socket, [Frame::text(&*message.data)], None).await,
