@@ -30,19 +30,15 @@ fn browser_available() -> bool {
     available
 }
 
-#[test]
-fn a_browser_registers_logs_in_sees_me_and_logs_out() {
-    if !browser_available() {
-        return;
-    }
-    let store = TestStore::sqlite();
-    let server = Server::with(&["accounts"], &store.flags());
+/// Runs `tests/browser/SCRIPT` against `server` and checks the screenshot it takes, kept in
+/// `target/gale/artifacts/NAME.png`; what the script printed (a JSON line).
+fn run_browser(script: &str, server: &Server, name: &str) -> serde_json::Value {
     let artifacts = root().join("target/gale/artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
-    let screenshot = artifacts.join("accounts-me.png");
+    let screenshot = artifacts.join(format!("{name}.png"));
     let _ = std::fs::remove_file(&screenshot);
     let run = Command::new("node")
-        .arg(root().join("tests/browser/accounts.mjs"))
+        .arg(root().join("tests/browser").join(script))
         .arg(format!("http://{}", server.addr))
         .arg(&screenshot)
         .output()
@@ -54,19 +50,26 @@ fn a_browser_registers_logs_in_sees_me_and_logs_out() {
         String::from_utf8_lossy(&run.stderr),
         server.log()
     );
-    let shown: serde_json::Value = serde_json::from_str(stdout.trim()).expect("a JSON line");
+    let png = std::fs::read(&screenshot).expect("the screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+    report(&format!("browser: screenshot at {}", screenshot.display()));
+    serde_json::from_str(stdout.trim()).expect("a JSON line")
+}
+
+#[test]
+fn a_browser_registers_logs_in_sees_me_and_logs_out() {
+    if !browser_available() {
+        return;
+    }
+    let store = TestStore::sqlite();
+    let server = Server::with(&["accounts"], &store.flags());
+    let shown = run_browser("accounts.mjs", &server, "accounts-me");
     let stored = store.rows("SELECT uuid FROM users WHERE account = 'browser user'");
     assert_eq!(
         shown["uuid"],
         stored[0][0].as_str(),
         "/me shows the stored uuid"
     );
-    let png = std::fs::read(&screenshot).expect("the screenshot");
-    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
-    report(&format!(
-        "browser: screenshot of /me at {}",
-        screenshot.display()
-    ));
 }
 
 #[test]
@@ -75,27 +78,9 @@ fn three_pages_chat_over_websocket_long_polling_and_events_and_see_one_order() {
         return;
     }
     let server = Server::with(&["chat"], &[]);
-    let artifacts = root().join("target/gale/artifacts");
-    std::fs::create_dir_all(&artifacts).unwrap();
-    let screenshot = artifacts.join("chat.png");
-    let _ = std::fs::remove_file(&screenshot);
-    let run = Command::new("node")
-        .arg(root().join("tests/browser/chat.mjs"))
-        .arg(format!("http://{}", server.addr))
-        .arg(&screenshot)
-        .output()
-        .expect("running node");
-    assert!(
-        run.status.success(),
-        "the browser run failed:\n{}\n{}\nserver log:\n{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr),
-        server.log()
-    );
-    let png = std::fs::read(&screenshot).expect("the screenshot");
-    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
-    report(&format!(
-        "browser: screenshot of the chat at {}",
-        screenshot.display()
-    ));
+    let shown = run_browser("chat.mjs", &server, "chat");
+    let expected = serde_json::json!(["from ws", "from poll", "from sse"]);
+    for transport in ["ws", "poll", "sse"] {
+        assert_eq!(shown[transport], expected, "{transport}");
+    }
 }
