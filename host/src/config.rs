@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::accounts::DatabaseSettings;
 use crate::http::site::SiteSettings;
-use crate::runtime::HandlerLimits;
+use crate::runtime::{HandlerLimits, WebSocketSettings};
 
 /// How `gale serve` (and `gale dev`) serve.
 #[derive(clap::Args, Debug, Clone)]
@@ -72,6 +72,15 @@ pub struct ServeOptions {
     /// closes with 1009, as Tornado's `websocket_max_message_size`.
     #[arg(long, env = "GALE_WEBSOCKET_MAX_MESSAGE_SIZE", default_value = "10MiB", value_parser = parse_size)]
     pub websocket_max_message_size: usize,
+
+    /// How often each WebSocket is pinged (0: never), as Tornado's `websocket_ping_interval`.
+    #[arg(long, env = "GALE_WEBSOCKET_PING_INTERVAL", default_value = "0s", value_parser = parse_duration)]
+    pub websocket_ping_interval: Duration,
+
+    /// How long a ping may go unanswered before the WebSocket is closed (1000, "ping timed
+    /// out"); by default, and at most, the interval, as Tornado's `websocket_ping_timeout`.
+    #[arg(long, env = "GALE_WEBSOCKET_PING_TIMEOUT", value_parser = parse_duration)]
+    pub websocket_ping_timeout: Option<Duration>,
 
     /// Time to receive a complete request head, counted from the connection's opening or the
     /// previous response: closes slow-header (slowloris) and idle keep-alive connections.
@@ -192,7 +201,15 @@ impl ServeOptions {
             response_buffer: self.max_response_buffer,
             resident_memory: self.resident_memory,
             reuse: self.reuse_instances.clone(),
-            websocket_max_message: self.websocket_max_message_size,
+            websocket: WebSocketSettings {
+                max_message: self.websocket_max_message_size,
+                ping_interval: self.websocket_ping_interval,
+                ping_timeout: self
+                    .websocket_ping_timeout
+                    .map_or(self.websocket_ping_interval, |timeout| {
+                        timeout.min(self.websocket_ping_interval)
+                    }),
+            },
         }
     }
 

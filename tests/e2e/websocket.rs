@@ -265,3 +265,38 @@ fn a_stopping_server_closes_its_websockets_with_1001() {
     server.signal("TERM");
     assert_eq!(closed_with(&mut socket).map(|(code, _)| code), Some(1001));
 }
+
+#[test]
+fn a_ping_unanswered_past_the_timeout_closes_and_an_answered_one_does_not() {
+    let flags = ["--websocket-ping-interval", "200ms"];
+    let server = Server::with(&["probe"], &flags);
+    // Reading answers pings (tungstenite sends the pongs): the connection stays.
+    let mut live = connect(server.addr, "/ws/echo");
+    text(&mut live);
+    let mut pings = 0;
+    while pings < 4 {
+        if let Message::Ping(_) = live.read().unwrap() {
+            pings += 1;
+        }
+    }
+    live.send(Message::text("still")).unwrap();
+    let answer = loop {
+        match live.read().unwrap() {
+            Message::Text(text) => break text.to_string(),
+            _ => continue,
+        }
+    };
+    assert_eq!(answer, "1:still");
+    // Not reading, it answers nothing: closed with 1000 "ping timed out", as Tornado.
+    let mut silent = connect(server.addr, "/ws/echo");
+    std::thread::sleep(Duration::from_millis(1000));
+    let closed = loop {
+        match silent.read().unwrap() {
+            Message::Close(frame) => {
+                break frame.map(|f| (u16::from(f.code), f.reason.to_string()));
+            }
+            _ => continue,
+        }
+    };
+    assert_eq!(closed, Some((1000, "ping timed out".to_owned())));
+}

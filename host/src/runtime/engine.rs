@@ -35,8 +35,30 @@ pub struct HandlerLimits {
     pub resident_memory: usize,
     /// Plugins whose instances serve several requests each (`--reuse-instances`).
     pub reuse: Vec<(String, u32)>,
-    /// The largest WebSocket message a client may send (`--websocket-max-message-size`).
-    pub websocket_max_message: usize,
+    /// What every WebSocket runs under.
+    pub websocket: WebSocketSettings,
+}
+
+/// Tornado's `websocket_*` settings, as flags.
+#[derive(Debug, Clone, Copy)]
+pub struct WebSocketSettings {
+    /// The largest message a client may send (`--websocket-max-message-size`).
+    pub max_message: usize,
+    /// How often the host pings each WebSocket; none when zero.
+    pub ping_interval: Duration,
+    /// How long a ping may go unanswered before the connection is closed (at most the
+    /// interval, as Tornado 6.5+).
+    pub ping_timeout: Duration,
+}
+
+impl Default for WebSocketSettings {
+    fn default() -> Self {
+        Self {
+            max_message: 10 << 20,
+            ping_interval: Duration::ZERO,
+            ping_timeout: Duration::ZERO,
+        }
+    }
 }
 
 impl Default for HandlerLimits {
@@ -49,7 +71,7 @@ impl Default for HandlerLimits {
             response_buffer: 64 << 20,
             resident_memory: 256 << 10,
             reuse: Vec::new(),
-            websocket_max_message: 10 << 20,
+            websocket: WebSocketSettings::default(),
         }
     }
 }

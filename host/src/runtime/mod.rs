@@ -14,5 +14,5 @@ mod plugin;
 pub mod reuse;
 mod websocket;
 
-pub use engine::{HandlerLimits, Runtime};
+pub use engine::{HandlerLimits, Runtime, WebSocketSettings};
 pub use plugin::Plugin;

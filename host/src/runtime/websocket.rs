@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use hyper::upgrade::OnUpgrade;
@@ -68,6 +69,61 @@ struct Connection<'a> {
 /// A topic's name and the connection's place in it.
 type Subscription = (String, broadcast::Receiver<Arc<Published>>);
 
+/// Tornado's `periodic_ping`: a ping every interval, and the connection closed when one
+/// goes unanswered past the timeout.
+struct Pinger {
+    interval: Duration,
+    timeout: Duration,
+    next: Instant,
+    /// When the unanswered ping went out.
+    waiting_since: Option<Instant>,
+}
+
+/// What a due ping means.
+enum Ping {
+    /// Send one.
+    Send,
+    /// The last went unanswered too long.
+    TimedOut,
+}
+
+impl Pinger {
+    fn new(interval: Duration, timeout: Duration) -> Self {
+        Self {
+            interval,
+            timeout,
+            next: Instant::now() + interval,
+            waiting_since: None,
+        }
+    }
+
+    /// Resolves when a ping is due or overdue; never without an interval.
+    async fn due(&mut self) -> Ping {
+        if self.interval.is_zero() {
+            return std::future::pending().await;
+        }
+        // The timeout is at most the interval: an unanswered ping runs out first.
+        let deadline = self
+            .waiting_since
+            .map_or(self.next, |sent| sent + self.timeout);
+        tokio::time::sleep_until(deadline.into()).await;
+        if self.waiting_since.is_some() {
+            return Ping::TimedOut;
+        }
+        let now = Instant::now();
+        self.next = now + self.interval;
+        if !self.timeout.is_zero() {
+            self.waiting_since = Some(now);
+        }
+        Ping::Send
+    }
+
+    /// A pong came.
+    fn answered(&mut self) {
+        self.waiting_since = None;
+    }
+}
+
 /// What the connection does after an event.
 enum Next {
     /// Read on.
@@ -99,7 +155,8 @@ pub async fn serve(
             return;
         }
     };
-    let limit = runtime.limits.websocket_max_message;
+    let settings = runtime.limits.websocket;
+    let limit = settings.max_message;
     let config = WebSocketConfig::default()
         .max_message_size(Some(limit))
         .max_frame_size(Some(limit));
@@ -116,9 +173,17 @@ pub async fn serve(
         subscriptions: Vec::new(),
     };
     let mut next = connection.deliver(&mut socket, opened.first).await;
+    let mut pinger = Pinger::new(settings.ping_interval, settings.ping_timeout);
     while let Next::Continue = next {
         let frame = tokio::select! {
             frame = socket.next() => frame,
+            ping = pinger.due() => {
+                next = match ping {
+                    Ping::Send => send(&mut socket, [Frame::Ping(Default::default())], None).await,
+                    Ping::TimedOut => Next::Close(Some(close_frame(CloseCode::Normal, "ping timed out"))),
+                };
+                continue;
+            }
             _ = stopping.wait_for(|stop| *stop) => {
                 next = Next::Close(Some(close_frame(CloseCode::Away, "")));
                 continue;
@@ -134,7 +199,14 @@ pub async fn serve(
         let event = match frame {
             Some(Ok(Frame::Text(text))) => SocketEvent::Message(Message::Text(text.to_string())),
             Some(Ok(Frame::Binary(bytes))) => SocketEvent::Message(Message::Binary(bytes.into())),
-            Some(Ok(Frame::Pong(data))) => SocketEvent::Pong(data.into()),
+            Some(Ok(Frame::Pong(data))) => {
+                pinger.answered();
+                // The host's own pings carry nothing: only the handler's wake it.
+                if data.is_empty() {
+                    continue;
+                }
+                SocketEvent::Pong(data.into())
+            }
             // tungstenite answers pings itself.
             Some(Ok(Frame::Ping(_) | Frame::Frame(_))) => continue,
             Some(Ok(Frame::Close(frame))) => {
