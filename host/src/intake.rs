@@ -112,6 +112,7 @@ async fn route(worker: &Worker, request: hyper::Request<Incoming>, remote: Socke
             .map(|held| held.0),
         stopping: worker.stopping.clone(),
         websockets: worker.websockets.clone(),
+        follow: None,
     };
     let mut request = RequestData::new(parts, body, remote, path_args, table, site);
     let max_arguments = usize::try_from(shared.options.max_arguments).unwrap_or(usize::MAX);
@@ -129,6 +130,11 @@ async fn route(worker: &Worker, request: hyper::Request<Incoming>, remote: Socke
         }
         Target::Plugin { plugin, handler } => {
             let (runtime, accounts) = (&shared.runtime, &worker.accounts);
+            let mut lifeline = lifeline;
+            if lifeline.upgrade.is_some() && request.headers.contains_key(hyper::header::UPGRADE) {
+                let path = request.path().to_owned();
+                lifeline.follow = Some(shared.registry.follow(path, plugin.name.clone()));
+            }
             Routed::Later(driver::start(
                 runtime,
                 &worker.tasks,

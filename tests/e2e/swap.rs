@@ -301,3 +301,23 @@ fn dev_rebuilds_a_changed_crate_and_keeps_the_old_version_on_a_build_error() {
     server.wait_for_log("the previous version keeps serving");
     assert_eq!(greeting(), "Hello, swap!");
 }
+
+#[test]
+fn a_websocket_outlives_a_swap_and_runs_its_later_events_on_the_new_version() {
+    use tungstenite::Message;
+    let server = serving_original(&[]);
+    let mut socket = crate::websocket::connect(server.addr, "/ws/echo");
+    crate::websocket::text(&mut socket);
+    socket.send(Message::text("version")).unwrap();
+    assert_eq!(crate::websocket::text(&mut socket), ORIGINAL);
+
+    deploy(server.plugin_dir(), "app.wasm", &probe_as(REPLACED));
+    wait_for_version(&server, REPLACED);
+    socket.send(Message::text("version")).unwrap();
+    assert_eq!(crate::websocket::text(&mut socket), REPLACED);
+
+    // Its plugin removed, it is going away.
+    std::fs::remove_file(server.plugin_dir().join("app.wasm")).unwrap();
+    let closed = crate::websocket::closed_with(&mut socket);
+    assert_eq!(closed.map(|(code, _)| code), Some(1001));
+}

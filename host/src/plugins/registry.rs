@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
+use tokio::sync::watch;
 
 use super::Plugin;
 use crate::builtin::{InitArgsError, Redirect, static_files_of_init_args};
@@ -36,12 +37,51 @@ pub type Route = router::Route<Target>;
 pub type RouteTable = router::RouteTable<Target>;
 
 /// The published route table.
-#[derive(Default)]
 pub struct Registry {
     table: ArcSwap<RouteTable>,
+    /// Bumped at every publish: what a long-lived connection watches to follow swaps.
+    changes: watch::Sender<u64>,
+}
+
+impl Default for Registry {
+    /// No routes yet.
+    fn default() -> Self {
+        Self {
+            table: ArcSwap::default(),
+            changes: watch::channel(0).0,
+        }
+    }
 }
 
 impl Registry {
+    /// Resolves each time a new table is published.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    /// Where a long-lived connection opened on `path` (by `plugin`'s handler) runs its
+    /// events now: the handler the path routes to in the table in force, while that is
+    /// still `plugin`'s; `None` once the plugin no longer serves it.
+    pub fn follow(self: &Arc<Self>, path: String, plugin: Arc<str>) -> crate::runtime::Follow {
+        let registry = self.clone();
+        let resolve = move || {
+            let table = registry.snapshot();
+            let (route, captured) = table.find(&path)?;
+            captured.ok()?;
+            match &route.target {
+                Target::Plugin {
+                    plugin: serving,
+                    handler,
+                } if serving.name == plugin => Some((serving.clone(), *handler)),
+                _ => None,
+            }
+        };
+        crate::runtime::Follow {
+            resolve: Box::new(resolve),
+            changes: self.changes(),
+        }
+    }
+
     /// The table in force now.
     pub fn snapshot(&self) -> Arc<RouteTable> {
         self.table.load_full()
@@ -50,6 +90,7 @@ impl Registry {
     /// Publishes `routes`, in the order they are tried.
     pub fn publish(&self, routes: Vec<Route>) {
         self.table.store(Arc::new(RouteTable::new(routes)));
+        self.changes.send_modify(|generation| *generation += 1);
     }
 }
 

@@ -71,6 +71,8 @@ pub struct Lifeline {
     pub stopping: watch::Receiver<bool>,
     /// The worker's count of open WebSockets (`--max-websockets`).
     pub websockets: Arc<AtomicUsize>,
+    /// How a WebSocket's events follow a swap of its plugin (for an upgrade request).
+    pub follow: Option<super::Follow>,
 }
 
 /// The handler task: a slot (`--max-instances`), an instance (reused, or fresh), the
@@ -89,6 +91,7 @@ async fn serve(
         permit,
         stopping,
         websockets,
+        follow,
     } = lifeline;
     let mut turn = Turn {
         request,
@@ -129,9 +132,12 @@ async fn serve(
         drop(slot);
         if let Some(opened) = opened {
             let stopping = stopping.clone();
-            let open = &websockets;
-            super::websocket::serve(runtime, plugin, handler, accounts, opened, stopping, open)
-                .await;
+            let ties = super::websocket::Ties {
+                stopping,
+                open: websockets,
+                follow,
+            };
+            super::websocket::serve(runtime, plugin, handler, accounts, opened, ties).await;
             // Only now is the connection's `--max-connections` permit free.
             drop(permit);
             return;

@@ -52,10 +52,42 @@ impl Drop for Counted {
     }
 }
 
+/// What a connection keeps of its worker.
+pub struct Ties {
+    /// Turns true when the worker stops (the connection closes with 1001).
+    pub stopping: watch::Receiver<bool>,
+    /// The worker's count of open WebSockets.
+    pub open: Arc<AtomicUsize>,
+    /// How its events follow a swap of its plugin.
+    pub follow: Option<Follow>,
+}
+
+/// How a connection follows its plugin across swaps: later events run the version in
+/// force; once the plugin no longer serves the connection's path, it closes with 1001.
+pub struct Follow {
+    /// The plugin version and handler the connection's path routes to now, while it is
+    /// still the same plugin's.
+    pub resolve: Box<dyn Fn() -> Option<(Arc<Plugin>, u32)> + Send + Sync>,
+    /// Changes each time a new route table is published.
+    pub changes: watch::Receiver<u64>,
+}
+
+/// The plugin and handler in force after the next publish; never without a `Follow`.
+async fn swapped(follow: &mut Option<Follow>) -> Option<(Arc<Plugin>, u32)> {
+    let Some(follow) = follow else {
+        return std::future::pending().await;
+    };
+    if follow.changes.changed().await.is_err() {
+        // The registry is gone with the server; the stop signal ends the connection.
+        return std::future::pending().await;
+    }
+    (follow.resolve)()
+}
+
 /// One connection's events, as the handler task runs them.
 struct Connection<'a> {
     runtime: &'a Runtime,
-    plugin: &'a Arc<Plugin>,
+    plugin: Arc<Plugin>,
     handler: u32,
     accounts: Arc<AccountStore>,
     request: RequestData,
@@ -141,10 +173,15 @@ pub async fn serve(
     handler: u32,
     accounts: Arc<AccountStore>,
     opened: Opened,
-    mut stopping: watch::Receiver<bool>,
-    open: &Arc<AtomicUsize>,
+    ties: Ties,
 ) {
-    let _counted = Counted::new(open);
+    let Ties {
+        mut stopping,
+        open,
+        follow,
+    } = ties;
+    let _counted = Counted::new(&open);
+    let mut follow = follow;
     let upgraded = match opened.upgrade.await {
         Ok(upgraded) => upgraded,
         Err(error) => {
@@ -164,7 +201,7 @@ pub async fn serve(
     let mut socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
     let mut connection = Connection {
         runtime,
-        plugin,
+        plugin: plugin.clone(),
         handler,
         accounts,
         request: opened.request,
@@ -181,6 +218,17 @@ pub async fn serve(
                 next = match ping {
                     Ping::Send => send(&mut socket, [Frame::Ping(Default::default())], None).await,
                     Ping::TimedOut => Next::Close(Some(close_frame(CloseCode::Normal, "ping timed out"))),
+                };
+                continue;
+            }
+            swapped = swapped(&mut follow) => {
+                next = match swapped {
+                    Some((plugin, handler)) => {
+                        (connection.plugin, connection.handler) = (plugin, handler);
+                        Next::Continue
+                    }
+                    // Its plugin no longer serves it: going away, as at shutdown.
+                    None => Next::Close(Some(close_frame(CloseCode::Away, ""))),
                 };
                 continue;
             }
@@ -322,7 +370,7 @@ impl Connection<'_> {
     /// failed (an error or a trap: the connection closes with 1011, as Tornado's does when a
     /// callback raises; every other connection goes on).
     async fn event(&mut self, event: SocketEvent) -> Option<SocketMemo> {
-        let (slot, mut parked) = acquire(self.runtime, self.plugin, self.request.clone()).await?;
+        let (slot, mut parked) = acquire(self.runtime, &self.plugin, self.request.clone()).await?;
         let ctx = parked.store.data_mut();
         ctx.accounts = Some(self.accounts.clone());
         ctx.memo.socket.open = true;
@@ -355,12 +403,12 @@ impl Connection<'_> {
                     "WebSocket handler trapped: {}",
                     trap.root_cause()
                 );
-                release(self.runtime, self.plugin, parked, false);
+                release(self.runtime, &self.plugin, parked, false);
                 drop(slot);
                 return None;
             }
         };
-        release(self.runtime, self.plugin, parked, true);
+        release(self.runtime, &self.plugin, parked, true);
         drop(slot);
         healthy.then_some(memo)
     }

@@ -7,7 +7,7 @@ use gale_sdk::{Message, PathArgs, Request, Result, WebSocket, WebSocketHandler, 
 /// connection's state, since each event runs in a fresh instance). Text commands:
 /// `close` closes with 4000 "asked", `panic` traps, `fail` returns an error, `query` answers
 /// the upgrade request's `name` argument and `Origin`, `sub:T` and `unsub:T` subscribe to
-/// topic T and end it.
+/// topic T and end it, `version` answers the probe's version (see `/version`).
 #[derive(Default)]
 pub struct Echo;
 
@@ -30,6 +30,7 @@ impl WebSocketHandler for Echo {
                 "close" => ws.close(Some(4000), Some("asked")),
                 "panic" => panic!("asked to panic"),
                 "fail" => return Err(gale_sdk::HttpError::new(500)),
+                "version" => ws.write_message(crate::VERSION)?,
                 command if command.starts_with("sub:") => ws.subscribe(&command[4..])?,
                 command if command.starts_with("unsub:") => ws.unsubscribe(&command[6..]),
                 "query" => {
