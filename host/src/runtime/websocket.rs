@@ -52,6 +52,9 @@ impl Drop for Counted {
     }
 }
 
+/// The bytes read from a connection at a time.
+const READ_BUFFER: usize = 4096;
+
 /// What a connection keeps of its worker.
 pub struct Ties {
     /// Turns true when the worker stops (the connection closes with 1001).
@@ -194,7 +197,12 @@ pub async fn serve(
     };
     let settings = runtime.limits.websocket;
     let limit = settings.max_message;
+    // tungstenite's buffers are 128 KiB each by default, allocated up front: 10,000 idle
+    // connections would hold 1.3 GiB for reading alone. A read buffer grows for a large
+    // message; frames are written as they come (the kernel's buffer coalesces them).
     let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
         .max_message_size(Some(limit))
         .max_frame_size(Some(limit));
     let io = TokioIo::new(upgraded);
