@@ -103,16 +103,13 @@ async fn route(worker: &Worker, request: hyper::Request<Incoming>, remote: Socke
         }
     };
     let site = shared.site.clone();
-    // The connection itself, should the handler accept a WebSocket upgrade.
-    let lifeline = driver::Lifeline {
-        upgrade: parts.extensions.remove::<hyper::upgrade::OnUpgrade>(),
-        permit: parts
-            .extensions
-            .remove::<ConnectionPermit>()
-            .map(|held| held.0),
-        stopping: worker.stopping.clone(),
-        websockets: worker.websockets.clone(),
-        follow: None,
+    // The connection itself and its permit, should the handler accept a WebSocket upgrade.
+    let (upgrade, permit) = match parts.headers.contains_key(hyper::header::UPGRADE) {
+        true => (
+            parts.extensions.remove::<hyper::upgrade::OnUpgrade>(),
+            parts.extensions.remove::<ConnectionPermit>(),
+        ),
+        false => (None, None),
     };
     let mut request = RequestData::new(parts, body, remote, path_args, table, site);
     let max_arguments = usize::try_from(shared.options.max_arguments).unwrap_or(usize::MAX);
@@ -130,11 +127,17 @@ async fn route(worker: &Worker, request: hyper::Request<Incoming>, remote: Socke
         }
         Target::Plugin { plugin, handler } => {
             let (runtime, accounts) = (&shared.runtime, &worker.accounts);
-            let mut lifeline = lifeline;
-            if lifeline.upgrade.is_some() && request.headers.contains_key(hyper::header::UPGRADE) {
+            let follow = upgrade.is_some().then(|| {
                 let path = request.path().to_owned();
-                lifeline.follow = Some(shared.registry.follow(path, plugin.name.clone()));
-            }
+                shared.registry.follow(path, plugin.name.clone())
+            });
+            let lifeline = driver::Lifeline {
+                upgrade,
+                permit: permit.map(|held| held.0),
+                stopping: worker.stopping.clone(),
+                websockets: worker.websockets.clone(),
+                follow,
+            };
             Routed::Later(driver::start(
                 runtime,
                 &worker.tasks,

@@ -272,16 +272,15 @@ pub async fn serve(
                 let _ = socket.flush().await;
                 return;
             }
-            Some(Err(error)) => {
-                let code = close_code_for(&error);
-                tracing::debug!(plugin = &*plugin.name, "WebSocket closed: {error}");
-                if let Some(code) = code {
-                    let _ = socket.close(Some(close_frame(code, ""))).await;
+            broken => {
+                // A broken stream (a bad client: its close code, when RFC 6455 has one), or
+                // a client gone without a close frame.
+                if let Some(Err(error)) = broken {
+                    tracing::debug!(plugin = &*plugin.name, "WebSocket closed: {error}");
+                    if let Some(code) = close_code_for(&error) {
+                        let _ = socket.close(Some(close_frame(code, ""))).await;
+                    }
                 }
-                connection.close(None).await;
-                return;
-            }
-            None => {
                 connection.close(None).await;
                 return;
             }

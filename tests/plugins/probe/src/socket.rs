@@ -83,22 +83,20 @@ pub struct Topic;
 impl gale_sdk::RequestHandler for Topic {
     fn get(&mut self, req: &mut Request, args: PathArgs) -> Result {
         let topic = req.get_argument("topic")?;
+        let cursor = req.get_argument_or("cursor", "")?;
+        let cursor = (!cursor.is_empty()).then_some(cursor.as_str());
         match &args[0] {
             "publish" => {
                 let (id, data) = (req.get_argument("id")?, req.get_argument("data")?);
                 req.publish(&topic, &id, &data)
             }
             "history" => {
-                let cursor = req.get_argument_or("cursor", "")?;
-                let cursor = (!cursor.is_empty()).then_some(cursor.as_str());
                 for message in req.topic_history(&topic, cursor)? {
                     req.write(format!("{}={}\n", message.id, message.data));
                 }
                 Ok(())
             }
             "poll" => {
-                let cursor = req.get_argument_or("cursor", "")?;
-                let cursor = (!cursor.is_empty()).then_some(cursor.as_str());
                 let timeout = req.get_argument_or("timeout", "30000")?;
                 let timeout = std::time::Duration::from_millis(timeout.parse().unwrap_or(30000));
                 req.set_header("X-Parked", "yes")?;
