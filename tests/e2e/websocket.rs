@@ -300,3 +300,19 @@ fn a_ping_unanswered_past_the_timeout_closes_and_an_answered_one_does_not() {
     };
     assert_eq!(closed, Some((1000, "ping timed out".to_owned())));
 }
+
+#[test]
+fn a_handlers_ping_brings_its_pong_to_on_pong_and_a_reserved_bit_closes_with_1002() {
+    let server = probe();
+    let mut socket = connect(server.addr, "/ws/echo");
+    text(&mut socket);
+    socket.send(Message::text("ping")).unwrap();
+    // tungstenite answers the ping with a pong carrying its data, as a browser does.
+    assert_eq!(socket.read().unwrap(), Message::Ping("probe".into()));
+    assert_eq!(text(&mut socket), "pong:probe");
+
+    let mut frame = Frame::message(b"x".to_vec(), OpCode::Data(Data::Text), true);
+    frame.header_mut().rsv1 = true;
+    socket.send(Message::Frame(frame)).unwrap();
+    assert_eq!(closed_with(&mut socket).map(|(code, _)| code), Some(1002));
+}

@@ -7,7 +7,8 @@ use gale_sdk::{Message, PathArgs, Request, Result, WebSocket, WebSocketHandler, 
 /// connection's state, since each event runs in a fresh instance). Text commands:
 /// `close` closes with 4000 "asked", `panic` traps, `fail` returns an error, `query` answers
 /// the upgrade request's `name` argument and `Origin`, `sub:T` and `unsub:T` subscribe to
-/// topic T and end it, `version` answers the probe's version (see `/version`).
+/// topic T and end it, `version` answers the probe's version (see `/version`), `ping` pings
+/// (the pong is answered `pong:DATA`).
 #[derive(Default)]
 pub struct Echo;
 
@@ -31,6 +32,7 @@ impl WebSocketHandler for Echo {
                 "panic" => panic!("asked to panic"),
                 "fail" => return Err(gale_sdk::HttpError::new(500)),
                 "version" => ws.write_message(crate::VERSION)?,
+                "ping" => ws.ping(b"probe")?,
                 command if command.starts_with("sub:") => ws.subscribe(&command[4..])?,
                 command if command.starts_with("unsub:") => ws.unsubscribe(&command[6..]),
                 "query" => {
@@ -46,6 +48,10 @@ impl WebSocketHandler for Echo {
             }
         }
         Ok(())
+    }
+
+    fn on_pong(&mut self, ws: &mut WebSocket, data: Vec<u8>) -> Result {
+        ws.write_message(format!("pong:{}", String::from_utf8_lossy(&data)))
     }
 
     fn on_close(&mut self, ws: &mut WebSocket) -> Result {
