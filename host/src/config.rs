@@ -82,6 +82,12 @@ pub struct ServeOptions {
     #[arg(long, env = "GALE_WEBSOCKET_PING_TIMEOUT", value_parser = parse_duration)]
     pub websocket_ping_timeout: Option<Duration>,
 
+    /// The bytes queued for a WebSocket client that reads slowly (its messages and the
+    /// topics' it is subscribed to) before the connection is closed with 1008; the kernel's
+    /// socket buffer holds more besides.
+    #[arg(long, env = "GALE_WEBSOCKET_SEND_BUFFER", default_value = "1MiB", value_parser = parse_size)]
+    pub websocket_send_buffer: usize,
+
     /// Time to receive a complete request head, counted from the connection's opening or the
     /// previous response: closes slow-header (slowloris) and idle keep-alive connections.
     #[arg(long, env = "GALE_HEADER_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
@@ -209,6 +215,7 @@ impl ServeOptions {
                     .map_or(self.websocket_ping_interval, |timeout| {
                         timeout.min(self.websocket_ping_interval)
                     }),
+                send_buffer: self.websocket_send_buffer,
             },
         }
     }

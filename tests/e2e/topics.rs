@@ -2,7 +2,7 @@
 //! worker, in one order, with no handler woken; history from a cursor; event streams that
 //! replay after `Last-Event-ID`.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
@@ -154,4 +154,69 @@ fn a_cursor_behind_is_answered_at_once_and_a_quiet_topic_at_the_time_limit() {
     assert_eq!(behind.text(), "b=mb\n");
     let quiet = get(server.addr, "/topic/poll?topic=room&cursor=b&timeout=300");
     assert_eq!((quiet.status, quiet.text()), (200, "none".to_owned()));
+}
+
+/// A WebSocket to the probe's echo whose client takes at most a few KiB into its kernel
+/// buffer: one that stops reading backs up into the server at once.
+fn narrow_subscriber(server: &Server, topic: &str) -> tungstenite::WebSocket<TcpStream> {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket.connect(&server.addr.into()).unwrap();
+    let stream = TcpStream::from(socket);
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let url = format!("ws://{}/ws/echo", server.addr);
+    let (mut socket, _) = tungstenite::client(url, stream).unwrap();
+    crate::websocket::text(&mut socket);
+    socket.send(Message::text(format!("sub:{topic}"))).unwrap();
+    socket.send(Message::text("ready")).unwrap();
+    assert_eq!(crate::websocket::text(&mut socket), "2:ready");
+    socket
+}
+
+#[test]
+fn clients_that_never_read_are_closed_with_1008_while_the_server_stays_small_and_serves() {
+    let server = Server::with(&["probe"], &["--websocket-send-buffer", "256KiB"]);
+    let mut idle: Vec<_> = (0..100)
+        .map(|_| narrow_subscriber(&server, "flood"))
+        .collect();
+    let mut reader = narrow_subscriber(&server, "flood");
+    let before = server.peak_rss_kib();
+    // 100 messages of 60 KiB to 101 subscribers: 600 MiB, of which the kernel's buffers take
+    // up to 4 MiB a connection; the rest would wait in the server, unbounded.
+    let data = "x".repeat(60 << 10);
+    for n in 0..100 {
+        let body = format!("topic=flood&id={n}&data={data}");
+        let request = format!(
+            "POST /topic/publish HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        assert_eq!(crate::support::send(server.addr, &request).status, 200);
+        // The one client that reads keeps up, and hears every message.
+        assert_eq!(crate::websocket::text(&mut reader).len(), data.len());
+    }
+    let grown_mib = (server.peak_rss_kib() - before) / 1024;
+    assert!(grown_mib < 120, "the server grew by {grown_mib} MiB");
+    // Each idle client finds what its kernel took, then the server's close: 1008, or the
+    // end of the stream once the close frame could not be sent within the close wait.
+    for socket in &mut idle {
+        let ended = loop {
+            match socket.read() {
+                Ok(Message::Text(_)) => continue,
+                Ok(Message::Close(frame)) => break frame.map(|frame| u16::from(frame.code)),
+                Ok(other) => panic!("unexpected {other:?}"),
+                Err(tungstenite::Error::Io(error))
+                    if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+                {
+                    panic!("a client that never read is still connected")
+                }
+                Err(_) => break None,
+            }
+        };
+        assert!(matches!(ended, Some(1008) | None), "closed with {ended:?}");
+    }
+    let closed = server.log().matches("reads too slowly").count();
+    assert_eq!(closed, 100, "{}", server.log());
 }

@@ -49,6 +49,9 @@ pub struct WebSocketSettings {
     /// How long a ping may go unanswered before the connection is closed (at most the
     /// interval, as Tornado 6.5+).
     pub ping_timeout: Duration,
+    /// The bytes that may wait for a client that reads slowly before the connection is
+    /// closed with 1008 (`--websocket-send-buffer`).
+    pub send_buffer: usize,
 }
 
 impl Default for WebSocketSettings {
@@ -57,6 +60,7 @@ impl Default for WebSocketSettings {
             max_message: 10 << 20,
             ping_interval: Duration::ZERO,
             ping_timeout: Duration::ZERO,
+            send_buffer: 1 << 20,
         }
     }
 }

@@ -79,7 +79,7 @@ impl WebSocketHandler for Guarded {
     }
 }
 
-/// `/topic/publish?topic=T&id=I&data=D`: publishes; `/topic/history?topic=T&cursor=C`: the
+/// `/topic/publish?topic=T&id=I&data=D`: publishes (a POST's form too); `/topic/history?topic=T&cursor=C`: the
 /// history after the cursor as `id=data` lines; `/topic/events?topic=T`: an event stream;
 /// `/topic/poll?topic=T&cursor=C&timeout=MS`: long polling, answered as the history is
 /// (`none` at the time limit).
@@ -110,6 +110,11 @@ impl gale_sdk::RequestHandler for Topic {
             }
             _ => req.stream_events(&topic),
         }
+    }
+
+    /// As `get`, for a message too large for a URL.
+    fn post(&mut self, req: &mut Request, args: PathArgs) -> Result {
+        self.get(req, args)
     }
 
     fn on_messages(&mut self, req: &mut Request, messages: Vec<gale_sdk::Published>) -> Result {

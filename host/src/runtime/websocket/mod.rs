@@ -3,27 +3,33 @@
 //! runs in an instance of its own, which ends with it. Between events the connection costs
 //! its socket, its buffers and its state, never an instance.
 
+mod connection;
+mod outgoing;
+mod pinger;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::task::Poll;
+use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::watch;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as Frame};
 
-use super::bindings::exports::gale::web::app::{SocketEvent, Stage};
+use super::bindings::exports::gale::web::app::SocketEvent;
 use super::bindings::gale::web::websocket::Message;
 use super::ctx::SocketMemo;
-use super::instances::{acquire, release};
 use super::{Plugin, Runtime};
 use crate::accounts::AccountStore;
 use crate::http::request::RequestData;
-use crate::topics::Published;
+use connection::{Connection, Next, next_published};
+use outgoing::Outgoing;
+use pinger::{Ping, Pinger};
 
 /// A connection the handler has just accepted, with what its upgrade request queued.
 pub struct Opened {
@@ -87,89 +93,20 @@ async fn swapped(follow: &mut Option<Follow>) -> Option<(Arc<Plugin>, u32)> {
     (follow.resolve)()
 }
 
-/// One connection's events, as the handler task runs them.
-struct Connection<'a> {
-    runtime: &'a Runtime,
-    plugin: Arc<Plugin>,
-    handler: u32,
-    accounts: Arc<AccountStore>,
-    request: RequestData,
-    state: Vec<u8>,
-    /// The client's close frame, for `on_close`.
-    peer_close: Option<(u16, String)>,
-    /// The topics it is subscribed to.
-    subscriptions: Vec<Subscription>,
-}
+/// How long a closing connection waits for what it has queued to go out and for the
+/// client's answering close frame, as Tornado's 5 seconds before it aborts the stream.
+const CLOSE_WAIT: Duration = Duration::from_secs(5);
 
-/// A topic's name and the connection's place in it.
-type Subscription = (String, broadcast::Receiver<Arc<Published>>);
-
-/// Tornado's `periodic_ping`: a ping every interval, and the connection closed when one
-/// goes unanswered past the timeout.
-struct Pinger {
-    interval: Duration,
-    timeout: Duration,
-    next: Instant,
-    /// When the unanswered ping went out.
-    waiting_since: Option<Instant>,
-}
-
-/// What a due ping means.
-enum Ping {
-    /// Send one.
-    Send,
-    /// The last went unanswered too long.
-    TimedOut,
-}
-
-impl Pinger {
-    fn new(interval: Duration, timeout: Duration) -> Self {
-        Self {
-            interval,
-            timeout,
-            next: Instant::now() + interval,
-            waiting_since: None,
-        }
-    }
-
-    /// Resolves when a ping is due or overdue; never without an interval.
-    async fn due(&mut self) -> Ping {
-        if self.interval.is_zero() {
-            return std::future::pending().await;
-        }
-        // The timeout is at most the interval: an unanswered ping runs out first.
-        let deadline = self
-            .waiting_since
-            .map_or(self.next, |sent| sent + self.timeout);
-        tokio::time::sleep_until(deadline.into()).await;
-        if self.waiting_since.is_some() {
-            return Ping::TimedOut;
-        }
-        let now = Instant::now();
-        self.next = now + self.interval;
-        if !self.timeout.is_zero() {
-            self.waiting_since = Some(now);
-        }
-        Ping::Send
-    }
-
-    /// A pong came.
-    fn answered(&mut self) {
-        self.waiting_since = None;
-    }
-}
-
-/// What the connection does after an event.
-enum Next {
-    /// Read on.
-    Continue,
-    /// Close with this frame (none: a close frame without a code).
-    Close(Option<CloseFrame>),
+/// What the socket did: a frame read (or the end), or everything queued written.
+enum Io {
+    Read(Option<Result<Frame, WsError>>),
+    Written(Result<(), WsError>),
 }
 
 /// Serves an accepted connection until it closes: sends what `open` queued, then runs an
 /// event per message, pong and the close, in order, one at a time (as Tornado's
-/// `on_message` runs, unless it is a coroutine).
+/// `on_message` runs, unless it is a coroutine), while what is queued for the client (the
+/// events' messages, published messages, pings) is written as the client reads it.
 pub async fn serve(
     runtime: &Runtime,
     plugin: &Arc<Plugin>,
@@ -181,10 +118,9 @@ pub async fn serve(
     let Ties {
         mut stopping,
         open,
-        follow,
+        mut follow,
     } = ties;
     let _counted = Counted::new(&open);
-    let mut follow = follow;
     let upgraded = match opened.upgrade.await {
         Ok(upgraded) => upgraded,
         Err(error) => {
@@ -199,7 +135,8 @@ pub async fn serve(
     let limit = settings.max_message;
     // tungstenite's buffers are 128 KiB each by default, allocated up front: 10,000 idle
     // connections would hold 1.3 GiB for reading alone. A read buffer grows for a large
-    // message; frames are written as they come (the kernel's buffer coalesces them).
+    // message; frames are written as they come (the kernel's buffer coalesces them), and
+    // what the kernel will not take waits in `Outgoing`, bounded.
     let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(0)
@@ -217,14 +154,29 @@ pub async fn serve(
         peer_close: None,
         subscriptions: Vec::new(),
     };
-    let mut next = connection.deliver(&mut socket, opened.first).await;
+    let mut outgoing = Outgoing::new(settings.send_buffer);
+    let mut next = connection.deliver(&mut outgoing, opened.first);
     let mut pinger = Pinger::new(settings.ping_interval, settings.ping_timeout);
     while let Next::Continue = next {
+        // Reading and writing share the socket: one future polls both.
+        let io = std::future::poll_fn(|cx| {
+            if outgoing.busy()
+                && let Poll::Ready(written) = outgoing.poll_write(&mut socket, cx)
+            {
+                return Poll::Ready(Io::Written(written));
+            }
+            socket.poll_next_unpin(cx).map(Io::Read)
+        });
         let frame = tokio::select! {
-            frame = socket.next() => frame,
+            io = io => match io {
+                Io::Read(frame) => frame,
+                Io::Written(Ok(())) => continue,
+                // The client is gone: nothing more can reach it.
+                Io::Written(Err(error)) => Some(Err(error)),
+            },
             ping = pinger.due() => {
                 next = match ping {
-                    Ping::Send => send(&mut socket, [Frame::Ping(Default::default())], None).await,
+                    Ping::Send => connection.queue(&mut outgoing, [Frame::Ping(Default::default())]),
                     Ping::TimedOut => Next::Close(Some(close_frame(CloseCode::Normal, "ping timed out"))),
                 };
                 continue;
@@ -246,8 +198,8 @@ pub async fn serve(
             }
             published = next_published(&mut connection.subscriptions) => {
                 next = match published {
-                    Some(message) => send(&mut socket, [Frame::text(&*message.data)], None).await,
-                    None => Next::Close(Some(close_frame(CloseCode::Policy, "reading too slowly"))),
+                    Some(message) => connection.queue(&mut outgoing, [Frame::text(&*message.data)]),
+                    None => Next::too_slow(),
                 };
                 continue;
             }
@@ -268,8 +220,10 @@ pub async fn serve(
             Some(Ok(Frame::Close(frame))) => {
                 let said = frame.map(|frame| (u16::from(frame.code), frame.reason.to_string()));
                 connection.close(said).await;
-                // tungstenite has queued the answering close frame: send it, then the end.
-                let _ = socket.flush().await;
+                // tungstenite has queued the answering close frame (the client is closing:
+                // nothing else may follow it): send it, then the end.
+                let _ = tokio::time::timeout(CLOSE_WAIT, futures_util::SinkExt::flush(&mut socket))
+                    .await;
                 return;
             }
             broken => {
@@ -278,7 +232,8 @@ pub async fn serve(
                 if let Some(Err(error)) = broken {
                     tracing::debug!(plugin = &*plugin.name, "WebSocket closed: {error}");
                     if let Some(code) = close_code_for(&error) {
-                        let _ = socket.close(Some(close_frame(code, ""))).await;
+                        let closing = socket.close(Some(close_frame(code, "")));
+                        let _ = tokio::time::timeout(CLOSE_WAIT, closing).await;
                     }
                 }
                 connection.close(None).await;
@@ -286,52 +241,22 @@ pub async fn serve(
             }
         };
         next = match connection.event(event).await {
-            Some(memo) => connection.deliver(&mut socket, memo).await,
+            Some(memo) => connection.deliver(&mut outgoing, memo),
             None => Next::Close(Some(close_frame(CloseCode::Error, ""))),
         };
     }
     let Next::Close(frame) = next else { return };
-    let _ = socket.close(frame).await;
-    // Read until the client answers the close (or goes), as RFC 6455 asks.
-    while let Some(Ok(_)) = socket.next().await {}
+    // What is queued goes first, then the close frame; then read until the client answers
+    // it (or goes), as RFC 6455 asks, but not longer than a client that reads nothing may
+    // hold the connection.
+    let closing = async {
+        outgoing.write_all(&mut socket).await?;
+        socket.close(frame).await?;
+        while let Some(Ok(_)) = socket.next().await {}
+        Ok::<_, WsError>(())
+    };
+    let _ = tokio::time::timeout(CLOSE_WAIT, closing).await;
     connection.close(None).await;
-}
-
-/// Sends `frames` in order, then `close`, if any.
-async fn send<S>(
-    socket: &mut WebSocketStream<S>,
-    frames: impl IntoIterator<Item = Frame>,
-    close: Option<Option<CloseFrame>>,
-) -> Next
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
-    for frame in frames {
-        if socket.feed(frame).await.is_err() {
-            return Next::Close(None);
-        }
-    }
-    if socket.flush().await.is_err() {
-        return Next::Close(None);
-    }
-    match close {
-        Some(frame) => Next::Close(frame),
-        None => Next::Continue,
-    }
-}
-
-/// The next message of any topic the connection is subscribed to; `None` when it has
-/// fallen more than [`crate::topics::QUEUE`] messages behind (a slow consumer). Never ready
-/// without subscriptions.
-async fn next_published(subscriptions: &mut [Subscription]) -> Option<Arc<Published>> {
-    if subscriptions.is_empty() {
-        return std::future::pending().await;
-    }
-    let receiving = subscriptions
-        .iter_mut()
-        .map(|(_, receiver)| Box::pin(receiver.recv()));
-    let (received, _, _) = futures_util::future::select_all(receiving).await;
-    received.ok()
 }
 
 /// The close code RFC 6455 gives a broken connection's cause, as Tornado sends them.
@@ -349,80 +274,5 @@ fn close_frame(code: CloseCode, reason: &str) -> CloseFrame {
     CloseFrame {
         code,
         reason: reason.to_owned().into(),
-    }
-}
-
-impl Connection<'_> {
-    /// Applies an event's subscriptions, then sends its frames and close.
-    async fn deliver<S>(&mut self, socket: &mut WebSocketStream<S>, memo: SocketMemo) -> Next
-    where
-        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-    {
-        let mut missed = Vec::new();
-        for (name, topic) in memo.subscriptions {
-            self.subscriptions
-                .retain(|(subscribed, _)| *subscribed != name);
-            if let Some((topic, newest)) = topic {
-                // What was published between the `subscribe` call and now goes first.
-                let (since, receiver) = topic.subscribe(newest.as_deref());
-                missed.extend(since.iter().map(|message| Frame::text(&*message.data)));
-                self.subscriptions.push((name, receiver));
-            }
-        }
-        let frames = memo.outbox.into_iter().chain(missed);
-        send(socket, frames, memo.close).await
-    }
-
-    /// Runs `event` in an instance of its own; what it queued and kept, or `None` when it
-    /// failed (an error or a trap: the connection closes with 1011, as Tornado's does when a
-    /// callback raises; every other connection goes on).
-    async fn event(&mut self, event: SocketEvent) -> Option<SocketMemo> {
-        let (slot, mut parked) = acquire(self.runtime, &self.plugin, self.request.clone()).await?;
-        let ctx = parked.store.data_mut();
-        ctx.accounts = Some(self.accounts.clone());
-        ctx.memo.socket.open = true;
-        ctx.memo.socket.state = std::mem::take(&mut self.state);
-        if let SocketEvent::Close = event {
-            ctx.memo.socket.peer_close = self.peer_close.take();
-        }
-        let stage = Stage::Socket((self.handler, event));
-        let outcome = parked
-            .instance
-            .gale_web_app()
-            .call_dispatch(&mut parked.store, &stage)
-            .await;
-        let memo = std::mem::take(&mut parked.store.data_mut().memo.socket);
-        self.state = memo.state.clone();
-        let healthy = match outcome {
-            Ok(Ok(())) => true,
-            Ok(Err(error)) => {
-                tracing::error!(
-                    plugin = &*self.plugin.name,
-                    "WebSocket handler failed: HTTP {} {}",
-                    error.status,
-                    error.message
-                );
-                false
-            }
-            Err(trap) => {
-                tracing::error!(
-                    plugin = &*self.plugin.name,
-                    "WebSocket handler trapped: {}",
-                    trap.root_cause()
-                );
-                release(self.runtime, &self.plugin, parked, false);
-                drop(slot);
-                return None;
-            }
-        };
-        release(self.runtime, &self.plugin, parked, true);
-        drop(slot);
-        healthy.then_some(memo)
-    }
-
-    /// `on_close`, with the client's close frame when it sent one.
-    async fn close(&mut self, said: Option<(u16, String)>) {
-        self.peer_close = said;
-        let _ = self.event(SocketEvent::Close).await;
     }
 }

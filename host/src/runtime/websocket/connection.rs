@@ -1,0 +1,159 @@
+//! One connection's events: each runs in an instance of its own, and what it queued (frames,
+//! subscriptions, a close) is applied when it ends.
+
+use std::sync::Arc;
+
+use tokio::sync::broadcast;
+use tokio_tungstenite::tungstenite::Message as Frame;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+use super::outgoing::{Outgoing, Overflow};
+use super::{Plugin, Runtime, close_frame};
+use crate::accounts::AccountStore;
+use crate::http::request::RequestData;
+use crate::runtime::bindings::exports::gale::web::app::{SocketEvent, Stage};
+use crate::runtime::ctx::SocketMemo;
+use crate::runtime::instances::{acquire, release};
+use crate::topics::Published;
+
+/// What the connection does after an event.
+pub(super) enum Next {
+    /// Read on.
+    Continue,
+    /// Close with this frame (none: a close frame without a code).
+    Close(Option<CloseFrame>),
+}
+
+impl Next {
+    /// Closing on a client that reads too slowly (1008, as a policy violation).
+    pub(super) fn too_slow() -> Self {
+        Self::Close(Some(close_frame(CloseCode::Policy, "reading too slowly")))
+    }
+}
+
+/// One connection's events, as the handler task runs them.
+pub(super) struct Connection<'a> {
+    pub(super) runtime: &'a Runtime,
+    pub(super) plugin: Arc<Plugin>,
+    pub(super) handler: u32,
+    pub(super) accounts: Arc<AccountStore>,
+    pub(super) request: RequestData,
+    pub(super) state: Vec<u8>,
+    /// The client's close frame, for `on_close`.
+    pub(super) peer_close: Option<(u16, String)>,
+    /// The topics it is subscribed to.
+    pub(super) subscriptions: Vec<Subscription>,
+}
+
+/// A topic's name and the connection's place in it.
+pub(super) type Subscription = (String, broadcast::Receiver<Arc<Published>>);
+
+/// The next message of any topic the connection is subscribed to; `None` when it has
+/// fallen more than [`crate::topics::QUEUE`] messages behind (a slow consumer). Never ready
+/// without subscriptions.
+pub(super) async fn next_published(subscriptions: &mut [Subscription]) -> Option<Arc<Published>> {
+    if subscriptions.is_empty() {
+        return std::future::pending().await;
+    }
+    let receiving = subscriptions
+        .iter_mut()
+        .map(|(_, receiver)| Box::pin(receiver.recv()));
+    let (received, _, _) = futures_util::future::select_all(receiving).await;
+    received.ok()
+}
+
+impl Connection<'_> {
+    /// Applies an event's subscriptions, then queues its frames and says whether it closes.
+    pub(super) fn deliver(&mut self, outgoing: &mut Outgoing, memo: SocketMemo) -> Next {
+        let mut missed = Vec::new();
+        for (name, topic) in memo.subscriptions {
+            self.subscriptions
+                .retain(|(subscribed, _)| *subscribed != name);
+            if let Some((topic, newest)) = topic {
+                // What was published between the `subscribe` call and now goes first.
+                let (since, receiver) = topic.subscribe(newest.as_deref());
+                missed.extend(since.iter().map(|message| Frame::text(&*message.data)));
+                self.subscriptions.push((name, receiver));
+            }
+        }
+        match (
+            self.queue(outgoing, memo.outbox.into_iter().chain(missed)),
+            memo.close,
+        ) {
+            (Next::Continue, Some(frame)) => Next::Close(frame),
+            (next, _) => next,
+        }
+    }
+
+    /// Queues `frames`; a client too slow to take what was queued already is closed (1008).
+    pub(super) fn queue(
+        &self,
+        outgoing: &mut Outgoing,
+        frames: impl IntoIterator<Item = Frame>,
+    ) -> Next {
+        match outgoing.queue(frames) {
+            Ok(()) => Next::Continue,
+            Err(Overflow { limit }) => {
+                tracing::info!(
+                    plugin = &*self.plugin.name,
+                    "closing a WebSocket whose client reads too slowly: over {limit} bytes wait for it (--websocket-send-buffer)"
+                );
+                Next::too_slow()
+            }
+        }
+    }
+
+    /// Runs `event` in an instance of its own; what it queued and kept, or `None` when it
+    /// failed (an error or a trap: the connection closes with 1011, as Tornado's does when a
+    /// callback raises; every other connection goes on).
+    pub(super) async fn event(&mut self, event: SocketEvent) -> Option<SocketMemo> {
+        let (slot, mut parked) = acquire(self.runtime, &self.plugin, self.request.clone()).await?;
+        let ctx = parked.store.data_mut();
+        ctx.accounts = Some(self.accounts.clone());
+        ctx.memo.socket.open = true;
+        ctx.memo.socket.state = std::mem::take(&mut self.state);
+        if let SocketEvent::Close = event {
+            ctx.memo.socket.peer_close = self.peer_close.take();
+        }
+        let stage = Stage::Socket((self.handler, event));
+        let outcome = parked
+            .instance
+            .gale_web_app()
+            .call_dispatch(&mut parked.store, &stage)
+            .await;
+        let memo = std::mem::take(&mut parked.store.data_mut().memo.socket);
+        self.state = memo.state.clone();
+        let healthy = match outcome {
+            Ok(Ok(())) => true,
+            Ok(Err(error)) => {
+                tracing::error!(
+                    plugin = &*self.plugin.name,
+                    "WebSocket handler failed: HTTP {} {}",
+                    error.status,
+                    error.message
+                );
+                false
+            }
+            Err(trap) => {
+                tracing::error!(
+                    plugin = &*self.plugin.name,
+                    "WebSocket handler trapped: {}",
+                    trap.root_cause()
+                );
+                release(self.runtime, &self.plugin, parked, false);
+                drop(slot);
+                return None;
+            }
+        };
+        release(self.runtime, &self.plugin, parked, true);
+        drop(slot);
+        healthy.then_some(memo)
+    }
+
+    /// `on_close`, with the client's close frame when it sent one.
+    pub(super) async fn close(&mut self, said: Option<(u16, String)>) {
+        self.peer_close = said;
+        let _ = self.event(SocketEvent::Close).await;
+    }
+}
