@@ -1,5 +1,6 @@
 //! The admin endpoint (`--admin`, loopback only, off by default): `GET /plugins` answers the
-//! plugins in force, their versions, routes and last errors as JSON; `gale plugins` reads it.
+//! plugins in force, their versions, routes and last errors as JSON (`gale plugins` reads
+//! it); `GET /load` the instances alive and the connections open.
 
 use std::convert::Infallible;
 use std::io::{Read, Write};
@@ -19,6 +20,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::plugins::set::PluginSet;
+use crate::worker::Shared;
 
 /// Connections the admin endpoint serves at once; beyond it, accepting waits.
 const MAX_CONNECTIONS: usize = 16;
@@ -26,7 +28,12 @@ const MAX_CONNECTIONS: usize = 16;
 /// Serves the admin endpoint on `listener` until the process ends. A request head must
 /// arrive within `header_timeout` (`--header-timeout`), so a client that trickles one does
 /// not hold a connection.
-pub async fn serve(listener: TcpListener, set: Arc<Mutex<PluginSet>>, header_timeout: Duration) {
+pub async fn serve(
+    listener: TcpListener,
+    set: Arc<Mutex<PluginSet>>,
+    shared: Arc<Shared>,
+    header_timeout: Duration,
+) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -39,9 +46,9 @@ pub async fn serve(listener: TcpListener, set: Arc<Mutex<PluginSet>>, header_tim
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
-        let set = set.clone();
+        let (set, shared) = (set.clone(), shared.clone());
         let service = service_fn(move |request: Request<hyper::body::Incoming>| {
-            let answer = answer(&request, &set);
+            let answer = answer(&request, &set, &shared);
             async move { Ok::<_, Infallible>(answer) }
         });
         let connection = http.serve_connection(TokioIo::new(stream), service);
@@ -72,6 +79,7 @@ fn loopback_host(host: &str) -> bool {
 fn answer(
     request: &Request<hyper::body::Incoming>,
     set: &Mutex<PluginSet>,
+    shared: &Shared,
 ) -> Response<Full<Bytes>> {
     let host = request
         .headers()
@@ -89,10 +97,17 @@ fn answer(
                 serde_json::to_string_pretty(&status).unwrap_or_default(),
             )
         }
-        (_, "/plugins") => (StatusCode::METHOD_NOT_ALLOWED, "GET /plugins only\n".into()),
+        (&Method::GET, "/load") => {
+            let set = set.lock().unwrap_or_else(|p| p.into_inner());
+            (
+                StatusCode::OK,
+                serde_json::to_string_pretty(&load(&set, shared)).unwrap_or_default(),
+            )
+        }
+        (_, "/plugins" | "/load") => (StatusCode::METHOD_NOT_ALLOWED, "GET only\n".into()),
         _ => (
             StatusCode::NOT_FOUND,
-            "the admin endpoint serves GET /plugins\n".into(),
+            "the admin endpoint serves GET /plugins and GET /load\n".into(),
         ),
     };
     let mut response = Response::new(Full::new(Bytes::from(body)));
@@ -102,6 +117,18 @@ fn answer(
         hyper::header::HeaderValue::from_static("application/json; charset=UTF-8"),
     );
     response
+}
+
+/// What the server holds now: instances running a handler, instances parked between
+/// requests (`--reuse-instances`), and connections open (WebSockets and held streams
+/// included).
+fn load(set: &PluginSet, shared: &Shared) -> Value {
+    let max_connections = shared.options.max_connections as usize;
+    serde_json::json!({
+        "instances_in_use": shared.runtime.instances_in_use(),
+        "instances_idle": set.idle_instances(),
+        "connections_open": max_connections.saturating_sub(shared.connections.available_permits()),
+    })
 }
 
 /// `gale plugins`: fetches `GET /plugins` from the admin endpoint at `addr` and prints it for

@@ -42,18 +42,6 @@ pub fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
     }
     let signals = Signals::install(&main_loop)?;
     let watcher = watch(&options, &dir);
-    if let Some(addr) = options.admin {
-        let listener = main_loop
-            .block_on(tokio::net::TcpListener::bind(addr))
-            .with_context(|| format!("cannot serve the admin endpoint on {addr}"))?;
-        let bound = listener.local_addr()?;
-        main_loop.spawn(crate::admin::serve(
-            listener,
-            set.clone(),
-            options.header_timeout,
-        ));
-        tracing::info!("admin endpoint on http://{bound}/plugins");
-    }
     if let Some(static_dir) = &options.static_dir {
         crate::http::static_dir::check_apart(static_dir, &dir)?;
     }
@@ -70,6 +58,19 @@ pub fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
         connections: Arc::new(Semaphore::new(options.max_connections as usize)),
         options,
     });
+    if let Some(addr) = shared.options.admin {
+        let listener = main_loop
+            .block_on(tokio::net::TcpListener::bind(addr))
+            .with_context(|| format!("cannot serve the admin endpoint on {addr}"))?;
+        let bound = listener.local_addr()?;
+        main_loop.spawn(crate::admin::serve(
+            listener,
+            set.clone(),
+            shared.clone(),
+            shared.options.header_timeout,
+        ));
+        tracing::info!("admin endpoint on http://{bound}/plugins");
+    }
     let (stop, stopped) = watch::channel(false);
     let workers: Vec<_> = listeners
         .into_iter()

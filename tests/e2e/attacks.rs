@@ -112,20 +112,13 @@ fn an_http11_request_without_host_is_400_and_closed() {
     assert_eq!(http10.text(), "hello world", "HTTP/1.0 needs no Host");
 }
 
-/// The admin endpoint's address, from the line the server logs.
-fn admin_addr(server: &Server) -> SocketAddr {
-    let line = server.wait_for_log("admin endpoint on http://");
-    let addr = line.split("http://").nth(1).unwrap();
-    addr.trim_end_matches("/plugins").parse().unwrap()
-}
-
 #[test]
 fn the_admin_endpoint_answers_only_loopback_hosts_and_drops_slow_heads() {
     let server = Server::with(
         &["hello"],
         &["--admin", "127.0.0.1:0", "--header-timeout", "1s"],
     );
-    let admin = admin_addr(&server);
+    let admin = server.admin_addr();
     let ask = |host: &str| {
         send(
             admin,

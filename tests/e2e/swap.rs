@@ -145,14 +145,9 @@ fn broken_new_versions_are_refused_while_the_old_one_keeps_answering() {
         assert!(line.contains("refused") && line.contains(name), "{line}");
         assert_eq!(version(&server), ORIGINAL);
     }
-    let admin = server.wait_for_log("admin endpoint on http://");
-    let admin = admin
-        .split("http://")
-        .nth(1)
-        .unwrap()
-        .trim_end_matches("/plugins");
+    let admin = server.admin_addr().to_string();
     let listing = Command::new(env!("CARGO_BIN_EXE_gale"))
-        .args(["plugins", "--admin", admin])
+        .args(["plugins", "--admin", &admin])
         .output()
         .unwrap();
     let listing = String::from_utf8_lossy(&listing.stdout);

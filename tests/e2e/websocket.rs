@@ -10,7 +10,7 @@ use tungstenite::protocol::frame::Frame;
 use tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
 use tungstenite::{Message, WebSocket};
 
-use crate::support::{Server, Tornado, send};
+use crate::support::{Server, Tornado, get, send};
 
 /// A client connected to `path`, with the handshake's response.
 pub fn connect(addr: SocketAddr, path: &str) -> WebSocket<TcpStream> {
@@ -61,6 +61,25 @@ fn a_websocket_answers_in_order_and_keeps_its_state_between_events() {
     assert_eq!(socket.read().unwrap(), Message::binary(vec![4u8, 9, 8]));
     socket.send(Message::text("query")).unwrap();
     assert_eq!(text(&mut socket), "bob|");
+}
+
+#[test]
+fn idle_websockets_hold_no_instance_between_their_events() {
+    let server = Server::with(&["probe"], &["--admin", "127.0.0.1:0"]);
+    let _sockets: Vec<_> = (0..50)
+        .map(|_| {
+            let mut socket = connect(server.addr, "/ws/echo");
+            text(&mut socket);
+            socket.send(Message::text("hi")).unwrap();
+            assert_eq!(text(&mut socket), "1:hi");
+            socket
+        })
+        .collect();
+    let load = get(server.admin_addr(), "/load");
+    let load: serde_json::Value = serde_json::from_str(&load.text()).unwrap();
+    assert_eq!(load["instances_in_use"], 0, "{load}");
+    assert_eq!(load["instances_idle"], 0, "{load}");
+    assert!(load["connections_open"].as_u64() >= Some(50), "{load}");
 }
 
 #[test]

@@ -148,6 +148,15 @@ impl PluginSet {
         }
     }
 
+    /// Instances of the plugins serving now that are parked between requests
+    /// (`--reuse-instances`).
+    pub fn idle_instances(&self) -> usize {
+        self.serving
+            .values()
+            .map(|serving| serving.plugin.idle.len())
+            .sum()
+    }
+
     /// The plugins serving and refused, as the admin endpoint shows them.
     pub fn status(&self) -> Value {
         let names: std::collections::BTreeSet<&Arc<str>> =

@@ -171,6 +171,11 @@ impl Runtime {
         }))
     }
 
+    /// Handler instances running now (each holds a `--max-instances` slot).
+    pub fn instances_in_use(&self) -> usize {
+        (self.limits.instances as usize).saturating_sub(self.slots.available_permits())
+    }
+
     /// A store for one request: memory capped, and a deadline checked at every epoch tick,
     /// where a running handler also yields to the loop.
     pub fn new_store(&self, plugin: Arc<str>, request: RequestData) -> Store<Ctx> {

@@ -33,6 +33,16 @@ impl IdleInstances {
         self.0.lock().ok()?.pop()
     }
 
+    /// How many are idle now.
+    pub fn len(&self) -> usize {
+        self.0.lock().map_or(0, |idle| idle.len())
+    }
+
+    /// Whether none is idle.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Keeps `parked` for a later request, unless enough are idle already.
     pub fn park(&self, mut parked: Parked) {
         // The request's data holds the route table, which holds this plugin: let it go, or

@@ -179,6 +179,13 @@ impl Server {
             .expect("a VmHWM line")
     }
 
+    /// The admin endpoint's address (under `--admin`), from the line the server logs.
+    pub fn admin_addr(&self) -> SocketAddr {
+        let line = self.wait_for_log("admin endpoint on http://");
+        let addr = line.split("http://").nth(1).unwrap();
+        addr.trim_end_matches("/plugins").parse().unwrap()
+    }
+
     /// The server's log so far.
     pub fn log(&self) -> String {
         self.log.lock().unwrap().join("\n")
