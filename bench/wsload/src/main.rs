@@ -211,12 +211,16 @@ async fn broadcast(addr: SocketAddr, n: usize, rounds: u64) -> std::io::Result<S
 
 async fn poll(addr: SocketAddr, n: usize) -> std::io::Result<String> {
     let opening = Rc::new(Semaphore::new(OPENING));
+    // Requests sent (or failed to be): the publish waits for all, however slowly a small
+    // listen backlog lets them in.
+    let sent = Rc::new(std::cell::Cell::new(0));
     let tasks: Vec<_> = (0..n)
         .map(|_| {
-            let opening = opening.clone();
+            let (opening, sent) = (opening.clone(), sent.clone());
             tokio::task::spawn_local(async move {
                 let mut stream = {
                     let _permit = opening.acquire().await.ok()?;
+                    let _counted = Defer(|| sent.set(sent.get() + 1));
                     let mut stream = TcpStream::connect(addr).await.ok()?;
                     let request = "GET /topic/poll?topic=lp&timeout=120000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
                     stream.write_all(request.as_bytes()).await.ok()?;
@@ -228,7 +232,12 @@ async fn poll(addr: SocketAddr, n: usize) -> std::io::Result<String> {
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while sent.get() < n && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Time for the last requests to be read and parked.
+    tokio::time::sleep(Duration::from_secs(2)).await;
     println!("idle");
     tokio::time::sleep(Duration::from_secs(3)).await;
     let sent = Instant::now();
@@ -241,4 +250,13 @@ async fn poll(addr: SocketAddr, n: usize) -> std::io::Result<String> {
         "parked={n} answered={answered} seconds={:.2}",
         sent.elapsed().as_secs_f64()
     ))
+}
+
+/// Runs its closure when dropped: counts a task's step however the task leaves it.
+struct Defer<F: FnMut()>(F);
+
+impl<F: FnMut()> Drop for Defer<F> {
+    fn drop(&mut self) {
+        (self.0)()
+    }
 }

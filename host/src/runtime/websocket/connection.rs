@@ -104,7 +104,8 @@ impl Connection<'_> {
         }
     }
 
-    /// Runs `event` in an instance of its own; what it queued and kept, or `None` when it
+    /// Runs `event` in an instance of its own (its future is large: box it where a task
+    /// that lives on awaits it); what it queued and kept, or `None` when it
     /// failed (an error or a trap: the connection closes with 1011, as Tornado's does when a
     /// callback raises; every other connection goes on).
     pub(super) async fn event(&mut self, event: SocketEvent) -> Option<SocketMemo> {
@@ -154,6 +155,6 @@ impl Connection<'_> {
     /// `on_close`, with the client's close frame when it sent one.
     pub(super) async fn close(&mut self, said: Option<(u16, String)>) {
         self.peer_close = said;
-        let _ = self.event(SocketEvent::Close).await;
+        let _ = Box::pin(self.event(SocketEvent::Close)).await;
     }
 }

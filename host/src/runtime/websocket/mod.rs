@@ -240,7 +240,7 @@ pub async fn serve(
                 return;
             }
         };
-        next = match connection.event(event).await {
+        next = match Box::pin(connection.event(event)).await {
             Some(memo) => connection.deliver(&mut outgoing, memo),
             None => Next::Close(Some(close_frame(CloseCode::Error, ""))),
         };
