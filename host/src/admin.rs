@@ -123,11 +123,10 @@ fn answer(
 /// requests (`--reuse-instances`), and connections open (WebSockets and held streams
 /// included).
 fn load(set: &PluginSet, shared: &Shared) -> Value {
-    let max_connections = shared.options.max_connections as usize;
     serde_json::json!({
         "instances_in_use": shared.runtime.instances_in_use(),
         "instances_idle": set.idle_instances(),
-        "connections_open": max_connections.saturating_sub(shared.connections.available_permits()),
+        "connections_open": shared.open_connections.load(std::sync::atomic::Ordering::Relaxed),
     })
 }
 

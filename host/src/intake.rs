@@ -133,7 +133,7 @@ async fn route(worker: &Worker, request: hyper::Request<Incoming>, remote: Socke
             });
             let lifeline = driver::Lifeline {
                 upgrade,
-                permit: permit.map(|held| held.0),
+                permit: permit.map(|held| held.0 as _),
                 stopping: worker.stopping.clone(),
                 websockets: worker.websockets.clone(),
                 follow,

@@ -56,6 +56,7 @@ pub fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
         runtime,
         registry,
         connections: Arc::new(Semaphore::new(options.max_connections as usize)),
+        open_connections: Arc::default(),
         options,
     });
     if let Some(addr) = shared.options.admin {

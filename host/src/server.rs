@@ -104,7 +104,7 @@ async fn serve_loop(
         ))));
         let write_timeout = worker.shared.options.write_timeout;
         let stream = ClientStream::new(stream, framing.clone(), write_timeout, remote);
-        let permit = ConnectionPermit(Arc::new(permit));
+        let permit = ConnectionPermit::new(permit, &worker.shared);
         let held = permit.clone();
         let service = service_fn(move |mut request| {
             // Here, before hyper reads on: see `own_head`.

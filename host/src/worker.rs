@@ -12,7 +12,7 @@ use crate::accounts::{AccountStore, Database};
 use crate::config::ServeOptions;
 use crate::http::site::Site;
 use crate::plugins::registry::Registry;
-use crate::runtime::Runtime;
+use crate::runtime::{Counted, Runtime};
 
 /// What every worker shares.
 pub struct Shared {
@@ -24,6 +24,8 @@ pub struct Shared {
     pub options: ServeOptions,
     /// One permit per open connection, across workers (`--max-connections`).
     pub connections: Arc<Semaphore>,
+    /// The connections open now, across workers (WebSockets included).
+    pub open_connections: Arc<AtomicUsize>,
     /// What requests need of the settings: xheaders, cookie secret, static directory.
     pub site: Arc<Site>,
     /// The account store's database; each worker opens its own pool on it.
@@ -45,4 +47,20 @@ pub(crate) struct Worker {
 /// A connection's `--max-connections` permit, handed to each of its requests: one that
 /// becomes a WebSocket keeps it after hyper lets the connection go.
 #[derive(Clone)]
-pub(crate) struct ConnectionPermit(pub(crate) Arc<OwnedSemaphorePermit>);
+pub(crate) struct ConnectionPermit(pub(crate) Arc<OpenConnection>);
+
+/// What an open connection holds until it closes: its permit and its place in the count.
+pub(crate) struct OpenConnection {
+    _permit: OwnedSemaphorePermit,
+    _counted: Counted,
+}
+
+impl ConnectionPermit {
+    /// The hold of a connection just accepted with `permit`.
+    pub(crate) fn new(permit: OwnedSemaphorePermit, shared: &Shared) -> Self {
+        Self(Arc::new(OpenConnection {
+            _permit: permit,
+            _counted: Counted::new(&shared.open_connections),
+        }))
+    }
+}

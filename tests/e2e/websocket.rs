@@ -64,9 +64,9 @@ fn a_websocket_answers_in_order_and_keeps_its_state_between_events() {
 }
 
 #[test]
-fn idle_websockets_hold_no_instance_between_their_events() {
+fn idle_websockets_hold_no_instance_between_their_events_and_count_until_closed() {
     let server = Server::with(&["probe"], &["--admin", "127.0.0.1:0"]);
-    let _sockets: Vec<_> = (0..50)
+    let sockets: Vec<_> = (0..50)
         .map(|_| {
             let mut socket = connect(server.addr, "/ws/echo");
             text(&mut socket);
@@ -79,7 +79,21 @@ fn idle_websockets_hold_no_instance_between_their_events() {
     let load: serde_json::Value = serde_json::from_str(&load.text()).unwrap();
     assert_eq!(load["instances_in_use"], 0, "{load}");
     assert_eq!(load["instances_idle"], 0, "{load}");
-    assert!(load["connections_open"].as_u64() >= Some(50), "{load}");
+    assert_eq!(load["connections_open"], 50, "{load}");
+    drop(sockets);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let load = loop {
+        let load = get(server.admin_addr(), "/load");
+        let load: serde_json::Value = serde_json::from_str(&load.text()).unwrap();
+        if load["connections_open"] == 0 || std::time::Instant::now() > deadline {
+            break load;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(
+        load["connections_open"], 0,
+        "closed WebSockets still count: {load}"
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 
 use hyper::upgrade::OnUpgrade;
-use tokio::sync::{OwnedSemaphorePermit, oneshot, watch};
+use tokio::sync::{oneshot, watch};
 use tokio_util::task::TaskTracker;
 use wasmtime::{Store, Trap};
 
@@ -68,9 +68,9 @@ struct Exchange {
 pub struct Lifeline {
     /// The connection itself, for a WebSocket upgrade the handler accepts.
     pub upgrade: Option<OnUpgrade>,
-    /// The connection's `--max-connections` permit: an upgraded connection outlives hyper's
-    /// and still counts.
-    pub permit: Option<Arc<OwnedSemaphorePermit>>,
+    /// What the connection holds while open (its `--max-connections` permit, its place in
+    /// the count): an upgraded connection outlives hyper's and still counts.
+    pub permit: Option<Arc<dyn std::any::Any + Send + Sync>>,
     /// Turns true when the worker stops: WebSockets close with 1001, event streams end,
     /// parked requests are answered with no messages.
     pub stopping: watch::Receiver<bool>,

@@ -16,4 +16,4 @@ mod websocket;
 
 pub use engine::{HandlerLimits, Runtime, WebSocketSettings};
 pub use plugin::Plugin;
-pub use websocket::Follow;
+pub use websocket::{Counted, Follow};
