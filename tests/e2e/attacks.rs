@@ -7,6 +7,10 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use tungstenite::Message;
+use tungstenite::protocol::frame::Frame;
+use tungstenite::protocol::frame::coding::{Data, OpCode};
+
 use crate::support::{Connection, Response, Server, get, report, send};
 
 /// `a0&a1&…&a999999&name=last`: 8 MB of a million argument names, under the body limit.
@@ -224,4 +228,37 @@ fn clients_that_stop_reading_free_their_handlers_and_are_closed_at_the_write_tim
             received.len()
         );
     }
+}
+
+#[test]
+fn large_websocket_messages_leave_no_large_buffers_on_their_connections() {
+    let server = Server::with(&["probe"], &["--max-connections", "1000"]);
+    // 300 WebSockets, each sending a 96 KiB message in 1 KiB fragments and receiving its
+    // 96 KiB echo: a buffer that kept its largest size would hold 300 × 96 KiB from then on.
+    let mut sockets = Vec::new();
+    let before = server.peak_rss_kib();
+    for _ in 0..300 {
+        let mut socket = crate::websocket::connect(server.addr, "/ws/echo");
+        crate::websocket::text(&mut socket);
+        for part in 0..96 {
+            let opcode = match part {
+                0 => OpCode::Data(Data::Text),
+                _ => OpCode::Data(Data::Continue),
+            };
+            let fragment = Frame::message(vec![b'x'; 1024], opcode, part == 95);
+            socket.write(Message::Frame(fragment)).unwrap();
+        }
+        socket.flush().unwrap();
+        assert_eq!(
+            crate::websocket::text(&mut socket).len(),
+            "1:".len() + 96 * 1024
+        );
+        sockets.push(socket);
+    }
+    let grown_mib = (server.peak_rss_kib() - before) / 1024;
+    // Each connection's own buffers are tens of KiB: 300 of them, under 10 MiB.
+    assert!(
+        grown_mib < 15,
+        "300 idle WebSockets grew the server by {grown_mib} MiB"
+    );
 }
