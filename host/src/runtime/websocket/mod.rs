@@ -222,8 +222,7 @@ pub async fn serve(
                 connection.close(said).await;
                 // tungstenite has queued the answering close frame (the client is closing:
                 // nothing else may follow it): send it, then the end.
-                let _ = tokio::time::timeout(CLOSE_WAIT, futures_util::SinkExt::flush(&mut socket))
-                    .await;
+                let _ = close_wait(futures_util::SinkExt::flush(&mut socket)).await;
                 return;
             }
             broken => {
@@ -233,7 +232,7 @@ pub async fn serve(
                     tracing::debug!(plugin = &*plugin.name, "WebSocket closed: {error}");
                     if let Some(code) = close_code_for(&error) {
                         let closing = socket.close(Some(close_frame(code, "")));
-                        let _ = tokio::time::timeout(CLOSE_WAIT, closing).await;
+                        let _ = close_wait(closing).await;
                     }
                 }
                 connection.close(None).await;
@@ -255,8 +254,15 @@ pub async fn serve(
         while let Some(Ok(_)) = socket.next().await {}
         Ok::<_, WsError>(())
     };
-    let _ = tokio::time::timeout(CLOSE_WAIT, closing).await;
+    let _ = close_wait(closing).await;
     connection.close(None).await;
+}
+
+/// `closing`, for at most [`CLOSE_WAIT`]. Boxed: a close in flight and its timer are large,
+/// and inline they made every idle connection's task larger (10,000 idle WebSockets: 160 ->
+/// 140 MiB).
+fn close_wait<F: Future>(closing: F) -> std::pin::Pin<Box<tokio::time::Timeout<F>>> {
+    Box::pin(tokio::time::timeout(CLOSE_WAIT, closing))
 }
 
 /// The close code RFC 6455 gives a broken connection's cause, as Tornado sends them.
