@@ -41,26 +41,23 @@ pub fn start(
 ) -> oneshot::Receiver<hyper::Response<ResponseBody>> {
     let (head, response) = oneshot::channel();
     let (runtime, plugin, accounts) = (runtime.clone(), plugin.clone(), accounts.clone());
-    let exchange = Exchange { head, lifeline };
+    let turn = Turn {
+        request,
+        response: ResponseState::default(),
+        head,
+        stage: Stage::Request(handler),
+    };
     tasks.spawn_local(async move {
         // Boxed: until the task first runs, it is only as large as its arguments. What
-        // outlives the handler (a WebSocket, an event stream) runs once it is dropped: its
-        // states take 7.6 KiB that 10,000 idle WebSockets need not keep.
-        let long_lived = Box::pin(serve(
-            &runtime, &plugin, handler, request, exchange, accounts,
-        ))
-        .await;
+        // outlives the handler (a WebSocket, an event stream, a parked poll) runs once it is
+        // dropped: its states take 7.6 KiB that 10,000 idle connections need not keep.
+        let long_lived =
+            Box::pin(serve(&runtime, &plugin, handler, turn, lifeline, accounts)).await;
         if let Some(long_lived) = long_lived {
             long_lived.await;
         }
     });
     response
-}
-
-/// Where a request's answer goes: its response, and what it keeps of its connection.
-struct Exchange {
-    head: oneshot::Sender<hyper::Response<ResponseBody>>,
-    lifeline: Lifeline,
 }
 
 /// What a request that may outlive its HTTP exchange (a WebSocket, an event stream, a
@@ -80,93 +77,94 @@ pub struct Lifeline {
     pub follow: Option<super::Follow>,
 }
 
-/// What a request becomes once its handler is done: a WebSocket's or an event stream's life.
+/// What a request becomes once its handler is done: a WebSocket's or an event stream's
+/// life, or a parked poll's wait and its next turn.
 type LongLived<'a> = std::pin::Pin<Box<dyn Future<Output = ()> + 'a>>;
 
-/// The handler task: a slot (`--max-instances`), an instance (reused, or fresh), the
-/// request's lifecycle in it, then the instance parked for another request when its plugin
-/// reuses them; and what the request becomes when the handler accepted a WebSocket or
-/// answered with an event stream, to run after this future is gone.
+/// One turn of the handler task: a slot (`--max-instances`), an instance (reused, or
+/// fresh), the request's lifecycle in it, then the instance parked for another request when
+/// its plugin reuses them; and what the request becomes when the handler accepted a
+/// WebSocket, answered with an event stream or parked the request, to run after this
+/// future is gone.
 async fn serve<'a>(
     runtime: &'a Runtime,
     plugin: &'a Arc<Plugin>,
     handler: u32,
-    request: RequestData,
-    Exchange { head, lifeline }: Exchange,
+    turn: Turn,
+    mut lifeline: Lifeline,
     accounts: Arc<AccountStore>,
 ) -> Option<LongLived<'a>> {
-    let Lifeline {
-        mut upgrade,
-        permit,
-        stopping,
-        websockets,
-        follow,
-    } = lifeline;
-    let mut turn = Turn {
-        request,
-        response: ResponseState::default(),
-        head,
-        stage: Stage::Request(handler),
+    let method = turn.request.method.clone();
+    // Boxed, as every await that runs a handler: inline, their states made the task
+    // 16 KiB.
+    let Some((slot, parked)) = Box::pin(acquire(runtime, plugin, turn.request)).await else {
+        let _ = turn.head.send(error_response(503, &method));
+        return None;
     };
-    loop {
-        let method = turn.request.method.clone();
-        // Boxed, as every await that runs a handler: a parked poll's task outlives them, and
-        // inline their states made it 16 KiB.
-        let Some((slot, parked)) = Box::pin(acquire(runtime, plugin, turn.request)).await else {
-            let _ = turn.head.send(error_response(503, &method));
-            return None;
+    let Parked {
+        instance,
+        mut store,
+        served,
+    } = parked;
+    let ctx = store.data_mut();
+    ctx.response = turn.response;
+    ctx.delivery.head = Some(turn.head);
+    ctx.delivery.upgrade = lifeline.upgrade.take();
+    ctx.accounts = Some(accounts.clone());
+    let reusable = Box::pin(handle(&instance, &mut store, plugin, handler, &turn.stage)).await;
+    let ctx = store.data_mut();
+    let (opened, events, waiting) = (
+        ctx.take_open_socket(),
+        ctx.delivery.events.take(),
+        ctx.take_parked(),
+    );
+    let parked = Parked {
+        instance,
+        store,
+        served,
+    };
+    release(runtime, plugin, parked, reusable);
+    // The instance is done with: its slot is free again, whatever the request does next.
+    drop(slot);
+    if let Some(opened) = opened {
+        let Lifeline {
+            permit,
+            stopping,
+            websockets,
+            follow,
+            ..
+        } = lifeline;
+        let ties = super::websocket::Ties {
+            stopping,
+            open: websockets,
+            follow,
         };
-        let Parked {
-            instance,
-            mut store,
-            served,
-        } = parked;
-        let ctx = store.data_mut();
-        ctx.response = turn.response;
-        ctx.delivery.head = Some(turn.head);
-        ctx.delivery.upgrade = upgrade.take();
-        ctx.accounts = Some(accounts.clone());
-        let reusable = Box::pin(handle(&instance, &mut store, plugin, handler, &turn.stage)).await;
-        let ctx = store.data_mut();
-        let (opened, events, waiting) = (
-            ctx.take_open_socket(),
-            ctx.delivery.events.take(),
-            ctx.take_parked(),
-        );
-        let parked = Parked {
-            instance,
-            store,
-            served,
+        return Some(Box::pin(async move {
+            super::websocket::serve(runtime, plugin, handler, accounts, opened, ties).await;
+            // Only now is the connection's `--max-connections` permit free.
+            drop(permit);
+        }));
+    }
+    if let Some(events) = events {
+        return Some(Box::pin(events.run(lifeline.stopping)));
+    }
+    let mut waiting = waiting?;
+    Some(Box::pin(async move {
+        let stopping = lifeline.stopping.clone();
+        let Some(messages) = waiting.until_woken(stopping).await else {
+            return;
         };
-        release(runtime, plugin, parked, reusable);
-        // The instance is done with: its slot is free again, whatever the request does next.
-        drop(slot);
-        if let Some(opened) = opened {
-            let stopping = stopping.clone();
-            let ties = super::websocket::Ties {
-                stopping,
-                open: websockets,
-                follow,
-            };
-            return Some(Box::pin(async move {
-                super::websocket::serve(runtime, plugin, handler, accounts, opened, ties).await;
-                // Only now is the connection's `--max-connections` permit free.
-                drop(permit);
-            }));
-        }
-        if let Some(events) = events {
-            let stopping = stopping.clone();
-            return Some(Box::pin(async move { events.run(stopping).await }));
-        }
-        let mut waiting = waiting?;
-        let messages = Box::pin(waiting.until_woken(stopping.clone())).await?;
-        turn = Turn {
+        let turn = Turn {
             request: waiting.request,
             response: waiting.response,
             head: waiting.head,
             stage: Stage::Woken((handler, messages)),
         };
-    }
+        let next = Box::pin(serve(runtime, plugin, handler, turn, lifeline, accounts)).await;
+        if let Some(next) = next {
+            next.await;
+        }
+    }))
 }
 
 /// One stage of a request's life in an instance: the request itself, or the wake-up of a
