@@ -238,8 +238,7 @@ fn large_websocket_messages_leave_no_large_buffers_on_their_connections() {
     let mut sockets = Vec::new();
     let before = server.peak_rss_kib();
     for _ in 0..300 {
-        let mut socket = crate::websocket::connect(server.addr, "/ws/echo");
-        crate::websocket::text(&mut socket);
+        let mut socket = crate::websocket::greeted(server.addr);
         for part in 0..96 {
             let opcode = match part {
                 0 => OpCode::Data(Data::Text),

@@ -301,8 +301,7 @@ fn dev_rebuilds_a_changed_crate_and_keeps_the_old_version_on_a_build_error() {
 fn a_websocket_outlives_a_swap_and_runs_its_later_events_on_the_new_version() {
     use tungstenite::Message;
     let server = serving_original(&[]);
-    let mut socket = crate::websocket::connect(server.addr, "/ws/echo");
-    crate::websocket::text(&mut socket);
+    let mut socket = crate::websocket::greeted(server.addr);
     socket.send(Message::text("version")).unwrap();
     assert_eq!(crate::websocket::text(&mut socket), ORIGINAL);
 

@@ -24,8 +24,7 @@ fn a_publish_reaches_every_subscribed_websocket_on_every_worker_in_one_order() {
     let server = Server::with(&["probe"], &["--workers", "2"]);
     let mut sockets: Vec<_> = (0..6)
         .map(|_| {
-            let mut socket = crate::websocket::connect(server.addr, "/ws/echo");
-            crate::websocket::text(&mut socket);
+            let mut socket = crate::websocket::greeted(server.addr);
             socket.send(Message::text("sub:news")).unwrap();
             socket
         })

@@ -23,6 +23,13 @@ pub fn connect(addr: SocketAddr, path: &str) -> WebSocket<TcpStream> {
     socket
 }
 
+/// A client of the probe's echo at `/ws/echo`, its greeting read.
+pub fn greeted(addr: SocketAddr) -> WebSocket<TcpStream> {
+    let mut socket = connect(addr, "/ws/echo");
+    text(&mut socket);
+    socket
+}
+
 /// The next text message.
 pub fn text(socket: &mut WebSocket<TcpStream>) -> String {
     match socket.read().unwrap() {
@@ -63,28 +70,30 @@ fn a_websocket_answers_in_order_and_keeps_its_state_between_events() {
     assert_eq!(text(&mut socket), "bob|");
 }
 
+/// The admin endpoint's `GET /load`.
+fn load_of(server: &Server) -> serde_json::Value {
+    serde_json::from_str(&get(server.admin_addr(), "/load").text()).unwrap()
+}
+
 #[test]
 fn idle_websockets_hold_no_instance_between_their_events_and_count_until_closed() {
     let server = Server::with(&["probe"], &["--admin", "127.0.0.1:0"]);
     let sockets: Vec<_> = (0..50)
         .map(|_| {
-            let mut socket = connect(server.addr, "/ws/echo");
-            text(&mut socket);
+            let mut socket = greeted(server.addr);
             socket.send(Message::text("hi")).unwrap();
             assert_eq!(text(&mut socket), "1:hi");
             socket
         })
         .collect();
-    let load = get(server.admin_addr(), "/load");
-    let load: serde_json::Value = serde_json::from_str(&load.text()).unwrap();
+    let load = load_of(&server);
     assert_eq!(load["instances_in_use"], 0, "{load}");
     assert_eq!(load["instances_idle"], 0, "{load}");
     assert_eq!(load["connections_open"], 50, "{load}");
     drop(sockets);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let load = loop {
-        let load = get(server.admin_addr(), "/load");
-        let load: serde_json::Value = serde_json::from_str(&load.text()).unwrap();
+        let load = load_of(&server);
         if load["connections_open"] == 0 || std::time::Instant::now() > deadline {
             break load;
         }
@@ -99,13 +108,11 @@ fn idle_websockets_hold_no_instance_between_their_events_and_count_until_closed(
 #[test]
 fn the_handler_closes_with_its_code_and_hears_the_clients() {
     let server = probe();
-    let mut socket = connect(server.addr, "/ws/echo");
-    text(&mut socket);
+    let mut socket = greeted(server.addr);
     socket.send(Message::text("close")).unwrap();
     assert_eq!(closed_with(&mut socket), Some((4000, "asked".to_owned())));
 
-    let mut socket = connect(server.addr, "/ws/echo");
-    text(&mut socket);
+    let mut socket = greeted(server.addr);
     let bye = CloseFrame {
         code: CloseCode::from(4001),
         reason: "bye".into(),
@@ -118,11 +125,9 @@ fn the_handler_closes_with_its_code_and_hears_the_clients() {
 #[test]
 fn a_trap_in_an_event_closes_its_connection_with_1011_and_the_others_go_on() {
     let server = probe();
-    let mut other = connect(server.addr, "/ws/echo");
-    text(&mut other);
+    let mut other = greeted(server.addr);
     for command in ["panic", "fail"] {
-        let mut socket = connect(server.addr, "/ws/echo");
-        text(&mut socket);
+        let mut socket = greeted(server.addr);
         socket.send(Message::text(command)).unwrap();
         assert_eq!(closed_with(&mut socket).map(|(code, _)| code), Some(1011));
     }
@@ -133,13 +138,11 @@ fn a_trap_in_an_event_closes_its_connection_with_1011_and_the_others_go_on() {
 #[test]
 fn a_message_over_the_limit_closes_with_1009_and_invalid_utf8_with_1007() {
     let server = Server::with(&["probe"], &["--websocket-max-message-size", "1KiB"]);
-    let mut socket = connect(server.addr, "/ws/echo");
-    text(&mut socket);
+    let mut socket = greeted(server.addr);
     socket.send(Message::text("x".repeat(2000))).unwrap();
     assert_eq!(closed_with(&mut socket).map(|(code, _)| code), Some(1009));
 
-    let mut socket = connect(server.addr, "/ws/echo");
-    text(&mut socket);
+    let mut socket = greeted(server.addr);
     let invalid = Frame::message(vec![0xff, 0xfe], OpCode::Data(Data::Text), true);
     socket.send(Message::Frame(invalid)).unwrap();
     assert_eq!(closed_with(&mut socket).map(|(code, _)| code), Some(1007));
@@ -248,8 +251,7 @@ fn messages_and_closes_arrive_as_tornados_do() {
 #[test]
 fn past_max_websockets_an_upgrade_is_503_until_one_closes() {
     let server = Server::with(&["probe"], &["--max-websockets", "1"]);
-    let mut first = connect(server.addr, "/ws/echo");
-    text(&mut first);
+    let mut first = greeted(server.addr);
     let refused = send(server.addr, &upgrade_request("/ws/echo", &[]));
     assert_eq!(refused.status, 503);
     first.close(None).unwrap();
@@ -263,8 +265,7 @@ fn past_max_websockets_an_upgrade_is_503_until_one_closes() {
 fn an_upgraded_connection_still_counts_in_max_connections() {
     use std::io::{Read, Write};
     let server = Server::with(&["probe"], &["--max-connections", "1"]);
-    let mut socket = connect(server.addr, "/ws/echo");
-    text(&mut socket);
+    let mut socket = greeted(server.addr);
     let mut waiting = TcpStream::connect(server.addr).unwrap();
     waiting
         .set_read_timeout(Some(Duration::from_millis(800)))
@@ -293,8 +294,7 @@ fn an_upgraded_connection_still_counts_in_max_connections() {
 #[test]
 fn a_stopping_server_closes_its_websockets_with_1001() {
     let server = probe();
-    let mut socket = connect(server.addr, "/ws/echo");
-    text(&mut socket);
+    let mut socket = greeted(server.addr);
     server.signal("TERM");
     assert_eq!(closed_with(&mut socket).map(|(code, _)| code), Some(1001));
 }
@@ -304,8 +304,7 @@ fn a_ping_unanswered_past_the_timeout_closes_and_an_answered_one_does_not() {
     let flags = ["--websocket-ping-interval", "200ms"];
     let server = Server::with(&["probe"], &flags);
     // Reading answers pings (tungstenite sends the pongs): the connection stays.
-    let mut live = connect(server.addr, "/ws/echo");
-    text(&mut live);
+    let mut live = greeted(server.addr);
     let mut pings = 0;
     while pings < 4 {
         if let Message::Ping(_) = live.read().unwrap() {
@@ -337,8 +336,7 @@ fn a_ping_unanswered_past_the_timeout_closes_and_an_answered_one_does_not() {
 #[test]
 fn a_handlers_ping_brings_its_pong_to_on_pong_and_a_reserved_bit_closes_with_1002() {
     let server = probe();
-    let mut socket = connect(server.addr, "/ws/echo");
-    text(&mut socket);
+    let mut socket = greeted(server.addr);
     socket.send(Message::text("ping")).unwrap();
     // tungstenite answers the ping with a pong carrying its data, as a browser does.
     assert_eq!(socket.read().unwrap(), Message::Ping("probe".into()));

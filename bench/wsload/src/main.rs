@@ -154,10 +154,7 @@ async fn get(addr: SocketAddr, path: &str) -> Option<Vec<u8>> {
 
 async fn broadcast(addr: SocketAddr, n: usize, rounds: u64) -> std::io::Result<String> {
     let mut sockets = connect_all(addr, n).await;
-    for (index, socket) in sockets.iter_mut().enumerate() {
-        if std::env::var_os("WSLOAD_DEBUG").is_some() && index % 100 == 0 {
-            eprintln!("subscribing {index}");
-        }
+    for socket in &mut sockets {
         socket
             .send(Message::text("sub:news"))
             .await
