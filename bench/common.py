@@ -23,11 +23,12 @@ def build(*crates):
     return out
 
 
-def start(plugins, *flags):
-    """`gale serve` on a free port with `flags`, logging off; returns (process, address)."""
+def start(plugins, *flags, log="off"):
+    """`gale serve` on a free port with `flags`, logging at `log` (`GALE_LOG`) to /dev/null;
+    returns (process, address)."""
     process = subprocess.Popen(
         [str(GALE), "serve", "--plugins", str(plugins), "--listen", "127.0.0.1:0", *flags],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, "GALE_LOG": "off"})
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, "GALE_LOG": log})
     line = process.stdout.readline().decode()
     return process, re.search(r"http://([\d.:]+)", line).group(1)
 

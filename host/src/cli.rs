@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::config::{PluginDir, ServeOptions};
+use crate::config::{LogFormat, PluginDir, ServeOptions};
 use crate::plugins::build::{self, WASM_TARGET_DIR};
 use crate::plugins::loader;
 use crate::plugins::set::short;
@@ -64,7 +64,10 @@ enum Command {
 /// Runs the command line; the error, if any, is for the user.
 pub fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    init_logging();
+    init_logging(match &cli.command {
+        Command::Serve { options, .. } | Command::Dev { options, .. } => options.log_format,
+        _ => LogFormat::Text,
+    });
     match cli.command {
         Command::Serve { dir, options } => serve(dir.plugins, options),
         Command::Dev { crates, options } => {
@@ -90,15 +93,18 @@ pub fn main() -> anyhow::Result<()> {
     }
 }
 
-fn init_logging() {
+/// Log lines to stderr at `GALE_LOG`'s levels (default info), as text or JSON.
+fn init_logging(format: LogFormat) {
     let filter =
         tracing_subscriber::EnvFilter::try_from_env("GALE_LOG").unwrap_or_else(|_| "info".into());
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt()
+    let subscriber = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(ansi)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => subscriber.with_ansi(ansi).init(),
+        LogFormat::Json => subscriber.json().flatten_event(true).init(),
+    }
 }
 
 /// `gale check`: loads the component as `serve` would and prints its routes.

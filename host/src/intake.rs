@@ -2,8 +2,9 @@
 //! and parse the body within its limits, then answer from the host (404, redirects, static
 //! files) or hand the request to a handler task; and log it, as Tornado's access log does.
 
-use std::net::SocketAddr;
-use std::time::Instant;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, LazyLock};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
@@ -15,21 +16,31 @@ use crate::http::body::ResponseBody;
 use crate::http::error_page::error_response;
 use crate::http::framing::AmbiguousLength;
 use crate::http::request::RequestData;
+use crate::http::xheaders::Client;
+use crate::metrics::{self, RouteLabel};
 use crate::plugins::Target;
+use crate::plugins::set::short;
 use crate::runtime::driver;
 use crate::worker::{ConnectionPermit, Worker};
 
-/// Routes one request and runs its handler; logs it as Tornado's access log does.
+/// Routes one request and runs its handler; counts it (with `--admin`) and logs it as
+/// Tornado's access log does.
 pub(crate) async fn serve_request(
     worker: &Worker,
     request: hyper::Request<Incoming>,
     remote: SocketAddr,
 ) -> hyper::Response<ResponseBody> {
     let started = Instant::now();
+    let _in_flight = metrics::hold(metrics::Hold::Request);
     let (method, uri) = (request.method().clone(), request.uri().clone());
+    let client = match worker.shared.site.xheaders {
+        true => Client::behind_proxy(remote.ip(), request.headers()).ip,
+        false => remote.ip(),
+    };
+    let mut label = RouteLabel::default();
     // Boxed for its short life: hyper keeps this future per connection, at its largest size,
     // for as long as the connection is open, and routing is the large part of it.
-    let response = match Box::pin(route(worker, request, remote)).await {
+    let response = match Box::pin(route(worker, request, remote, &mut label)).await {
         Routed::Now(response) => response,
         // Only a stopping worker drops a handler task before it answers.
         Routed::Later(response) => response
@@ -37,13 +48,38 @@ pub(crate) async fn serve_request(
             .unwrap_or_else(|_| error_response(503, &method)),
     };
     let status = response.status().as_u16();
-    let elapsed = started.elapsed().as_secs_f64() * 1000.0;
-    match status {
-        500.. => tracing::error!("{status} {method} {uri} ({}) {elapsed:.2}ms", remote.ip()),
-        400..500 => tracing::warn!("{status} {method} {uri} ({}) {elapsed:.2}ms", remote.ip()),
-        _ => tracing::debug!("{status} {method} {uri} ({}) {elapsed:.2}ms", remote.ip()),
+    let elapsed = started.elapsed();
+    metrics::record(|metrics| metrics.request_answered(&label, &method, status, elapsed));
+    if worker.shared.options.access_log {
+        log_access(status, &method, &uri, client, elapsed, &label);
     }
     response
+}
+
+/// One line per request in Tornado's shape, `200 GET /path (127.0.0.1) 0.52ms`, at its
+/// level (info below 400, warning below 500, else error), with the plugin, its version and
+/// the route pattern as fields.
+fn log_access(
+    status: u16,
+    method: &hyper::Method,
+    uri: &hyper::Uri,
+    client: IpAddr,
+    elapsed: Duration,
+    label: &RouteLabel,
+) {
+    let (plugin, version, route) = (&*label.plugin, short(&label.version), &*label.pattern);
+    let ms = elapsed.as_secs_f64() * 1000.0;
+    macro_rules! access {
+        ($level:ident) => {
+            tracing::$level!(target: "gale::access", plugin, version, route,
+                "{status} {method} {uri} ({client}) {ms:.2}ms")
+        };
+    }
+    match status {
+        500.. => access!(error),
+        400..500 => access!(warn),
+        _ => access!(info),
+    }
 }
 
 /// Where a request's response comes from.
@@ -60,7 +96,16 @@ impl From<hyper::Response<ResponseBody>> for Routed {
     }
 }
 
-async fn route(worker: &Worker, request: hyper::Request<Incoming>, remote: SocketAddr) -> Routed {
+/// The label of what `--static` answers.
+static STATIC_ROUTE: LazyLock<Arc<str>> = LazyLock::new(|| "/static/(.*)".into());
+
+/// Routes `request`, naming in `label` the route that answers it.
+async fn route(
+    worker: &Worker,
+    request: hyper::Request<Incoming>,
+    remote: SocketAddr,
+    label: &mut RouteLabel,
+) -> Routed {
     let shared = &*worker.shared;
     let table = shared.registry.snapshot();
     let (mut parts, body) = request.into_parts();
@@ -77,12 +122,18 @@ async fn route(worker: &Worker, request: hyper::Request<Incoming>, remote: Socke
     if let Some(files) = &shared.site.static_files
         && let Some(path) = parts.uri.path().strip_prefix(static_files::PREFIX)
     {
+        label.pattern = STATIC_ROUTE.clone();
         // Boxed, as the static target below: reading files is large state, seldom needed.
         return Box::pin(serve_static(files, &parts, path)).await.into();
     }
     let Some((route, captures)) = table.find(parts.uri.path()) else {
         return error_response(404, &parts.method).into();
     };
+    label.pattern = route.pattern.source().clone();
+    if let Target::Plugin { plugin, .. } = &route.target {
+        label.plugin = plugin.name.clone();
+        label.version = plugin.hash.clone();
+    }
     let path_args = match captures {
         Ok(path_args) => path_args,
         Err(error) => {

@@ -19,6 +19,7 @@ mod config;
 mod dev;
 mod http;
 mod intake;
+mod metrics;
 mod plugins;
 mod router;
 mod runtime;

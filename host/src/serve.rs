@@ -26,6 +26,9 @@ pub fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
     let main_loop = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    if options.admin.is_some() {
+        crate::metrics::enable();
+    }
     let runtime = Runtime::new(options.handler_limits())?;
     let registry = Arc::new(Registry::default());
     let set = Arc::new(Mutex::new(PluginSet::new(registry.clone())));
@@ -70,7 +73,7 @@ pub fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
             shared.clone(),
             shared.options.header_timeout,
         ));
-        tracing::info!("admin endpoint on http://{bound}/plugins");
+        tracing::info!("admin endpoint on http://{bound}/ (metrics at /metrics)");
     }
     let (stop, stopped) = watch::channel(false);
     let workers: Vec<_> = listeners

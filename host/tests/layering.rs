@@ -6,8 +6,8 @@ use std::path::Path;
 
 /// The modules of `host/src`, lowest first: each may use only modules before it.
 const LAYERS: &[&str] = &[
-    "router", "http", "accounts", "builtin", "topics", "runtime", "plugins", "config", "worker",
-    "intake", "server", "admin", "dev", "serve", "cli",
+    "metrics", "router", "http", "accounts", "builtin", "topics", "runtime", "plugins", "config",
+    "worker", "intake", "server", "admin", "dev", "serve", "cli",
 ];
 
 /// The top-level module a file of `host/src` belongs to.

@@ -1,6 +1,7 @@
 //! A real browser (Debian's Chromium, driven by playwright-core from npm) registers, logs
 //! in, sees `/me`, logs out and is sent back to the login page; and chats on three pages,
-//! one per transport. The screenshots are kept in `target/gale/artifacts/`.
+//! one per transport; and watches the admin page under load. The screenshots are kept in
+//! `target/gale/artifacts/`.
 
 use std::path::Path;
 use std::process::Command;
@@ -33,14 +34,32 @@ fn browser_available() -> bool {
 /// Runs `tests/browser/SCRIPT` against `server` and checks the screenshot it takes, kept in
 /// `target/gale/artifacts/NAME.png`; what the script printed (a JSON line).
 fn run_browser(script: &str, server: &Server, name: &str) -> serde_json::Value {
+    run_browser_on(
+        script,
+        &format!("http://{}", server.addr),
+        &[],
+        server,
+        name,
+    )
+}
+
+/// As [`run_browser`], on the page at `base`, with `more` arguments after the screenshot's.
+fn run_browser_on(
+    script: &str,
+    base: &str,
+    more: &[&str],
+    server: &Server,
+    name: &str,
+) -> serde_json::Value {
     let artifacts = root().join("target/gale/artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
     let screenshot = artifacts.join(format!("{name}.png"));
     let _ = std::fs::remove_file(&screenshot);
     let run = Command::new("node")
         .arg(root().join("tests/browser").join(script))
-        .arg(format!("http://{}", server.addr))
+        .arg(base)
         .arg(&screenshot)
+        .args(more)
         .output()
         .expect("running node");
     let stdout = String::from_utf8_lossy(&run.stdout);
@@ -83,4 +102,39 @@ fn three_pages_chat_over_websocket_long_polling_and_events_and_see_one_order() {
     for transport in ["ws", "poll", "sse"] {
         assert_eq!(shown[transport], expected, "{transport}");
     }
+}
+
+#[test]
+fn the_admin_page_charts_a_loaded_server_agrees_with_metrics_and_shows_markup_as_text() {
+    if !browser_available() {
+        return;
+    }
+    let refused = (
+        "<img src=x onerror=window.pwned=2>.wasm",
+        b"not a component".to_vec(),
+    );
+    let plugins = [
+        crate::support::plugin("probe"),
+        crate::support::plugin("hostile"),
+    ];
+    let flags = ["--admin", "127.0.0.1:0", "--access-log", "off"];
+    let server = Server::start(&plugins, &[refused], &flags, &[]);
+    let (admin, app) = (server.admin_addr(), format!("http://{}", server.addr));
+    let shown = run_browser_on(
+        "admin.mjs",
+        &format!("http://{admin}"),
+        &[&app],
+        &server,
+        "admin",
+    );
+    assert!(shown["during"]["rate"].as_f64().unwrap() > 0.0, "{shown}");
+    let (page, metrics) = (&shown["shown"], &shown["metrics"]);
+    assert_eq!(
+        page, metrics,
+        "the page's count of /version is /metrics' count"
+    );
+    assert_eq!(
+        metrics, &shown["answered"],
+        "every request the load made, counted once"
+    );
 }

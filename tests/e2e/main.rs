@@ -12,6 +12,8 @@ mod hostile;
 mod isolation;
 mod lifecycle;
 mod loading;
+mod observing;
+mod prometheus;
 mod requests;
 mod static_files;
 mod streaming;

@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use crate::support::{Connection, Server, deploy, get, patched, plugin, wait_until};
 
-const ORIGINAL: &str = "probe-version:original";
-const REPLACED: &str = "probe-version:replaced";
+pub const ORIGINAL: &str = "probe-version:original";
+pub const REPLACED: &str = "probe-version:replaced";
 
 /// The probe whose `/version` answers `version`: two of these are two versions of one plugin.
-fn probe_as(version: &str) -> Vec<u8> {
+pub fn probe_as(version: &str) -> Vec<u8> {
     patched(&std::fs::read(plugin("probe")).unwrap(), ORIGINAL, version)
 }
 

@@ -123,6 +123,11 @@ impl Database {
         Ok(())
     }
 
+    /// Whether the last operation reached the database (true before the first).
+    pub fn is_up(&self) -> bool {
+        !self.down.load(Ordering::Acquire)
+    }
+
     /// Notes the outcome of an operation: the first failure of an outage is logged as an
     /// error with what to check, the first success after it as the recovery.
     pub(super) fn note(&self, failure: Option<&sqlx::Error>) {

@@ -45,6 +45,20 @@ pub enum AccountError {
     Throttled,
 }
 
+impl AccountError {
+    /// Its name as a metric's label.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Taken => "taken",
+            Self::Invalid(_) => "invalid",
+            Self::BadCredentials => "bad_credentials",
+            Self::Unavailable => "unavailable",
+            Self::Busy => "busy",
+            Self::Throttled => "throttled",
+        }
+    }
+}
+
 impl From<password::Busy> for AccountError {
     fn from(_: password::Busy) -> Self {
         Self::Busy

@@ -2,7 +2,7 @@
 //! or a removal changes, and what the admin endpoint reports. Every change that succeeds
 //! publishes a new route-table snapshot.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -13,6 +13,19 @@ use super::Route;
 use super::cache::Origin;
 use super::loader::Loaded;
 use super::registry::Registry;
+use crate::metrics::{self, LoadOutcome};
+
+/// The changes the set remembers for the admin page, the oldest forgotten first.
+const HISTORY: usize = 50;
+
+/// A load, swap, refusal or removal, as the admin page lists it.
+struct Change {
+    at: SystemTime,
+    plugin: Arc<str>,
+    outcome: LoadOutcome,
+    /// The version it concerned, when its file could be read.
+    version: Option<String>,
+}
 
 /// A plugin serving now.
 struct Serving {
@@ -51,6 +64,7 @@ pub struct PluginSet {
     registry: Arc<Registry>,
     serving: BTreeMap<Arc<str>, Serving>,
     refused: BTreeMap<Arc<str>, Refusal>,
+    history: VecDeque<Change>,
 }
 
 impl PluginSet {
@@ -60,6 +74,7 @@ impl PluginSet {
             registry,
             serving: BTreeMap::new(),
             refused: BTreeMap::new(),
+            history: VecDeque::new(),
         }
     }
 
@@ -97,7 +112,13 @@ impl PluginSet {
         );
         self.refused.remove(&name);
         let swap = self.publish();
-        let hash = short(&self.serving[&name].plugin.hash);
+        let hash = self.serving[&name].plugin.hash.clone();
+        let outcome = match previous {
+            Some(_) => LoadOutcome::Swapped,
+            None => LoadOutcome::Loaded,
+        };
+        self.note(&name, outcome, Some(&hash));
+        let hash = short(&hash);
         let (load, origin) = (loaded.elapsed, origin_text(loaded.origin));
         match previous {
             Some(old) => tracing::info!(
@@ -124,6 +145,7 @@ impl PluginSet {
             None => String::new(),
         };
         tracing::error!(plugin = name, "refused {file}{version}: {message}{keeps}");
+        self.note(name, LoadOutcome::Refused, hash);
         self.refused.insert(
             name.into(),
             Refusal {
@@ -139,6 +161,7 @@ impl PluginSet {
     pub fn remove(&mut self, name: &str) {
         self.refused.remove(name);
         if let Some(old) = self.serving.remove(name) {
+            self.note(name, LoadOutcome::Removed, Some(&old.plugin.hash));
             let swap = self.publish();
             tracing::info!(
                 plugin = name,
@@ -185,7 +208,41 @@ impl PluginSet {
                 json!({"name": &**name, "serving": serving, "last_error": last_error})
             })
             .collect();
-        json!({ "plugins": plugins })
+        let history: Vec<Value> = self
+            .history
+            .iter()
+            .map(|change| {
+                json!({
+                    "at": httpdate::fmt_http_date(change.at),
+                    "plugin": &*change.plugin,
+                    "outcome": change.outcome.as_str(),
+                    "version": change.version,
+                })
+            })
+            .collect();
+        json!({ "plugins": plugins, "history": history })
+    }
+
+    /// Counts a change in the metrics and remembers it for the admin page.
+    fn note(&mut self, plugin: &str, outcome: LoadOutcome, version: Option<&str>) {
+        metrics::record(|metrics| metrics.plugin_loaded(plugin, outcome));
+        if self.history.len() == HISTORY {
+            self.history.pop_front();
+        }
+        self.history.push_back(Change {
+            at: SystemTime::now(),
+            plugin: plugin.into(),
+            outcome,
+            version: version.map(str::to_owned),
+        });
+    }
+
+    /// The plugins in force and their versions, as the metrics' `gale_plugin_info`.
+    pub fn versions(&self) -> Vec<(Arc<str>, Arc<str>)> {
+        self.serving
+            .iter()
+            .map(|(name, serving)| (name.clone(), serving.plugin.hash.clone()))
+            .collect()
     }
 
     /// Refuses a route whose pattern another plugin already claims: which of the two a

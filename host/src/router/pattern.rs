@@ -4,12 +4,13 @@
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use regex::Regex;
+use std::sync::Arc;
 
 /// A compiled URL pattern with Tornado's matching and reversing rules.
 #[derive(Debug, Clone)]
 pub struct Pattern {
     /// The pattern as declared.
-    source: String,
+    source: Arc<str>,
     regex: Regex,
     /// The names of the capture groups, `None` for unnamed ones, in group order.
     group_names: Vec<Option<String>>,
@@ -34,7 +35,7 @@ impl Pattern {
             .collect();
         let reverse = reverse_template(&anchored, regex.captures_len() - 1);
         Ok(Self {
-            source: source.to_owned(),
+            source: source.into(),
             regex,
             group_names,
             reverse,
@@ -43,6 +44,11 @@ impl Pattern {
 
     /// The pattern as declared.
     pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// The pattern as declared, shared: a metric's label clones it without copying.
+    pub fn source(&self) -> &Arc<str> {
         &self.source
     }
 
@@ -76,11 +82,11 @@ impl Pattern {
         let pieces = self
             .reverse
             .as_ref()
-            .ok_or_else(|| ReverseError::NotReversible(self.source.clone()))?;
+            .ok_or_else(|| ReverseError::NotReversible(self.source.to_string()))?;
         let groups = pieces.len() - 1;
         if args.len() != groups {
             return Err(ReverseError::Arguments {
-                pattern: self.source.clone(),
+                pattern: self.source.to_string(),
                 takes: groups,
                 given: args.len(),
             });

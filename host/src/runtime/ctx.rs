@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
-use wasmtime::StoreLimits;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -45,7 +44,7 @@ pub struct Sandbox {
     /// The plugin's name, for log lines.
     pub plugin: Arc<str>,
     /// The memory and instance caps.
-    pub limits: StoreLimits,
+    pub limits: super::traps::MemoryCap,
     /// The host memory a response may hold (`--max-response-buffer`).
     pub response_buffer: usize,
     /// The handler's time limit (`--handler-timeout`, or its plugin's).
@@ -167,6 +166,7 @@ impl Ctx {
     /// Readies a reused instance's store for `request`: everything of the previous request
     /// goes, the sandbox (limits, output) stays.
     pub fn recycle(&mut self, request: RequestData) {
+        self.sandbox.limits.refused = false;
         self.request = request;
         self.response = ResponseState::default();
         self.delivery = Delivery::default();

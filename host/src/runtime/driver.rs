@@ -334,6 +334,7 @@ async fn send_error(instance: &PluginInstance, store: &mut Store<Ctx>, error: Ht
 /// past its deadline, 500 otherwise) unless it had already finished.
 fn contain_trap(store: &mut Store<Ctx>, trap: &wasmtime::Error) {
     let ctx = store.data_mut();
+    super::traps::count(&ctx.sandbox, trap);
     let timed_out = matches!(trap.downcast_ref::<Trap>(), Some(Trap::Interrupt));
     let route = ctx.request.path().to_owned();
     if timed_out {
@@ -384,6 +385,7 @@ async fn on_finish(instance: &PluginInstance, store: &mut Store<Ctx>) -> bool {
             true
         }
         Err(trap) => {
+            super::traps::count(&store.data().sandbox, &trap);
             tracing::error!(plugin, "on_finish trapped: {}", trap.root_cause());
             false
         }

@@ -185,7 +185,7 @@ impl Runtime {
         let timeout = self.limits.timeout_for(&plugin);
         let sandbox = Sandbox {
             plugin,
-            limits,
+            limits: super::traps::MemoryCap::new(limits),
             response_buffer: self.limits.response_buffer,
             timeout,
             topics: self.topics.clone(),

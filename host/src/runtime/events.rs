@@ -55,6 +55,7 @@ impl EventStream {
     /// stream ends; `EventSource` reconnects with its `Last-Event-ID` and catches up), or
     /// the worker stops.
     pub async fn run(mut self, mut stopping: tokio::sync::watch::Receiver<bool>) {
+        let _held = crate::metrics::hold(crate::metrics::Hold::EventStream);
         for message in std::mem::take(&mut self.missed) {
             if self.sender.send(event(&message)).await.is_err() {
                 return;

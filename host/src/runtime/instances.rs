@@ -18,8 +18,10 @@ pub(super) async fn acquire(
 ) -> Option<(OwnedSemaphorePermit, Parked)> {
     // Wait for a free instance at most as long as a handler may run.
     let wait = runtime.limits.timeout_for(&plugin.name);
-    let Ok(Ok(slot)) = tokio::time::timeout(wait, runtime.slots.clone().acquire_owned()).await
-    else {
+    let waiting = std::time::Instant::now();
+    let slot = tokio::time::timeout(wait, runtime.slots.clone().acquire_owned()).await;
+    crate::metrics::record(|metrics| metrics.instance_waited(waiting.elapsed()));
+    let Ok(Ok(slot)) = slot else {
         tracing::error!(
             plugin = &*plugin.name,
             "no handler instance came free within {wait:?}: all {} are busy (--max-instances)",

@@ -48,6 +48,7 @@ impl Parked {
         &mut self,
         mut stopping: tokio::sync::watch::Receiver<bool>,
     ) -> Option<Vec<WitPublished>> {
+        let _held = crate::metrics::hold(crate::metrics::Hold::ParkedPoll);
         let cursor = self.wait.cursor.as_deref();
         let (missed, mut receiver) = self.wait.topic.subscribe(cursor);
         if !missed.is_empty() {

@@ -12,6 +12,7 @@ mod long_poll;
 pub mod output;
 mod plugin;
 pub mod reuse;
+mod traps;
 mod websocket;
 
 pub use engine::{HandlerLimits, Runtime, WebSocketSettings};

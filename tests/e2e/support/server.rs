@@ -183,7 +183,7 @@ impl Server {
     pub fn admin_addr(&self) -> SocketAddr {
         let line = self.wait_for_log("admin endpoint on http://");
         let addr = line.split("http://").nth(1).unwrap();
-        addr.trim_end_matches("/plugins").parse().unwrap()
+        addr.split('/').next().unwrap().parse().unwrap()
     }
 
     /// The server's log so far.

@@ -127,16 +127,25 @@ impl Accounts<'_> {
         self.jar.set_session_cookie(id, &options);
     }
 
-    /// Awaits a call on the store within the handler's time limit.
-    async fn in_time<F: std::future::Future>(
+    /// Awaits a call on the store within the handler's time limit, counting its outcome
+    /// (`timeout` when the handler's time ran out first).
+    async fn in_time<T>(
         &self,
         call: &'static str,
-        wait: F,
-    ) -> wasmtime::Result<F::Output> {
-        self.jar
+        wait: impl std::future::Future<Output = std::result::Result<T, AccountError>>,
+    ) -> wasmtime::Result<std::result::Result<T, AccountError>> {
+        let outcome = self
+            .jar
             .sandbox
             .in_time(self.running_since, call, wait)
-            .await
+            .await;
+        let label = match &outcome {
+            Ok(Ok(_)) => "ok",
+            Ok(Err(error)) => error.label(),
+            Err(_) => "timeout",
+        };
+        crate::metrics::record(|metrics| metrics.account_operation(call, label));
+        outcome
     }
 }
 

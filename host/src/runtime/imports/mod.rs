@@ -32,6 +32,7 @@ use websocket::Socket;
 
 use super::bindings::gale::web;
 use super::ctx::{Ctx, RequestMemo, Sandbox};
+use super::traps::OverBudget;
 use crate::http::response::ResponseState;
 use crate::http::response_error::ResponseError;
 
@@ -124,7 +125,7 @@ impl Sandbox {
         match outcome {
             Ok(()) => self.within_budget(response).map(Ok),
             Err(ResponseError::Invalid(why)) => Ok(Err(why)),
-            Err(ResponseError::OverCap(why)) => Err(wasmtime::Error::msg(why)),
+            Err(ResponseError::OverCap(why)) => Err(wasmtime::Error::new(OverBudget(why))),
         }
     }
 
@@ -133,9 +134,9 @@ impl Sandbox {
     fn within_budget(&self, response: &ResponseState) -> wasmtime::Result<()> {
         let limit = self.response_buffer;
         if response.held() > limit {
-            return Err(wasmtime::Error::msg(format!(
+            return Err(wasmtime::Error::new(OverBudget(format!(
                 "the response exceeds the {limit}-byte buffer limit (--max-response-buffer)"
-            )));
+            ))));
         }
         Ok(())
     }

@@ -7,6 +7,7 @@ use super::cookies::refuse_session_header;
 use crate::http::response::ResponseState;
 use crate::runtime::bindings::gale::web::response;
 use crate::runtime::ctx::{Delivery, Sandbox};
+use crate::runtime::traps::ClientGone;
 
 /// What the `response` interface sees of the store.
 pub(super) struct Outgoing<'a> {
@@ -109,7 +110,7 @@ impl response::Host for Outgoing<'_> {
         if progress {
             self.delivery.running_since = std::time::Instant::now();
         }
-        sent.map_err(|_| wasmtime::Error::msg("the client closed the connection during flush()"))
+        sent.map_err(|_| wasmtime::Error::new(ClientGone))
     }
 
     fn clear(&mut self) -> Result<()> {

@@ -37,6 +37,9 @@ impl topics::Host for Board<'_> {
         let published = self
             .topic(&topic)
             .and_then(|topic| topic.publish(&id, &data));
+        if published.is_ok() {
+            crate::metrics::record(|metrics| metrics.published(&self.sandbox.plugin));
+        }
         Ok(published.map_err(|error| error.to_string()))
     }
 

@@ -11,6 +11,7 @@ use crate::http::request::RequestData;
 use crate::http::response::ResponseState;
 use crate::runtime::bindings::gale::web::websocket::{self, Message};
 use crate::runtime::ctx::{Sandbox, SocketMemo};
+use crate::runtime::traps::OverBudget;
 
 /// The most a connection's state may hold.
 pub const MAX_STATE: usize = 16 * 1024;
@@ -48,9 +49,9 @@ impl Socket<'_> {
         self.socket.outbox_bytes += frame.len();
         let limit = self.sandbox.response_buffer;
         if self.socket.outbox_bytes > limit {
-            return Err(wasmtime::Error::msg(format!(
+            return Err(wasmtime::Error::new(OverBudget(format!(
                 "the event's messages exceed the {limit}-byte buffer limit (--max-response-buffer)"
-            )));
+            ))));
         }
         self.socket.outbox.push(frame);
         Ok(Ok(()))

@@ -92,6 +92,12 @@ impl Connection<'_> {
         outgoing: &mut Outgoing,
         frames: impl IntoIterator<Item = Frame>,
     ) -> Next {
+        let plugin = &self.plugin.name;
+        let frames = frames.into_iter().inspect(|frame| {
+            if let Frame::Text(_) | Frame::Binary(_) = frame {
+                crate::metrics::record(|metrics| metrics.websocket_message(plugin, false));
+            }
+        });
         match outgoing.queue(frames) {
             Ok(()) => Next::Continue,
             Err(Overflow { limit }) => {
@@ -137,6 +143,7 @@ impl Connection<'_> {
                 false
             }
             Err(trap) => {
+                crate::runtime::traps::count(&parked.store.data().sandbox, &trap);
                 tracing::error!(
                     plugin = &*self.plugin.name,
                     "WebSocket handler trapped: {}",

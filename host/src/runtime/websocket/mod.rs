@@ -121,6 +121,7 @@ pub async fn serve(
         mut follow,
     } = ties;
     let _counted = Counted::new(&open);
+    let _held = crate::metrics::hold(crate::metrics::Hold::WebSocket);
     let upgraded = match opened.upgrade.await {
         Ok(upgraded) => upgraded,
         Err(error) => {
@@ -204,6 +205,9 @@ pub async fn serve(
                 continue;
             }
         };
+        if let Some(Ok(Frame::Text(_) | Frame::Binary(_))) = &frame {
+            crate::metrics::record(|metrics| metrics.websocket_message(&plugin.name, true));
+        }
         let event = match frame {
             Some(Ok(Frame::Text(text))) => SocketEvent::Message(Message::Text(text.to_string())),
             Some(Ok(Frame::Binary(bytes))) => SocketEvent::Message(Message::Binary(bytes.into())),

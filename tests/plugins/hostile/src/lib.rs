@@ -181,6 +181,17 @@ impl RequestHandler for FarCookie {
     }
 }
 
+/// A route whose pattern is markup: the admin page must show it as text, never run it.
+#[derive(Default)]
+struct Markup;
+
+impl RequestHandler for Markup {
+    fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
+        req.write("the pattern of this route is a script tag");
+        Ok(())
+    }
+}
+
 gale_sdk::routes![
     (r"/headers/huge", HugeHeaders),
     (r"/headers/many", ManyHeaders),
@@ -192,4 +203,5 @@ gale_sdk::routes![
     (r"/session/read", ReadSession),
     (r"/session/mint", MintSession),
     (r"/cookie/far", FarCookie),
+    (r"/markup/<script>window.pwned=1</script>", Markup),
 ];

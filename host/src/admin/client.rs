@@ -1,0 +1,150 @@
+//! `gale plugins`: the admin endpoint's client, for a person at a terminal.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde_json::Value;
+
+/// `gale plugins`: fetches `GET /plugins` and `GET /metrics` from the admin endpoint at
+/// `addr` and prints them for a person: each plugin's version, routes, requests answered,
+/// errors (5xx) and last refusal.
+pub fn print_plugins(addr: SocketAddr) -> anyhow::Result<()> {
+    let status: Value = serde_json::from_str(&fetch(addr, "/plugins")?)
+        .with_context(|| format!("{addr} is not a gale admin endpoint"))?;
+    let counts = requests_by_plugin(&fetch(addr, "/metrics")?);
+    let plugins = status["plugins"].as_array().cloned().unwrap_or_default();
+    if plugins.is_empty() {
+        println!("no plugin is loaded");
+    }
+    for plugin in plugins {
+        let name = plugin["name"].as_str().unwrap_or("?");
+        match plugin["serving"].as_object() {
+            Some(serving) => {
+                let hash = serving["hash"].as_str().unwrap_or("");
+                let (requests, errors) = counts.get(name).copied().unwrap_or_default();
+                println!(
+                    "{name}  {}  {} since {}  ({requests} requests, {errors} errors)",
+                    crate::plugins::set::short(hash),
+                    serving["origin"].as_str().unwrap_or(""),
+                    serving["since"].as_str().unwrap_or("")
+                );
+                for route in serving["routes"].as_array().into_iter().flatten() {
+                    let named = match route["name"].as_str() {
+                        Some(route_name) => format!("  (name {route_name:?})"),
+                        None => String::new(),
+                    };
+                    println!("    {}{named}", route["pattern"].as_str().unwrap_or(""));
+                }
+            }
+            None => println!("{name}  not serving"),
+        }
+        if let Some(error) = plugin["last_error"].as_object() {
+            println!(
+                "    last error ({}): {}",
+                error["at"].as_str().unwrap_or(""),
+                error["message"].as_str().unwrap_or("")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Requests answered and errors (5xx) by plugin, summed from `gale_http_requests_total`.
+fn requests_by_plugin(exposition: &str) -> HashMap<String, (u64, u64)> {
+    let mut counts: HashMap<String, (u64, u64)> = HashMap::new();
+    for line in exposition.lines() {
+        let Some(rest) = line.strip_prefix("gale_http_requests_total{") else {
+            continue;
+        };
+        let (labels, value) = parse_labels(rest);
+        let Some(count) = value.trim().parse::<f64>().ok().map(|count| count as u64) else {
+            continue;
+        };
+        let label = |name: &str| labels.iter().find(|(key, _)| key == name).map(|(_, v)| v);
+        let Some(plugin) = label("plugin").filter(|plugin| !plugin.is_empty()) else {
+            continue;
+        };
+        let entry = counts.entry(plugin.clone()).or_default();
+        entry.0 += count;
+        if label("code").is_some_and(|code| code.starts_with('5')) {
+            entry.1 += count;
+        }
+    }
+    counts
+}
+
+/// A sample's labels (`name="value",…}`, values escaped with `\`) and what follows them.
+fn parse_labels(text: &str) -> (Vec<(String, String)>, &str) {
+    let mut labels = Vec::new();
+    let mut rest = text;
+    while let Some((name, after)) = rest.split_once("=\"") {
+        let name = name.trim_start_matches(',').to_owned();
+        let (mut value, mut chars) = (String::new(), after.char_indices());
+        let mut end = after.len();
+        while let Some((at, c)) = chars.next() {
+            match c {
+                '\\' => match chars.next() {
+                    Some((_, 'n')) => value.push('\n'),
+                    Some((_, escaped)) => value.push(escaped),
+                    None => {}
+                },
+                '"' => {
+                    end = at + 1;
+                    break;
+                }
+                c => value.push(c),
+            }
+        }
+        labels.push((name, value));
+        rest = &after[end..];
+        if let Some(after_labels) = rest.strip_prefix('}') {
+            return (labels, after_labels);
+        }
+    }
+    (labels, rest)
+}
+
+/// `GET path` over HTTP/1.0: one request, read to the end; the body of a 200.
+fn fetch(addr: SocketAddr, path: &str) -> anyhow::Result<String> {
+    let unreachable = || {
+        format!("cannot reach the admin endpoint at {addr}: is gale serving with --admin {addr}?")
+    };
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+        .with_context(unreachable)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").with_context(unreachable)?;
+    let mut response = Vec::new();
+    stream
+        .read_to_end(&mut response)
+        .with_context(unreachable)?;
+    let response = String::from_utf8_lossy(&response);
+    let Some((head, body)) = response.split_once("\r\n\r\n") else {
+        bail!("{addr} did not answer HTTP");
+    };
+    if !head.starts_with("HTTP/1.0 200") && !head.starts_with("HTTP/1.1 200") {
+        bail!("{addr} answered {}", head.lines().next().unwrap_or(""));
+    }
+    Ok(body.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::requests_by_plugin;
+
+    #[test]
+    fn requests_and_errors_are_summed_per_plugin_from_the_exposition() {
+        let exposition = r#"# TYPE gale_http_requests counter
+gale_http_requests_total{plugin="a",route="/x\\d\"}",method="GET",code="200"} 7
+gale_http_requests_total{plugin="a",route="/y",method="POST",code="503"} 2
+gale_http_requests_total{plugin="b",route="/",method="GET",code="404"} 1
+gale_http_requests_total{plugin="",route="",method="GET",code="404"} 9
+"#;
+        let counts = requests_by_plugin(exposition);
+        assert_eq!(counts["a"], (9, 2));
+        assert_eq!(counts["b"], (1, 0));
+        assert_eq!(counts.len(), 2);
+    }
+}
