@@ -235,3 +235,73 @@ fn the_admin_page_and_metrics_answer_only_loopback_hosts_and_the_page_runs_only_
     assert!(page.text().contains(r#"<script src="/page.js""#));
     assert!(get(admin, "/page.js").text().contains("histogram_quantile"));
 }
+
+#[test]
+fn account_operations_and_long_connections_have_their_counts() {
+    let store = crate::support::TestStore::sqlite();
+    let mut flags = store.flags();
+    flags.extend(["--admin", "127.0.0.1:0"]);
+    let server = Server::with(&["accounts", "probe"], &flags);
+    let mut visitor = crate::support::Visitor::new(&server);
+    assert_eq!(
+        visitor.register("metrics user", "a long password").status,
+        201
+    );
+    assert_eq!(
+        visitor.register("metrics user", "a long password").status,
+        409
+    );
+    assert_eq!(
+        visitor.login("metrics user", "the wrong password").status,
+        401
+    );
+    assert_eq!(visitor.login("metrics user", "a long password").status, 302);
+    let mut sockets: Vec<_> = (0..3)
+        .map(|_| crate::websocket::greeted(server.addr))
+        .collect();
+    for socket in &mut sockets {
+        socket.send(tungstenite::Message::text("hi")).unwrap();
+        crate::websocket::text(socket);
+    }
+    let metrics = scrape(&server);
+    let operation = |op: &str, outcome: &str| {
+        let series = format!(r#"gale_account_operations_total{{op="{op}",outcome="{outcome}"}}"#);
+        value(&metrics, &series)
+    };
+    assert_eq!(operation("register", "ok"), 1.0);
+    assert_eq!(operation("register", "taken"), 1.0);
+    assert_eq!(operation("login", "bad_credentials"), 1.0);
+    assert_eq!(operation("login", "ok"), 1.0);
+    assert_eq!(value(&metrics, "gale_websockets_open"), 3.0);
+    let messages = |direction: &str| {
+        let series =
+            format!(r#"gale_websocket_messages_total{{plugin="probe",direction="{direction}"}}"#);
+        value(&metrics, &series)
+    };
+    assert_eq!(messages("received"), 3.0);
+    // Each socket's greeting and its echo.
+    assert_eq!(messages("sent"), 6.0);
+    for mut socket in sockets {
+        socket.close(None).unwrap();
+        while socket.read().is_ok() {}
+    }
+    crate::support::wait_until("the WebSockets are no longer counted", || {
+        value(&scrape(&server), "gale_websockets_open") == 0.0
+    });
+}
+
+#[test]
+fn gale_plugins_lists_each_plugins_requests_and_errors() {
+    let server = Server::with(&["probe"], &["--admin", "127.0.0.1:0"]);
+    for _ in 0..4 {
+        assert_eq!(get(server.addr, "/version").status, 200);
+    }
+    assert_eq!(get(server.addr, "/panic").status, 500);
+    assert_eq!(get(server.addr, "/missing").status, 404);
+    let listing = Command::new(binary())
+        .args(["plugins", "--admin", &server.admin_addr().to_string()])
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    assert!(listing.contains("(5 requests, 1 error)"), "{listing}");
+}

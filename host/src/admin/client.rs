@@ -26,10 +26,12 @@ pub fn print_plugins(addr: SocketAddr) -> anyhow::Result<()> {
                 let hash = serving["hash"].as_str().unwrap_or("");
                 let (requests, errors) = counts.get(name).copied().unwrap_or_default();
                 println!(
-                    "{name}  {}  {} since {}  ({requests} requests, {errors} errors)",
+                    "{name}  {}  {} since {}  ({requests} request{}, {errors} error{})",
                     crate::plugins::set::short(hash),
                     serving["origin"].as_str().unwrap_or(""),
-                    serving["since"].as_str().unwrap_or("")
+                    serving["since"].as_str().unwrap_or(""),
+                    plural(requests),
+                    plural(errors)
                 );
                 for route in serving["routes"].as_array().into_iter().flatten() {
                     let named = match route["name"].as_str() {
@@ -50,6 +52,10 @@ pub fn print_plugins(addr: SocketAddr) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn plural(count: u64) -> &'static str {
+    if count == 1 { "" } else { "s" }
 }
 
 /// Requests answered and errors (5xx) by plugin, summed from `gale_http_requests_total`.
