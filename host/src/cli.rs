@@ -64,7 +64,7 @@ enum Command {
 /// Runs the command line; the error, if any, is for the user.
 pub fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    init_logging(match &cli.command {
+    let _flushed_at_exit = init_logging(match &cli.command {
         Command::Serve { options, .. } | Command::Dev { options, .. } => options.log_format,
         _ => LogFormat::Text,
     });
@@ -93,18 +93,26 @@ pub fn main() -> anyhow::Result<()> {
     }
 }
 
-/// Log lines to stderr at `GALE_LOG`'s levels (default info), as text or JSON.
-fn init_logging(format: LogFormat) {
+/// Log lines to stderr at `GALE_LOG`'s levels (default info), as text or JSON. A thread of
+/// their own writes them, so a slow reader of stderr (a terminal, a pipe to a log shipper)
+/// does not stall an event loop until 128k lines wait; then lines wait for it rather than
+/// being lost. The guard flushes what waits when `main` returns.
+fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
     let filter =
         tracing_subscriber::EnvFilter::try_from_env("GALE_LOG").unwrap_or_else(|_| "info".into());
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("gale-log")
+        .finish(std::io::stderr());
     let subscriber = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     match format {
         LogFormat::Text => subscriber.with_ansi(ansi).init(),
         LogFormat::Json => subscriber.json().flatten_event(true).init(),
     }
+    guard
 }
 
 /// `gale check`: loads the component as `serve` would and prints its routes.

@@ -305,3 +305,47 @@ fn gale_plugins_lists_each_plugins_requests_and_errors() {
     let listing = String::from_utf8_lossy(&listing.stdout);
     assert!(listing.contains("(5 requests, 1 error)"), "{listing}");
 }
+
+#[test]
+fn a_log_reader_that_stops_reading_does_not_stall_the_server() {
+    // stderr is a pipe nobody reads: its 64 KiB fill after a few hundred access lines.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        crate::support::plugin("hello"),
+        dir.path().join("hello.wasm"),
+    )
+    .unwrap();
+    let mut child = Command::new(binary())
+        .args(["serve", "--listen", "127.0.0.1:0", "--plugins"])
+        .arg(dir.path())
+        .env("GALE_LOG", "info")
+        .env(
+            "GALE_CACHE_DIR",
+            crate::support::root().join("target/gale/test-cache"),
+        )
+        .env("GALE_DATA_DIR", dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    let addr: std::net::SocketAddr = first
+        .split("http://")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut connection = Connection::open(addr);
+    connection.set_timeout(std::time::Duration::from_secs(5));
+    for _ in 0..3_000 {
+        let response = connection.send("GET /hello/world HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(response.status, 200);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}

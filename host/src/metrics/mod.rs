@@ -349,8 +349,13 @@ impl Collector for Scraped {
             ),
         ];
         for (name, help, value) in gauges {
-            let gauge = ConstGauge::new(value as i64);
-            gauge.encode(encoder.encode_descriptor(name, help, None, gauge.metric_type())?)?;
+            process::one(
+                &mut encoder,
+                name,
+                help,
+                None,
+                &ConstGauge::new(value as i64),
+            )?;
         }
         let help = "The plugins in force, by name and version (content hash): always 1";
         let mut info = encoder.encode_descriptor(

@@ -10,42 +10,45 @@ use prometheus_client::registry::Unit;
 /// cannot be read (not Linux) is left out.
 pub(super) fn encode(encoder: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
     if let Some((cpu_seconds, resident_bytes)) = stat() {
-        let cpu = ConstCounter::new(cpu_seconds);
         let help = "User and system CPU time spent";
-        cpu.encode(encoder.encode_descriptor(
-            "process_cpu",
-            help,
-            Some(&Unit::Seconds),
-            cpu.metric_type(),
-        )?)?;
+        let cpu = ConstCounter::new(cpu_seconds);
+        one(encoder, "process_cpu", help, Some(&Unit::Seconds), &cpu)?;
         let rss = ConstGauge::new(resident_bytes);
-        let help = "Resident memory size";
-        rss.encode(encoder.encode_descriptor(
+        one(
+            encoder,
             "process_resident_memory",
-            help,
+            "Resident memory size",
             Some(&Unit::Bytes),
-            rss.metric_type(),
-        )?)?;
+            &rss,
+        )?;
     }
     if let Ok(entries) = std::fs::read_dir("/proc/self/fd") {
         let open = ConstGauge::new(entries.count() as i64);
-        let help = "Open file descriptors";
-        open.encode(encoder.encode_descriptor(
+        one(
+            encoder,
             "process_open_fds",
-            help,
+            "Open file descriptors",
             None,
-            open.metric_type(),
-        )?)?;
+            &open,
+        )?;
     }
-    if let Ok(limit) = rustix::process::getrlimit(rustix::process::Resource::Nofile)
-        .current
-        .ok_or(())
-    {
+    if let Some(limit) = rustix::process::getrlimit(rustix::process::Resource::Nofile).current {
         let max = ConstGauge::new(i64::try_from(limit).unwrap_or(i64::MAX));
         let help = "The most file descriptors the process may open";
-        max.encode(encoder.encode_descriptor("process_max_fds", help, None, max.metric_type())?)?;
+        one(encoder, "process_max_fds", help, None, &max)?;
     }
     Ok(())
+}
+
+/// Encodes `metric`, a family of one sample, under `name`.
+pub(super) fn one(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    unit: Option<&Unit>,
+    metric: &impl EncodeMetric,
+) -> Result<(), std::fmt::Error> {
+    metric.encode(encoder.encode_descriptor(name, help, unit, metric.metric_type())?)
 }
 
 /// CPU seconds (user + system) and resident bytes, from `/proc/self/stat`.
