@@ -1,4 +1,4 @@
-//! The `gale` command line: `serve`, `dev`, `build`, `check` and `plugins`.
+//! The `gale` command line: `serve`, `dev`, `build`, `check`, `plugins` and `top`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -59,6 +59,16 @@ enum Command {
         #[arg(long, env = "GALE_ADMIN", value_parser = crate::config::parse_loopback)]
         admin: SocketAddr,
     },
+    /// Print a running server's routes each second: requests a second, p50, p99 and the
+    /// share of 5xx (asks its `--admin` endpoint).
+    Top {
+        /// The server's admin address.
+        #[arg(long, env = "GALE_ADMIN", value_parser = crate::config::parse_loopback)]
+        admin: SocketAddr,
+        /// Print this many tables, then stop (default: until interrupted).
+        #[arg(long, short = 'n')]
+        count: Option<u64>,
+    },
 }
 
 /// Runs the command line; the error, if any, is for the user.
@@ -90,6 +100,7 @@ pub fn main() -> anyhow::Result<()> {
         }
         Command::Check { file } => check(file),
         Command::Plugins { admin } => crate::admin::print_plugins(admin),
+        Command::Top { admin, count } => crate::admin::print_top(admin, count),
     }
 }
 

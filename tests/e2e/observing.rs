@@ -349,3 +349,41 @@ fn a_log_reader_that_stops_reading_does_not_stall_the_server() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn gale_top_prints_each_routes_rate_and_latencies_from_two_scrapes() {
+    let server = Server::with(&["tutorial"], &["--admin", "127.0.0.1:0"]);
+    let addr = server.addr;
+    let load = std::thread::spawn(move || {
+        let mut connection = Connection::open(addr);
+        let started = std::time::Instant::now();
+        while started.elapsed() < std::time::Duration::from_secs(3) {
+            let response = connection.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+            assert_eq!(response.status, 200);
+        }
+    });
+    let top = Command::new(binary())
+        .args([
+            "top",
+            "--admin",
+            &server.admin_addr().to_string(),
+            "-n",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    load.join().unwrap();
+    let output = String::from_utf8_lossy(&top.stdout);
+    assert!(top.status.success(), "{output}");
+    let row = output
+        .lines()
+        .rfind(|line| line.split_whitespace().take(2).eq(["tutorial", "/"]))
+        .unwrap_or_else(|| panic!("no row for the tutorial's /: {output}"));
+    let columns: Vec<&str> = row.split_whitespace().collect();
+    assert!(columns[2].parse::<f64>().unwrap() > 0.0, "{row}");
+    assert!(
+        columns[3].ends_with("ms") && columns[4].ends_with("ms"),
+        "{row}"
+    );
+    assert_eq!(columns[5], "0.0%", "{row}");
+}

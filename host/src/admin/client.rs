@@ -8,6 +8,8 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde_json::Value;
 
+use super::exposition::samples;
+
 /// `gale plugins`: fetches `GET /plugins` and `GET /metrics` from the admin endpoint at
 /// `addr` and prints them for a person: each plugin's version, routes, requests answered,
 /// errors (5xx) and last refusal.
@@ -61,60 +63,24 @@ fn plural(count: u64) -> &'static str {
 /// Requests answered and errors (5xx) by plugin, summed from `gale_http_requests_total`.
 fn requests_by_plugin(exposition: &str) -> HashMap<String, (u64, u64)> {
     let mut counts: HashMap<String, (u64, u64)> = HashMap::new();
-    for line in exposition.lines() {
-        let Some(rest) = line.strip_prefix("gale_http_requests_total{") else {
+    for sample in samples(exposition) {
+        if sample.name != "gale_http_requests_total" {
+            continue;
+        }
+        let Some(plugin) = sample.label("plugin").filter(|plugin| !plugin.is_empty()) else {
             continue;
         };
-        let (labels, value) = parse_labels(rest);
-        let Some(count) = value.trim().parse::<f64>().ok().map(|count| count as u64) else {
-            continue;
-        };
-        let label = |name: &str| labels.iter().find(|(key, _)| key == name).map(|(_, v)| v);
-        let Some(plugin) = label("plugin").filter(|plugin| !plugin.is_empty()) else {
-            continue;
-        };
-        let entry = counts.entry(plugin.clone()).or_default();
-        entry.0 += count;
-        if label("code").is_some_and(|code| code.starts_with('5')) {
-            entry.1 += count;
+        let entry = counts.entry(plugin.to_owned()).or_default();
+        entry.0 += sample.value as u64;
+        if sample.is_server_error() {
+            entry.1 += sample.value as u64;
         }
     }
     counts
 }
 
-/// A sample's labels (`name="value",…}`, values escaped with `\`) and what follows them.
-fn parse_labels(text: &str) -> (Vec<(String, String)>, &str) {
-    let mut labels = Vec::new();
-    let mut rest = text;
-    while let Some((name, after)) = rest.split_once("=\"") {
-        let name = name.trim_start_matches(',').to_owned();
-        let (mut value, mut chars) = (String::new(), after.char_indices());
-        let mut end = after.len();
-        while let Some((at, c)) = chars.next() {
-            match c {
-                '\\' => match chars.next() {
-                    Some((_, 'n')) => value.push('\n'),
-                    Some((_, escaped)) => value.push(escaped),
-                    None => {}
-                },
-                '"' => {
-                    end = at + 1;
-                    break;
-                }
-                c => value.push(c),
-            }
-        }
-        labels.push((name, value));
-        rest = &after[end..];
-        if let Some(after_labels) = rest.strip_prefix('}') {
-            return (labels, after_labels);
-        }
-    }
-    (labels, rest)
-}
-
 /// `GET path` over HTTP/1.0: one request, read to the end; the body of a 200.
-fn fetch(addr: SocketAddr, path: &str) -> anyhow::Result<String> {
+pub(super) fn fetch(addr: SocketAddr, path: &str) -> anyhow::Result<String> {
     let unreachable = || {
         format!("cannot reach the admin endpoint at {addr}: is gale serving with --admin {addr}?")
     };

@@ -4,8 +4,11 @@
 //! (`gale plugins` reads it), and the instances alive and connections open at `GET /load`.
 
 mod client;
+mod exposition;
+mod top;
 
 pub use client::print_plugins;
+pub use top::print_top;
 
 use std::convert::Infallible;
 use std::sync::atomic::Ordering;
