@@ -10,9 +10,7 @@ use crate::support::{Connection, Server, TestStore, Visitor, get, report};
 #[test]
 fn five_failed_logins_close_that_account_to_that_address_for_a_minute() {
     let store = TestStore::sqlite();
-    let mut flags = store.flags();
-    flags.push("--xheaders");
-    let server = Server::with(&["accounts"], &flags);
+    let server = store.serve(&["accounts"], &["--xheaders"]);
     let visitor = || Visitor::new(&server).coming_from("203.0.113.9");
     assert_eq!(
         visitor().register("grace", "the right password").status,
@@ -38,9 +36,7 @@ fn five_failed_logins_close_that_account_to_that_address_for_a_minute() {
 #[test]
 fn logins_beyond_the_hashing_queue_are_refused_at_once_and_other_routes_serve() {
     let store = TestStore::sqlite();
-    let mut flags = store.flags();
-    flags.push("--xheaders");
-    let server = Server::with(&["accounts", "hello"], &flags);
+    let server = store.serve(&["accounts", "hello"], &["--xheaders"]);
     // More logins at once than the queue admits (9 a core: one hashing, 8 waiting).
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let total = cores * 9 + 60;

@@ -11,19 +11,23 @@ use crate::support::{Connection, Server, get, send};
 /// small limits so that every fault is quick to reach, and few instances so that a leaked
 /// one would soon turn every request into a 503.
 fn faults_server() -> Server {
-    Server::with(
-        &["faults", "tutorial"],
-        &[
-            "--handler-timeout",
-            "1s",
-            "--handler-memory",
-            "16MiB",
-            "--max-response-buffer",
-            "4MiB",
-            "--max-instances",
-            "8",
-        ],
-    )
+    faults_server_with(&[])
+}
+
+/// [`faults_server`] with `more` flags.
+pub fn faults_server_with(more: &[&str]) -> Server {
+    let mut flags = vec![
+        "--handler-timeout",
+        "1s",
+        "--handler-memory",
+        "16MiB",
+        "--max-response-buffer",
+        "4MiB",
+        "--max-instances",
+        "8",
+    ];
+    flags.extend(more);
+    Server::with(&["faults", "tutorial"], &flags)
 }
 
 #[test]
@@ -284,9 +288,7 @@ fn no_state_survives_between_requests_with_or_without_resident_memory() {
 #[test]
 fn a_reused_instance_finds_nothing_of_the_previous_requests_state() {
     let store = crate::support::TestStore::sqlite();
-    let mut flags = store.flags();
-    flags.extend(["--reuse-instances", "probe=10"]);
-    let server = Server::with(&["accounts", "probe"], &flags);
+    let server = store.serve(&["accounts", "probe"], &["--reuse-instances", "probe=10"]);
     let mut visitor = crate::support::Visitor::new(&server);
     assert_eq!(visitor.register("ada", "a long password").status, 201);
     assert_eq!(visitor.login("ada", "a long password").status, 302);

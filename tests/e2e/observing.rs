@@ -139,21 +139,8 @@ fn value(samples: &HashMap<String, f64>, series: &str) -> f64 {
 
 #[test]
 fn metrics_count_requests_by_route_pattern_and_traps_by_kind_summed_over_two_workers() {
-    let server = Server::with(
-        &["faults", "tutorial"],
-        &[
-            "--workers",
-            "2",
-            "--admin",
-            "127.0.0.1:0",
-            "--handler-timeout",
-            "1s",
-            "--handler-memory",
-            "16MiB",
-            "--max-response-buffer",
-            "4MiB",
-        ],
-    );
+    let flags = ["--workers", "2", "--admin", "127.0.0.1:0"];
+    let server = crate::isolation::faults_server_with(&flags);
     // Each on a connection of its own, so both workers take some.
     for _ in 0..40 {
         assert_eq!(get(server.addr, "/").status, 200);
@@ -239,9 +226,7 @@ fn the_admin_page_and_metrics_answer_only_loopback_hosts_and_the_page_runs_only_
 #[test]
 fn account_operations_and_long_connections_have_their_counts() {
     let store = crate::support::TestStore::sqlite();
-    let mut flags = store.flags();
-    flags.extend(["--admin", "127.0.0.1:0"]);
-    let server = Server::with(&["accounts", "probe"], &flags);
+    let server = store.serve(&["accounts", "probe"], &["--admin", "127.0.0.1:0"]);
     let mut visitor = crate::support::Visitor::new(&server);
     assert_eq!(
         visitor.register("metrics user", "a long password").status,

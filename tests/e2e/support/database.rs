@@ -85,6 +85,13 @@ impl TestStore {
         self.flags.iter().map(String::as_str).collect()
     }
 
+    /// `gale serve` of the named built plugins on this store, with `more` flags.
+    pub fn serve(&self, plugins: &[&str], more: &[&str]) -> crate::support::Server {
+        let mut flags = self.flags();
+        flags.extend(more);
+        crate::support::Server::with(plugins, &flags)
+    }
+
     /// Runs a statement.
     pub fn execute(&self, sql: &str) {
         execute(&self.url, sql);
