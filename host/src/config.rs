@@ -132,6 +132,12 @@ pub struct ServeOptions {
     #[arg(long, env = "GALE_XHEADERS")]
     pub xheaders: bool,
 
+    /// With --xheaders, believe only these proxies (addresses or networks, comma-separated),
+    /// as Tornado's `trusted_downstream`: another peer is the client whatever its headers
+    /// say, and X-Forwarded-For is walked from the right past the proxies listed.
+    #[arg(long, env = "GALE_TRUSTED_PROXIES", value_name = "CIDR,...", value_delimiter = ',', requires = "xheaders", value_parser = crate::http::xheaders::parse_network)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
     /// The secret that signs cookies (`set_signed_cookie`, xsrf), as Tornado's
     /// `cookie_secret`; plugins never see it. Without it (or --cookie-secret-file) a random
     /// secret is made at start, and signed cookies do not survive a restart.
@@ -244,6 +250,7 @@ impl ServeOptions {
     pub fn site_settings(&self) -> SiteSettings {
         SiteSettings {
             xheaders: self.xheaders,
+            trusted_proxies: self.trusted_proxies.clone(),
             cookie_secret: self.cookie_secret.clone(),
             cookie_secret_file: self.cookie_secret_file.clone(),
             secret_per_plugin: self.cookie_secret_per_plugin,

@@ -16,7 +16,6 @@ use crate::http::body::ResponseBody;
 use crate::http::error_page::error_response;
 use crate::http::framing::AmbiguousLength;
 use crate::http::request::RequestData;
-use crate::http::xheaders::Client;
 use crate::metrics::{self, RouteLabel};
 use crate::plugins::Target;
 use crate::plugins::set::short;
@@ -33,10 +32,7 @@ pub(crate) async fn serve_request(
     let started = Instant::now();
     let _in_flight = metrics::hold(metrics::Hold::Request);
     let (method, uri) = (request.method().clone(), request.uri().clone());
-    let client = match worker.shared.site.xheaders {
-        true => Client::behind_proxy(remote.ip(), request.headers()).ip,
-        false => remote.ip(),
-    };
+    let client = worker.shared.site.client(remote.ip(), request.headers()).ip;
     let mut label = RouteLabel::default();
     // Boxed for its short life: hyper keeps this future per connection, at its largest size,
     // for as long as the connection is open, and routing is the large part of it.

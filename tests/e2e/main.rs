@@ -12,6 +12,7 @@ mod hostile;
 mod isolation;
 mod lifecycle;
 mod loading;
+mod nginx;
 mod observing;
 mod prometheus;
 mod requests;

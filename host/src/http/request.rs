@@ -85,11 +85,7 @@ impl RequestData {
         routes: Arc<dyn ReverseUrl>,
         site: Arc<Site>,
     ) -> Self {
-        let client = if site.xheaders {
-            Client::behind_proxy(remote.ip(), &parts.headers)
-        } else {
-            Client::direct(remote.ip())
-        };
+        let client = site.client(remote.ip(), &parts.headers);
         Self {
             method: parts.method,
             uri: parts.uri,

@@ -5,11 +5,14 @@ use std::borrow::Cow;
 use std::path::PathBuf;
 
 use super::static_dir::StaticFiles;
+use super::xheaders::{Client, TrustedProxies};
 
 /// The settings a request may need, shared by all workers.
 pub struct Site {
     /// Whether to believe a proxy's `X-Real-Ip` and `X-Scheme` headers.
     pub xheaders: bool,
+    /// Whose headers to believe, with `xheaders` (`--trusted-proxies`; none: anyone's).
+    pub trusted_proxies: TrustedProxies,
     /// Signs cookies and xsrf-free values; never handed to a plugin.
     pub cookie_secret: Vec<u8>,
     /// `--cookie-secret-per-plugin`: each plugin signs with a secret derived from its name.
@@ -23,6 +26,7 @@ impl Default for Site {
     fn default() -> Self {
         Self {
             xheaders: false,
+            trusted_proxies: TrustedProxies::default(),
             cookie_secret: random_secret(),
             secret_per_plugin: false,
             static_files: None,
@@ -36,6 +40,8 @@ impl Default for Site {
 pub struct SiteSettings {
     /// Believe a proxy's headers.
     pub xheaders: bool,
+    /// Only these proxies' (none: anyone's).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The secret itself.
     pub cookie_secret: Option<String>,
     /// A file holding the secret.
@@ -78,10 +84,20 @@ impl Site {
             .transpose()?;
         Ok(Self {
             xheaders: settings.xheaders,
+            trusted_proxies: TrustedProxies::new(settings.trusted_proxies.clone()),
             cookie_secret,
             secret_per_plugin: settings.secret_per_plugin,
             static_files,
         })
+    }
+
+    /// The client of a request from `peer`: the peer, or with `--xheaders` whom its proxy
+    /// names.
+    pub fn client(&self, peer: std::net::IpAddr, headers: &hyper::HeaderMap) -> Client {
+        match self.xheaders {
+            true => Client::behind_proxy(peer, headers, &self.trusted_proxies),
+            false => Client::direct(peer),
+        }
     }
 
     /// The secret `plugin`'s signed cookies use: the cookie secret, or with

@@ -1,9 +1,42 @@
 //! Tornado's `xheaders=True`: behind a reverse proxy, the client's address and scheme come
-//! from the proxy's headers instead of the socket.
+//! from the proxy's headers instead of the socket; with `--trusted-proxies` (Tornado's
+//! `trusted_downstream`, as networks) only from a trusted peer, and the forwarded chain is
+//! walked past the trusted proxies in it.
 
 use std::net::IpAddr;
 
 use hyper::HeaderMap;
+use ipnet::IpNet;
+
+/// The proxies whose headers speak for the client (`--trusted-proxies`): none listed means
+/// any peer, as Tornado's `xheaders=True`.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(Vec<IpNet>);
+
+impl TrustedProxies {
+    /// The proxies in `networks`.
+    pub fn new(networks: Vec<IpNet>) -> Self {
+        Self(networks)
+    }
+
+    /// Whether `peer` may speak for the client.
+    fn admits(&self, peer: IpAddr) -> bool {
+        self.0.is_empty() || self.lists(peer)
+    }
+
+    /// Whether `ip` is a listed proxy.
+    fn lists(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|network| network.contains(&ip))
+    }
+}
+
+/// A `--trusted-proxies` entry: a network (`10.0.0.0/8`) or one address.
+pub fn parse_network(text: &str) -> Result<IpNet, String> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("{text:?} is neither an address nor a network (e.g. 10.0.0.0/8)"))
+}
 
 /// Who the client is, as `request.remote_ip` and `request.protocol` report it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,17 +56,29 @@ impl Client {
         }
     }
 
-    /// As Tornado's `_apply_xheaders`: the last `X-Forwarded-For` entry (no downstream is
-    /// trusted), overridden by `X-Real-Ip`, kept only if it is a valid address; the scheme
-    /// from `X-Scheme`, else `X-Forwarded-Proto` (its last entry), kept only if it is `http`
-    /// or `https`.
-    pub fn behind_proxy(peer: IpAddr, headers: &HeaderMap) -> Self {
+    /// As Tornado's `_apply_xheaders`: the `X-Forwarded-For` entries walked from the last,
+    /// past the trusted proxies, overridden by `X-Real-Ip`, kept only if it is a valid
+    /// address; the scheme from `X-Scheme`, else `X-Forwarded-Proto` (its last entry), kept
+    /// only if it is `http` or `https`. A peer that is not a trusted proxy (when some are
+    /// listed) is the client, whatever its headers say.
+    pub fn behind_proxy(peer: IpAddr, headers: &HeaderMap, trusted: &TrustedProxies) -> Self {
         let mut client = Self::direct(peer);
+        if !trusted.admits(peer) {
+            return client;
+        }
         let forwarded = joined(headers, "x-forwarded-for");
-        let ip = forwarded
-            .as_deref()
-            .and_then(|list| list.rsplit(',').next())
-            .map(str::trim);
+        let ip = forwarded.as_deref().and_then(|list| {
+            // From the right, the first entry that is no proxy of ours (the leftmost when
+            // all are, as Tornado's loop leaves it).
+            let mut chosen = None;
+            for entry in list.rsplit(',').map(str::trim) {
+                chosen = Some(entry);
+                if !entry.parse().is_ok_and(|ip| trusted.lists(ip)) {
+                    break;
+                }
+            }
+            chosen
+        });
         let ip = joined(headers, "x-real-ip").or(ip.map(str::to_owned));
         if let Some(ip) = ip.and_then(|ip| ip.trim().parse().ok()) {
             client.ip = ip;
@@ -74,7 +119,48 @@ mod tests {
                 value.parse().unwrap(),
             );
         }
-        Client::behind_proxy([10, 0, 0, 1].into(), &headers)
+        Client::behind_proxy([10, 0, 0, 1].into(), &headers, &TrustedProxies::default())
+    }
+
+    fn trusting(proxies: &[&str], peer: [u8; 4], forwarded: &str) -> String {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", forwarded.parse().unwrap());
+        let networks = proxies.iter().map(|text| parse_network(text).unwrap());
+        let trusted = TrustedProxies::new(networks.collect());
+        Client::behind_proxy(peer.into(), &headers, &trusted)
+            .ip
+            .to_string()
+    }
+
+    #[test]
+    fn trusted_proxies_are_walked_past_and_an_untrusted_peer_is_the_client() {
+        let proxies = ["10.0.0.0/8", "192.0.2.7"];
+        // nginx (10.0.0.1) behind a balancer (192.0.2.7): the client is the first before them.
+        assert_eq!(
+            trusting(
+                &proxies,
+                [10, 0, 0, 1],
+                "203.0.113.9, 198.51.100.1, 192.0.2.7"
+            ),
+            "198.51.100.1"
+        );
+        assert_eq!(
+            trusting(&proxies, [10, 0, 0, 1], "203.0.113.9, 10.1.1.1"),
+            "203.0.113.9"
+        );
+        // All proxies: the leftmost, as Tornado's loop leaves it.
+        assert_eq!(
+            trusting(&proxies, [10, 0, 0, 1], "10.2.2.2, 10.3.3.3"),
+            "10.2.2.2"
+        );
+        // A peer that is no proxy of ours: its headers are ignored.
+        assert_eq!(
+            trusting(&proxies, [198, 51, 100, 4], "203.0.113.9"),
+            "198.51.100.4"
+        );
+        assert!(parse_network("10.0.0.0/33").is_err());
+        assert!(parse_network("not-an-address").is_err());
+        assert_eq!(parse_network(" ::1 ").unwrap().to_string(), "::1/128");
     }
 
     #[test]

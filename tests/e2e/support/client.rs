@@ -60,7 +60,22 @@ pub struct Connection {
 impl Connection {
     /// Connects to `addr`.
     pub fn open(addr: SocketAddr) -> Connection {
-        let stream = TcpStream::connect(addr).expect("connecting to gale");
+        Self::with(TcpStream::connect(addr).expect("connecting to gale"))
+    }
+
+    /// Connects to `addr` from the loopback address `source` (127.0.0.0/8 is all this
+    /// machine's: another address is another client).
+    pub fn open_from(source: std::net::IpAddr, addr: SocketAddr) -> Connection {
+        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+            .expect("a socket");
+        socket
+            .bind(&SocketAddr::new(source, 0).into())
+            .expect("binding the client's address");
+        socket.connect(&addr.into()).expect("connecting to gale");
+        Self::with(socket.into())
+    }
+
+    fn with(stream: TcpStream) -> Connection {
         stream
             .set_read_timeout(Some(Duration::from_secs(5)))
             .unwrap();

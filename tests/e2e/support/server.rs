@@ -63,7 +63,8 @@ pub struct Server {
 
 impl Server {
     /// Serves copies of `plugins` (paths to components) and `files` (made by the test) with
-    /// extra flags and environment variables.
+    /// extra flags and environment variables, on a free port of 127.0.0.1 unless the flags
+    /// say `--listen`.
     pub fn start(
         plugins: &[PathBuf],
         files: &[(&str, Vec<u8>)],
@@ -79,12 +80,11 @@ impl Server {
             std::fs::write(dir.path().join(name), bytes).expect("writing a test file");
         }
         let mut command = Command::new(binary());
-        command
-            .arg("serve")
-            .arg("--plugins")
-            .arg(dir.path())
-            .args(["--listen", "127.0.0.1:0"])
-            .args(flags);
+        command.arg("serve").arg("--plugins").arg(dir.path());
+        if !flags.contains(&"--listen") {
+            command.args(["--listen", "127.0.0.1:0"]);
+        }
+        command.args(flags);
         command.envs(env.iter().copied());
         let mut server = Self::spawn(command);
         server._dir = Some(dir);

@@ -23,8 +23,13 @@ pub struct Visitor {
 impl Visitor {
     /// A visitor of `server` with no session yet.
     pub fn new(server: &Server) -> Visitor {
+        Visitor::at(server.addr)
+    }
+
+    /// A visitor of whatever serves at `addr` (a proxy in front of gale), with no session yet.
+    pub fn at(addr: SocketAddr) -> Visitor {
         Visitor {
-            addr: server.addr,
+            addr,
             session: None,
             real_ip: None,
         }
