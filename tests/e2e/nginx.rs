@@ -3,116 +3,19 @@
 //! nginx running `deploy/nginx.conf`; and `--trusted-proxies`, whose peers alone may name
 //! the client.
 
-use std::net::{IpAddr, SocketAddr, TcpListener};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    Connection, Response, Server, TestStore, Visitor, binary, mysql_server, plugin, report, root,
+    Connection, Nginx, Server, TestStore, Visitor, binary, deploy, mysql_server, plugin, report,
 };
+use crate::swap::{ORIGINAL, REPLACED, probe_as};
 
-const NGINX: &str = "/usr/sbin/nginx";
 const SECRET: &str = "one secret for every backend";
-
-/// nginx running `deploy/nginx.conf` in front of `backends`, its static root `static_root`;
-/// stopped when dropped.
-struct Nginx {
-    child: Child,
-    addr: SocketAddr,
-    dir: tempfile::TempDir,
-}
-
-impl Nginx {
-    /// `None` (SKIPPED) when nginx is not installed; with `GALE_REQUIRE_NGINX` set (as
-    /// .ci/run does), its absence fails the test.
-    fn fronting(backends: &[SocketAddr], static_root: &Path) -> Option<Nginx> {
-        if !Path::new(NGINX).exists() {
-            assert!(
-                std::env::var_os("GALE_REQUIRE_NGINX").is_none(),
-                "the deployment tests need nginx (apt-get install nginx)"
-            );
-            report("SKIPPED: the nginx deployment tests (needs apt-get install nginx)");
-            return None;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let addr = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .unwrap();
-        let site = std::fs::read_to_string(root().join("deploy/nginx.conf")).unwrap();
-        let servers: String = backends
-            .iter()
-            .map(|backend| format!("    server {backend};\n"))
-            .collect();
-        let upstream = site.split("upstream gale {\n").nth(1).unwrap();
-        let listed = &upstream[..upstream.find("    keepalive").unwrap()];
-        let site = site
-            .replace(listed, &servers)
-            .replace("listen 80;", &format!("listen {addr};"))
-            .replace(
-                "root /srv/gale;",
-                &format!("root {};", static_root.display()),
-            );
-        let path = |name: &str| dir.path().join(name).display().to_string();
-        std::fs::write(path("gale.conf"), site).unwrap();
-        let temp: String = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
-            .iter()
-            .map(|kind| format!("  {kind}_temp_path {};\n", path(kind)))
-            .collect();
-        let main = format!(
-            "daemon off;\nmaster_process off;\npid {};\nerror_log {};\nevents {{}}\n\
-             http {{\n  access_log {};\n{temp}  types {{ text/css css; }}\n  include {};\n}}\n",
-            path("nginx.pid"),
-            path("error.log"),
-            path("access.log"),
-            path("gale.conf"),
-        );
-        std::fs::write(path("nginx.conf"), main).unwrap();
-        let child = Command::new(NGINX)
-            .args([
-                "-p",
-                &path(""),
-                "-e",
-                &path("error.log"),
-                "-c",
-                &path("nginx.conf"),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("starting nginx");
-        let nginx = Nginx { child, addr, dir };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(addr).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "nginx did not start: {}",
-                nginx.errors()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Some(nginx)
-    }
-
-    fn errors(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
-    }
-
-    /// `GET path` through nginx from the loopback address `from`.
-    fn get_from(&self, from: &str, path: &str, headers: &str) -> Response {
-        let from: IpAddr = from.parse().unwrap();
-        Connection::open_from(from, self.addr).send(&format!(
-            "GET {path} HTTP/1.1\r\nHost: gale.example\r\nConnection: close\r\n{headers}\r\n"
-        ))
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// The account store the backends share: MariaDB when the run has it, else one SQLite file.
 fn shared_store() -> TestStore {
@@ -122,14 +25,55 @@ fn shared_store() -> TestStore {
     }
 }
 
-/// A backend on `ip`, trusting nginx's address (127.0.0.1) to name the client.
-fn backend(ip: &str, store: &TestStore, static_dir: &Path) -> Server {
-    let listen = format!("{ip}:0");
+/// Three servers (on 127.0.0.1, .2 and .3) of the accounts, chat and probe (as `app`)
+/// plugins, on one store with one cookie secret, trusting nginx (127.0.0.1) to name the
+/// client, behind nginx; `None` when nginx is missing.
+struct Deployment {
+    nginx: Nginx,
+    backends: Vec<Server>,
+    store: TestStore,
+    static_dir: PathBuf,
+    _site: tempfile::TempDir,
+}
+
+impl Deployment {
+    fn up() -> Option<Deployment> {
+        let site = tempfile::tempdir().unwrap();
+        let static_dir = site.path().join("static");
+        std::fs::create_dir(&static_dir).unwrap();
+        std::fs::write(static_dir.join("app.css"), "body { color: teal }\n").unwrap();
+        let store = shared_store();
+        let backends: Vec<Server> = ["127.0.0.1:0", "127.0.0.2:0", "127.0.0.3:0"]
+            .iter()
+            .map(|listen| backend(listen, &store, &static_dir))
+            .collect();
+        let addrs: Vec<SocketAddr> = backends.iter().map(|server| server.addr).collect();
+        let nginx = Nginx::fronting(&addrs, site.path())?;
+        Some(Deployment {
+            nginx,
+            backends,
+            store,
+            static_dir,
+            _site: site,
+        })
+    }
+
+    /// Kills backend `index` with SIGKILL, and starts it again on its address.
+    fn kill_and_restart(&mut self, index: usize, down_for: Duration) {
+        let addr = self.backends[index].addr.to_string();
+        self.backends[index].signal("KILL");
+        std::thread::sleep(down_for);
+        self.backends[index] = backend(&addr, &self.store, &self.static_dir);
+    }
+}
+
+/// A backend listening on `listen`.
+fn backend(listen: &str, store: &TestStore, static_dir: &Path) -> Server {
     let static_dir = static_dir.display().to_string();
     let mut flags = store.flags();
     flags.extend([
         "--listen",
-        &listen,
+        listen,
         "--xheaders",
         "--trusted-proxies",
         "127.0.0.1",
@@ -138,25 +82,63 @@ fn backend(ip: &str, store: &TestStore, static_dir: &Path) -> Server {
         "--static",
         &static_dir,
     ]);
-    let plugins = [plugin("accounts"), plugin("probe")];
-    Server::start(&plugins, &[], &flags, &[])
+    let read = |name| std::fs::read(plugin(name)).unwrap();
+    let files = [
+        ("accounts.wasm", read("accounts")),
+        ("chat.wasm", read("chat")),
+        ("app.wasm", probe_as(ORIGINAL)),
+    ];
+    Server::start(&[], &files, &flags, &[])
+}
+
+/// Clients that `GET /version` through nginx, each on a keep-alive connection of its own,
+/// until told to stop; what they were answered.
+struct Load {
+    stop: Arc<AtomicBool>,
+    clients: Vec<std::thread::JoinHandle<Vec<(u16, String)>>>,
+}
+
+impl Load {
+    fn start(addr: SocketAddr, clients: usize) -> Load {
+        let stop = Arc::new(AtomicBool::new(false));
+        let clients = (0..clients)
+            .map(|_| {
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    let mut connection = Connection::open(addr);
+                    let mut answers = Vec::new();
+                    while !stop.load(Ordering::Relaxed) {
+                        let response =
+                            connection.send("GET /version HTTP/1.1\r\nHost: gale.example\r\n\r\n");
+                        // nginx ends a client's connection after 1,000 requests.
+                        if response.header("connection") == Some("close") {
+                            connection = Connection::open(addr);
+                        }
+                        answers.push((response.status, response.text()));
+                    }
+                    answers
+                })
+            })
+            .collect();
+        Load { stop, clients }
+    }
+
+    /// Every answer, once the clients have stopped.
+    fn answers(self) -> Vec<(u16, String)> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.clients
+            .into_iter()
+            .flat_map(|client| client.join().expect("a client's connection failed"))
+            .collect()
+    }
 }
 
 #[test]
 fn three_servers_behind_nginx_share_sessions_see_the_client_and_leave_static_files_to_it() {
-    let site = tempfile::tempdir().unwrap();
-    let static_dir = site.path().join("static");
-    std::fs::create_dir(&static_dir).unwrap();
-    std::fs::write(static_dir.join("app.css"), "body { color: teal }\n").unwrap();
-    let store = shared_store();
-    let backends: Vec<Server> = ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
-        .iter()
-        .map(|ip| backend(ip, &store, &static_dir))
-        .collect();
-    let addrs: Vec<SocketAddr> = backends.iter().map(|server| server.addr).collect();
-    let Some(nginx) = Nginx::fronting(&addrs, site.path()) else {
+    let Some(deployment) = Deployment::up() else {
         return;
     };
+    let (nginx, backends) = (&deployment.nginx, &deployment.backends);
 
     // One session, every backend: registered and logged in through nginx, then `/me` six
     // times, round-robin over the three.
@@ -171,7 +153,7 @@ fn three_servers_behind_nginx_share_sessions_see_the_client_and_leave_static_fil
         assert_eq!(me.status, 200, "{}", nginx.errors());
         assert!(me.text().contains("nginx user"));
     }
-    for server in &backends {
+    for server in backends {
         server.wait_for_log("200 GET /me");
     }
     assert_eq!(visitor.post("/logout", &[]).status, 302);
@@ -196,12 +178,124 @@ fn three_servers_behind_nginx_share_sessions_see_the_client_and_leave_static_fil
     assert_eq!(css.header("cache-control"), Some("max-age=315360000"));
     assert!(css.header("expires").is_some_and(|at| at.contains("2037")));
     std::thread::sleep(Duration::from_millis(200));
-    for server in &backends {
+    for server in backends {
         assert!(
             !server.log().contains("/static/app.css"),
             "{}",
             server.log()
         );
+    }
+
+    // A WebSocket chat through nginx's upgrade.
+    let mut socket = crate::websocket::connect(nginx.addr, "/chat/socket");
+    socket
+        .send(tungstenite::Message::text(r#"{"body": "through nginx"}"#))
+        .unwrap();
+    let echoed: serde_json::Value =
+        serde_json::from_str(&crate::websocket::text(&mut socket)).unwrap();
+    assert_eq!(echoed["body"], "through nginx");
+}
+
+#[test]
+fn a_backend_killed_under_load_loses_no_get_and_no_registration_and_rejoins() {
+    let Some(mut deployment) = Deployment::up() else {
+        return;
+    };
+    let nginx = deployment.nginx.addr;
+    let load = Load::start(nginx, 3);
+    let registering = std::thread::spawn(move || {
+        let started = Instant::now();
+        let mut outcomes = Vec::new();
+        for n in 0.. {
+            if started.elapsed() > Duration::from_secs(4) {
+                break;
+            }
+            let account = format!("user {n}");
+            let status = Visitor::at(nginx)
+                .register(&account, "a long password")
+                .status;
+            outcomes.push((account, status));
+        }
+        outcomes
+    });
+    std::thread::sleep(Duration::from_millis(1000));
+    deployment.kill_and_restart(1, Duration::from_millis(1500));
+    let outcomes = registering.join().unwrap();
+    // nginx tries the restarted server again once its fail_timeout (10 s) has passed.
+    let restarted = &deployment.backends[1];
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !restarted.log().contains("200 GET /version") {
+        assert!(
+            Instant::now() < deadline,
+            "the restarted backend was never used again"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let answers = load.answers();
+    let failed: Vec<_> = answers
+        .iter()
+        .filter(|(status, _)| *status != 200)
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of {} GETs failed: {failed:?}",
+        failed.len(),
+        answers.len()
+    );
+
+    let rows: Vec<String> = deployment
+        .store
+        .rows("SELECT account FROM users")
+        .into_iter()
+        .map(|row| row[0].clone())
+        .collect();
+    for (account, status) in &outcomes {
+        match status {
+            201 => assert!(
+                rows.contains(account),
+                "{account} was answered 201 but not stored"
+            ),
+            409 => panic!("{account} was registered twice (409): a retried POST"),
+            _ => assert!(*status >= 500, "{account}: {status}"),
+        }
+    }
+    for row in &rows {
+        let answered = outcomes.iter().find(|(account, _)| account == row);
+        assert!(
+            answered.is_some_and(|(_, status)| *status == 201 || *status >= 500),
+            "{row} is stored but its client saw {answered:?}"
+        );
+    }
+    let refused = outcomes.iter().filter(|(_, status)| *status != 201).count();
+    report(&format!(
+        "nginx: {} GETs, 0 failed; {} registrations, {refused} refused while a backend died",
+        answers.len(),
+        outcomes.len()
+    ));
+}
+
+#[test]
+fn a_rolling_plugin_upgrade_under_load_fails_no_request() {
+    let Some(deployment) = Deployment::up() else {
+        return;
+    };
+    let load = Load::start(deployment.nginx.addr, 4);
+    std::thread::sleep(Duration::from_millis(300));
+    for server in &deployment.backends {
+        deploy(server.plugin_dir(), "app.wasm", &probe_as(REPLACED));
+        server.wait_for_log("swapped app");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let answers = load.answers();
+    for (status, text) in &answers {
+        assert_eq!(*status, 200);
+        assert!(text == ORIGINAL || text == REPLACED, "{text}");
+    }
+    let last = &answers.iter().filter(|(_, text)| text == REPLACED).count();
+    assert!(*last > 0);
+    for _ in 0..6 {
+        let version = deployment.nginx.get_from("127.0.0.1", "/version", "");
+        assert_eq!(version.text(), REPLACED);
     }
 }
 

@@ -5,6 +5,7 @@
 mod client;
 mod database;
 mod files;
+mod nginx;
 mod server;
 mod tornado;
 mod visitor;
@@ -12,6 +13,7 @@ mod visitor;
 pub use client::{Connection, Response, get, send};
 pub use database::{PrivateMariaDb, TestStore, mysql_server};
 pub use files::{deploy, patched, wait_until};
+pub use nginx::Nginx;
 pub use server::{Server, binary, plugin, root};
 pub use tornado::Tornado;
 pub use visitor::Visitor;
