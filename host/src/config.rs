@@ -205,6 +205,12 @@ pub struct ServeOptions {
     #[arg(long, env = "GALE_NO_CACHE")]
     pub no_cache: bool,
 
+    /// Share topics with other servers through Redis (`redis://HOST:PORT`): a message
+    /// published on any reaches subscribers on all, in one order. Without it, topics are
+    /// this server's own.
+    #[arg(long, env = "GALE_PUBSUB", value_name = "URL")]
+    pub pubsub: Option<String>,
+
     /// Serve the admin endpoint on this loopback address: a live page at `/`, Prometheus
     /// metrics at `/metrics` (recorded only with this flag), `/plugins` (read by `gale
     /// plugins`) and `/load`. Off by default.

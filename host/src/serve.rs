@@ -43,6 +43,9 @@ pub fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
             dir.display()
         );
     }
+    if let Some(url) = &options.pubsub {
+        main_loop.spawn(crate::topics::relay::start(url, runtime.topics.clone())?);
+    }
     let signals = Signals::install(&main_loop)?;
     let watcher = watch(&options, &dir);
     if let Some(static_dir) = &options.static_dir {

@@ -13,7 +13,7 @@ use crate::support::{Server, get, plugin, send};
 use crate::websocket::{closed_with, connect, text};
 
 /// A form POST to `path`.
-fn post(addr: SocketAddr, path: &str, form: &str) -> crate::support::Response {
+pub fn post(addr: SocketAddr, path: &str, form: &str) -> crate::support::Response {
     send(
         addr,
         &format!(
@@ -25,7 +25,7 @@ fn post(addr: SocketAddr, path: &str, form: &str) -> crate::support::Response {
 }
 
 /// An event stream of the chat, its head read.
-fn events(addr: SocketAddr) -> BufReader<TcpStream> {
+pub fn events(addr: SocketAddr) -> BufReader<TcpStream> {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -43,7 +43,7 @@ fn events(addr: SocketAddr) -> BufReader<TcpStream> {
 }
 
 /// The next event's data, as JSON.
-fn next_event(reader: &mut BufReader<TcpStream>) -> Value {
+pub fn next_event(reader: &mut BufReader<TcpStream>) -> Value {
     loop {
         let mut line = String::new();
         reader.read_line(&mut line).unwrap();

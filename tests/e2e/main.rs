@@ -15,6 +15,7 @@ mod loading;
 mod nginx;
 mod observing;
 mod prometheus;
+mod pubsub;
 mod requests;
 mod static_files;
 mod streaming;

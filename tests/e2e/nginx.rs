@@ -33,11 +33,19 @@ struct Deployment {
     backends: Vec<Server>,
     store: TestStore,
     static_dir: PathBuf,
+    /// Flags every backend gets besides the deployment's own.
+    more: Vec<String>,
     _site: tempfile::TempDir,
 }
 
 impl Deployment {
     fn up() -> Option<Deployment> {
+        Self::with(&[])
+    }
+
+    /// Backends with `more` flags.
+    fn with(more: &[&str]) -> Option<Deployment> {
+        let more: Vec<String> = more.iter().map(|flag| flag.to_string()).collect();
         let site = tempfile::tempdir().unwrap();
         let static_dir = site.path().join("static");
         std::fs::create_dir(&static_dir).unwrap();
@@ -45,7 +53,7 @@ impl Deployment {
         let store = shared_store();
         let backends: Vec<Server> = ["127.0.0.1:0", "127.0.0.2:0", "127.0.0.3:0"]
             .iter()
-            .map(|listen| backend(listen, &store, &static_dir))
+            .map(|listen| backend(listen, &store, &static_dir, &more))
             .collect();
         let addrs: Vec<SocketAddr> = backends.iter().map(|server| server.addr).collect();
         let nginx = Nginx::fronting(&addrs, site.path())?;
@@ -54,6 +62,7 @@ impl Deployment {
             backends,
             store,
             static_dir,
+            more,
             _site: site,
         })
     }
@@ -63,12 +72,12 @@ impl Deployment {
         let addr = self.backends[index].addr.to_string();
         self.backends[index].signal("KILL");
         std::thread::sleep(down_for);
-        self.backends[index] = backend(&addr, &self.store, &self.static_dir);
+        self.backends[index] = backend(&addr, &self.store, &self.static_dir, &self.more);
     }
 }
 
-/// A backend listening on `listen`.
-fn backend(listen: &str, store: &TestStore, static_dir: &Path) -> Server {
+/// A backend listening on `listen`, with `more` flags.
+fn backend(listen: &str, store: &TestStore, static_dir: &Path, more: &[String]) -> Server {
     let static_dir = static_dir.display().to_string();
     let mut flags = store.flags();
     flags.extend([
@@ -82,6 +91,7 @@ fn backend(listen: &str, store: &TestStore, static_dir: &Path) -> Server {
         "--static",
         &static_dir,
     ]);
+    flags.extend(more.iter().map(String::as_str));
     let read = |name| std::fs::read(plugin(name)).unwrap();
     let files = [
         ("accounts.wasm", read("accounts")),
@@ -296,6 +306,36 @@ fn a_rolling_plugin_upgrade_under_load_fails_no_request() {
     for _ in 0..6 {
         let version = deployment.nginx.get_from("127.0.0.1", "/version", "");
         assert_eq!(version.text(), REPLACED);
+    }
+}
+
+#[test]
+fn clients_on_different_backends_chat_through_nginx_with_topics_shared_by_redis() {
+    let Some(redis) = crate::support::Redis::start() else {
+        return;
+    };
+    let Some(deployment) = Deployment::with(&["--pubsub", &redis.url()]) else {
+        return;
+    };
+    for server in &deployment.backends {
+        server.wait_for_log("topics are shared with other servers through Redis");
+    }
+    // Round-robin: three sockets, three backends.
+    let mut sockets: Vec<_> = (0..3)
+        .map(|_| crate::websocket::connect(deployment.nginx.addr, "/chat/socket"))
+        .collect();
+    for server in &deployment.backends {
+        server.wait_for_log("101 GET /chat/socket");
+    }
+    sockets[0]
+        .send(tungstenite::Message::text(
+            r#"{"body": "hello, other servers"}"#,
+        ))
+        .unwrap();
+    for socket in &mut sockets {
+        let heard: serde_json::Value =
+            serde_json::from_str(&crate::websocket::text(socket)).unwrap();
+        assert_eq!(heard["body"], "hello, other servers");
     }
 }
 

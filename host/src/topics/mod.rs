@@ -3,9 +3,12 @@
 //! topic keeps a bounded history, so a client that comes back catches up from its cursor
 //! (the id of the last message it saw). One registry serves every worker of the process:
 //! a publish takes the topic's lock, so every subscriber on every loop sees one order.
+//! With `--pubsub`, publishes go through Redis to every server (`relay.rs`).
+
+pub mod relay;
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::broadcast;
 
@@ -65,12 +68,45 @@ impl std::error::Error for TopicError {}
 #[derive(Default)]
 pub struct Topics {
     by_plugin: Mutex<HashMap<Arc<str>, PluginTopics>>,
+    /// Where publishes go when topics are shared across servers (`--pubsub`).
+    relay: OnceLock<Arc<relay::Relay>>,
 }
 
 /// One plugin's topics by name.
 type PluginTopics = HashMap<String, Arc<Topic>>;
 
 impl Topics {
+    /// Shares publishes through `relay` from now on.
+    fn relay_through(&self, relay: Arc<relay::Relay>) {
+        let _ = self.relay.set(relay);
+    }
+
+    /// Publishes `data` under `id` to `plugin`'s topic `name`: with `--pubsub` through
+    /// Redis, whence it comes back to every server (this one included, an instant later),
+    /// else (or while Redis is away) here at once.
+    pub fn publish(
+        &self,
+        plugin: &Arc<str>,
+        name: &str,
+        id: &str,
+        data: &str,
+    ) -> Result<(), TopicError> {
+        let topic = self.topic(plugin, name)?;
+        check(id, data)?;
+        if let Some(relay) = self.relay.get() {
+            let message = relay::Relayed {
+                plugin: plugin.clone(),
+                topic: name.to_owned(),
+                id: id.to_owned(),
+                data: data.to_owned(),
+            };
+            if relay.send(message).is_ok() {
+                return Ok(());
+            }
+        }
+        topic.publish(id, data)
+    }
+
     /// `plugin`'s topic `name`, made on first use.
     pub fn topic(&self, plugin: &Arc<str>, name: &str) -> Result<Arc<Topic>, TopicError> {
         if name.is_empty() || name.len() > MAX_NAME {
@@ -88,6 +124,17 @@ impl Topics {
         topics.insert(name.to_owned(), topic.clone());
         Ok(topic)
     }
+}
+
+/// Refuses an empty or overlong id, or overlong data.
+fn check(id: &str, data: &str) -> Result<(), TopicError> {
+    if id.is_empty() || id.len() > MAX_NAME {
+        return Err(TopicError::BadName("message id"));
+    }
+    if data.len() > MAX_MESSAGE {
+        return Err(TopicError::TooLarge(data.len()));
+    }
+    Ok(())
 }
 
 /// One topic: its history and its subscribers.
@@ -127,12 +174,7 @@ impl Topic {
     /// Publishes `data` under `id`: into the history, then to every subscriber, in one
     /// order for all (the history's lock is held while sending).
     pub fn publish(&self, id: &str, data: &str) -> Result<(), TopicError> {
-        if id.is_empty() || id.len() > MAX_NAME {
-            return Err(TopicError::BadName("message id"));
-        }
-        if data.len() > MAX_MESSAGE {
-            return Err(TopicError::TooLarge(data.len()));
-        }
+        check(id, data)?;
         let message = Arc::new(Published {
             id: id.into(),
             data: data.into(),

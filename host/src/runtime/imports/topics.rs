@@ -34,9 +34,8 @@ impl topics::Host for Board<'_> {
         id: String,
         data: String,
     ) -> Result<std::result::Result<(), String>> {
-        let published = self
-            .topic(&topic)
-            .and_then(|topic| topic.publish(&id, &data));
+        let (topics, plugin) = (&self.sandbox.topics, &self.sandbox.plugin);
+        let published = topics.publish(plugin, &topic, &id, &data);
         if published.is_ok() {
             crate::metrics::record(|metrics| metrics.published(&self.sandbox.plugin));
         }
