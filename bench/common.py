@@ -24,10 +24,11 @@ def build(*crates):
 
 
 def start(plugins, *flags, log="off"):
-    """`gale serve` on a free port with `flags`, logging at `log` (`GALE_LOG`) to /dev/null;
-    returns (process, address)."""
+    """`gale serve` with `flags` (on a free port of 127.0.0.1 unless they say `--listen`),
+    logging at `log` (`GALE_LOG`) to /dev/null; returns (process, address)."""
+    listen = [] if "--listen" in flags else ["--listen", "127.0.0.1:0"]
     process = subprocess.Popen(
-        [str(GALE), "serve", "--plugins", str(plugins), "--listen", "127.0.0.1:0", *flags],
+        [str(GALE), "serve", "--plugins", str(plugins), *listen, *flags],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, "GALE_LOG": log})
     line = process.stdout.readline().decode()
     return process, re.search(r"http://([\d.:]+)", line).group(1)

@@ -125,3 +125,15 @@ fn without_redis_each_server_delivers_alone_and_shares_again_once_it_is_back() {
     );
     let _ = on_first.send(Message::Close(None));
 }
+
+#[test]
+fn a_pubsub_url_that_is_not_redis_is_a_clear_error() {
+    let run = std::process::Command::new(crate::support::binary())
+        .args(["serve", "--plugins", ".", "--listen", "127.0.0.1:0"])
+        .args(["--pubsub", "http://127.0.0.1:6379"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "{stderr}");
+    assert!(stderr.contains("is not a Redis URL"), "{stderr}");
+}

@@ -3,8 +3,9 @@
 //! `sub:news` subscribes). Usage, each printing one `key=value` line:
 //! - `wsload open ADDR N PAUSE`: N WebSockets, each echoes once, all idle PAUSE seconds.
 //! - `wsload echo ADDR N SECONDS`: N WebSockets echo as fast as they can.
-//! - `wsload broadcast ADDR N ROUNDS`: N subscribers; per round one publish over HTTP and
-//!   the time until each receives it.
+//! - `wsload broadcast ADDR[,ADDR...] N ROUNDS`: N subscribers, spread evenly over the
+//!   servers listed (`--pubsub` shares their topics); per round one publish over HTTP to the
+//!   first and the time until each receives it.
 //! - `wsload poll ADDR N`: N parked long polls, one publish, how many are answered.
 
 use std::net::SocketAddr;
@@ -26,14 +27,18 @@ const OPENING: usize = 256;
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let usage = || std::io::Error::other("usage: wsload open|echo|broadcast|poll ADDR N [ARG]");
-    let (mode, addr, n) = match &args[..] {
-        [mode, addr, n, ..] => (
+    let (mode, addrs, n) = match &args[..] {
+        [mode, addrs, n, ..] => (
             mode.clone(),
-            addr.parse().map_err(|_| usage())?,
+            addrs
+                .split(',')
+                .map(|addr| addr.parse().map_err(|_| usage()))
+                .collect::<Result<Vec<SocketAddr>, _>>()?,
             n.parse().map_err(|_| usage())?,
         ),
         _ => return Err(usage()),
     };
+    let addr = addrs[0];
     let arg: u64 = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(5);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -43,7 +48,7 @@ fn main() -> std::io::Result<()> {
         match mode.as_str() {
             "open" => open(addr, n, arg).await,
             "echo" => echo(addr, n, arg).await,
-            "broadcast" => broadcast(addr, n, arg).await,
+            "broadcast" => broadcast(&addrs, n, arg).await,
             "poll" => poll(addr, n).await,
             _ => Err(usage()),
         }
@@ -152,8 +157,14 @@ async fn get(addr: SocketAddr, path: &str) -> Option<Vec<u8>> {
     Some(answer)
 }
 
-async fn broadcast(addr: SocketAddr, n: usize, rounds: u64) -> std::io::Result<String> {
-    let mut sockets = connect_all(addr, n).await;
+async fn broadcast(addrs: &[SocketAddr], n: usize, rounds: u64) -> std::io::Result<String> {
+    let addr = addrs[0];
+    let mut sockets = Vec::new();
+    for (index, server) in addrs.iter().enumerate() {
+        // An even share each, the first taking what does not divide.
+        let share = n / addrs.len() + usize::from(index < n % addrs.len());
+        sockets.extend(connect_all(*server, share).await);
+    }
     for socket in &mut sockets {
         socket
             .send(Message::text("sub:news"))
