@@ -2,11 +2,10 @@
 //! its HTTP API returns exactly the requests, traps and swaps the test made.
 
 use std::net::{SocketAddr, TcpListener};
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{Server, get, report};
+use crate::support::{Server, get, installed};
 use crate::swap::{ORIGINAL, REPLACED, probe_as};
 
 const PROMETHEUS: &str = "/usr/bin/prometheus";
@@ -22,12 +21,8 @@ impl Prometheus {
     /// Prometheus scraping `target`, or `None` (SKIPPED) when it is not installed; with
     /// `GALE_REQUIRE_PROMETHEUS` set (as .ci/run does), its absence fails the test.
     fn scraping(target: SocketAddr) -> Option<Prometheus> {
-        if !Path::new(PROMETHEUS).exists() {
-            assert!(
-                std::env::var_os("GALE_REQUIRE_PROMETHEUS").is_none(),
-                "the Prometheus test needs Debian's prometheus (apt-get install prometheus)"
-            );
-            report("SKIPPED: the Prometheus test (needs apt-get install prometheus)");
+        let tests = "the Prometheus test";
+        if !installed(PROMETHEUS, "GALE_REQUIRE_PROMETHEUS", tests, "prometheus") {
             return None;
         }
         let data = tempfile::tempdir().unwrap();

@@ -20,6 +20,23 @@ pub use server::{Server, binary, plugin, root};
 pub use tornado::Tornado;
 pub use visitor::Visitor;
 
+/// Whether the tool at `path` (a Debian package's binary) is here. When it is not, the test
+/// says SKIPPED with what `tests` need and the `package` to install, or fails when the
+/// variable `require` is set (as .ci/run sets it).
+pub fn installed(path: &str, require: &str, tests: &str, package: &str) -> bool {
+    if std::path::Path::new(path).exists() {
+        return true;
+    }
+    assert!(
+        std::env::var_os(require).is_none(),
+        "{tests} need {path} (apt-get install {package})"
+    );
+    report(&format!(
+        "SKIPPED: {tests} (needs apt-get install {package})"
+    ));
+    false
+}
+
 /// Writes a measurement to stderr as the run goes, past the test harness's capture, so the
 /// numbers reach the log of a passing run.
 pub fn report(line: &str) {

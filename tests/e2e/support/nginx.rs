@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{Connection, Response, report, root};
+use super::{Connection, Response, installed, root};
 
 const NGINX: &str = "/usr/sbin/nginx";
 
@@ -23,12 +23,7 @@ impl Nginx {
     /// `None` (SKIPPED) when nginx is not installed; with `GALE_REQUIRE_NGINX` set (as
     /// .ci/run does), its absence fails the test.
     pub fn fronting(backends: &[SocketAddr], static_root: &Path) -> Option<Nginx> {
-        if !Path::new(NGINX).exists() {
-            assert!(
-                std::env::var_os("GALE_REQUIRE_NGINX").is_none(),
-                "the deployment tests need nginx (apt-get install nginx)"
-            );
-            report("SKIPPED: the nginx deployment tests (needs apt-get install nginx)");
+        if !installed(NGINX, "GALE_REQUIRE_NGINX", "the deployment tests", "nginx") {
             return None;
         }
         let dir = tempfile::tempdir().unwrap();

@@ -2,11 +2,10 @@
 //! nothing saved to disk; it can be stopped and started again on the same port.
 
 use std::net::TcpListener;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::report;
+use super::installed;
 
 const REDIS: &str = "/usr/bin/redis-server";
 
@@ -20,12 +19,8 @@ impl Redis {
     /// A Redis on a free port, or `None` (SKIPPED) when it is not installed; with
     /// `GALE_REQUIRE_REDIS` set (as .ci/run does), its absence fails the test.
     pub fn start() -> Option<Redis> {
-        if !Path::new(REDIS).exists() {
-            assert!(
-                std::env::var_os("GALE_REQUIRE_REDIS").is_none(),
-                "the cross-server topic tests need Redis (apt-get install redis-server)"
-            );
-            report("SKIPPED: the cross-server topic tests (needs apt-get install redis-server)");
+        let tests = "the cross-server topic tests";
+        if !installed(REDIS, "GALE_REQUIRE_REDIS", tests, "redis-server") {
             return None;
         }
         let port = TcpListener::bind("127.0.0.1:0")
