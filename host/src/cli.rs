@@ -1,7 +1,7 @@
-//! The `gale` command line: `serve`, `dev`, `build`, `check`, `plugins` and `top`.
+//! The `gale` command line: `serve`, `dev`, `build`, `check`, `new`, `plugins` and `top`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -11,11 +11,23 @@ use crate::plugins::build::{self, WASM_TARGET_DIR};
 use crate::plugins::loader;
 use crate::plugins::set::short;
 use crate::runtime::{HandlerLimits, Runtime};
+use crate::scaffold::Template;
 use crate::serve::serve;
+
+/// `gale --version`: the host's version, the contract it hosts and the SDK that matches it.
+fn version() -> &'static str {
+    static LINE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    LINE.get_or_init(|| {
+        let host = env!("CARGO_PKG_VERSION");
+        let wit = crate::runtime::bindings::WIT_VERSION;
+        // The SDK is versioned with the workspace, so this host's is its own version.
+        format!("{host} (serves plugins of gale:web@{wit}, written with gale-sdk {host})")
+    })
+}
 
 /// gale: Tornado-style handlers as hot-swappable WebAssembly components.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(name = "gale", version = version(), about)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -46,6 +58,17 @@ enum Command {
         /// Where the components go.
         #[arg(long, default_value = "target/gale/plugins")]
         out: PathBuf,
+    },
+    /// Make a new plugin crate in ./NAME to start from.
+    New {
+        /// The crate's (and the plugin's) name.
+        name: String,
+        /// What it starts as.
+        #[arg(long, value_enum, default_value_t = Template::Hello)]
+        template: Template,
+        /// The gale-sdk crate to depend on (default: the checkout this gale was built from).
+        #[arg(long, value_name = "PATH")]
+        sdk: Option<PathBuf>,
     },
     /// Check that a component is a valid gale plugin and print its routes.
     Check {
@@ -99,6 +122,18 @@ pub fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Check { file } => check(file),
+        Command::New {
+            name,
+            template,
+            sdk,
+        } => {
+            let dir = crate::scaffold::new_plugin(Path::new("."), &name, template, sdk)?;
+            println!(
+                "made {}: `cd {name} && gale dev .` serves it on http://127.0.0.1:8000/",
+                dir.display()
+            );
+            Ok(())
+        }
         Command::Plugins { admin } => crate::admin::print_plugins(admin),
         Command::Top { admin, count } => crate::admin::print_top(admin, count),
     }

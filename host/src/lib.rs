@@ -23,6 +23,7 @@ mod metrics;
 mod plugins;
 mod router;
 mod runtime;
+mod scaffold;
 mod serve;
 mod server;
 mod topics;

@@ -7,7 +7,7 @@ use std::path::Path;
 /// The modules of `host/src`, lowest first: each may use only modules before it.
 const LAYERS: &[&str] = &[
     "metrics", "router", "http", "accounts", "builtin", "topics", "runtime", "plugins", "config",
-    "worker", "intake", "server", "admin", "dev", "serve", "cli",
+    "worker", "intake", "server", "admin", "dev", "serve", "scaffold", "cli",
 ];
 
 /// The top-level module a file of `host/src` belongs to.

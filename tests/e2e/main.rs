@@ -4,6 +4,7 @@
 mod account_limits;
 mod accounts;
 mod attacks;
+mod author;
 mod bodies;
 mod browser;
 mod chat;

@@ -1,0 +1,189 @@
+//! `gale new NAME`: a plugin crate to start from, in a directory of its own, outside any
+//! checkout: its `Cargo.toml` (a `cdylib` on the matching `gale-sdk`), a handler, a
+//! `.gitignore` and a README that says how to serve, build and deploy it. The `accounts` and
+//! `chat` templates are the example plugins themselves, so what a new user starts from is
+//! what the test suite runs.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+/// What a new plugin starts as.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Template {
+    /// One handler: `GET /?name=you` greets you.
+    Hello,
+    /// Register, log in, `/me` and log out, on the account store (`plugins/accounts`).
+    Accounts,
+    /// Tornado's chat demos: WebSocket, long polling and server-sent events on one topic
+    /// (`plugins/chat`).
+    Chat,
+}
+
+const HELLO: &str = r#"//! NAME: a gale plugin. `gale dev .` serves it on http://127.0.0.1:8000/ and swaps in each
+//! change you save.
+
+use gale_sdk::{PathArgs, Request, RequestHandler, Result};
+
+/// `GET /?name=you` greets you (`GET /` greets the world).
+#[derive(Default)]
+struct Hello;
+
+impl RequestHandler for Hello {
+    fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
+        let name = req.get_argument_or("name", "world")?;
+        req.write(format!("Hello, {name}, from NAME"));
+        Ok(())
+    }
+}
+
+gale_sdk::routes![(r"/", Hello)];
+"#;
+
+const README: &str = r#"# NAME
+
+A gale plugin: Tornado's handlers, compiled to a sandboxed WebAssembly component.
+
+- `gale dev .` builds it, serves it on http://127.0.0.1:8000/ and rebuilds and swaps it in
+  each time you save.
+- `gale build . --out plugins` writes `plugins/NAME.wasm`.
+- To deploy, copy that file into the `--plugins` directory of a running `gale serve`: it
+  is swapped in without a restart and without dropping a request.
+"#;
+
+/// Where the SDK of this gale is, as a dependency line: `--sdk`, else the checkout gale was
+/// built from.
+fn sdk_dependency(sdk: Option<PathBuf>) -> anyhow::Result<String> {
+    let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk");
+    let path = match sdk {
+        Some(path) => path,
+        None if checkout.join("Cargo.toml").is_file() => checkout,
+        None => bail!(
+            "this gale was not built from a checkout, so it cannot tell where gale-sdk is: \
+             give --sdk PATH (the sdk/ directory of a gale checkout)"
+        ),
+    };
+    let path = path
+        .canonicalize()
+        .with_context(|| format!("--sdk {}: no such directory", path.display()))?;
+    if !path.join("Cargo.toml").is_file() {
+        bail!("--sdk {}: not a crate (no Cargo.toml)", path.display());
+    }
+    Ok(format!(
+        "gale-sdk = {{ path = {:?} }}",
+        path.display().to_string()
+    ))
+}
+
+/// Whether `name` can be a crate's and a plugin's name: a lowercase letter, then lowercase
+/// letters, digits, `-` or `_`, at most 64 in all.
+fn check_name(name: &str) -> anyhow::Result<()> {
+    let mut chars = name.chars();
+    let first = chars.next().is_some_and(|c| c.is_ascii_lowercase());
+    let rest = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !first || !rest || name.len() > 64 {
+        bail!(
+            "{name:?} cannot name a plugin: use a lowercase letter, then lowercase letters, \
+             digits, - or _ (at most 64), e.g. my-plugin"
+        );
+    }
+    Ok(())
+}
+
+/// Makes the crate `name` in `parent`/`name` from `template`; refuses a directory that
+/// exists. Returns the crate's directory.
+pub fn new_plugin(
+    parent: &Path,
+    name: &str,
+    template: Template,
+    sdk: Option<PathBuf>,
+) -> anyhow::Result<PathBuf> {
+    check_name(name)?;
+    let dir = parent.join(name);
+    if dir.exists() {
+        bail!(
+            "{} already exists: gale new makes a new directory",
+            dir.display()
+        );
+    }
+    let mut dependencies = sdk_dependency(sdk)?;
+    let manifest = match template {
+        Template::Hello => "",
+        Template::Accounts => include_str!("../../plugins/accounts/Cargo.toml"),
+        Template::Chat => include_str!("../../plugins/chat/Cargo.toml"),
+    };
+    for line in other_dependencies(manifest) {
+        dependencies = format!("{dependencies}\n{line}");
+    }
+    let mut files = vec![
+        ("Cargo.toml", cargo_toml(name, &dependencies)),
+        (".gitignore", "/target\n/plugins\n".to_owned()),
+        ("README.md", README.replace("NAME", name)),
+    ];
+    match template {
+        Template::Hello => files.push(("src/lib.rs", HELLO.replace("NAME", name))),
+        Template::Accounts => files.push((
+            "src/lib.rs",
+            include_str!("../../plugins/accounts/src/lib.rs").into(),
+        )),
+        Template::Chat => {
+            files.push((
+                "src/lib.rs",
+                include_str!("../../plugins/chat/src/lib.rs").into(),
+            ));
+            files.push((
+                "src/page.html",
+                include_str!("../../plugins/chat/src/page.html").into(),
+            ));
+        }
+    }
+    for (file, text) in files {
+        let path = dir.join(file);
+        std::fs::create_dir_all(path.parent().unwrap_or(&dir))
+            .and_then(|()| std::fs::write(&path, text))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(dir)
+}
+
+/// The example plugin's dependencies besides the SDK, as its manifest lists them.
+fn other_dependencies(manifest: &str) -> impl Iterator<Item = &str> {
+    manifest
+        .lines()
+        .skip_while(|line| line.trim() != "[dependencies]")
+        .skip(1)
+        .take_while(|line| !line.starts_with('['))
+        .filter(|line| !line.trim().is_empty() && !line.starts_with("gale-sdk"))
+}
+
+fn cargo_toml(name: &str, dependency: &str) -> String {
+    format!(
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
+         # A plugin is a library compiled to a WebAssembly component.\n[lib]\ncrate-type = [\"cdylib\"]\n\n\
+         [dependencies]\n{dependency}\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{check_name, other_dependencies};
+
+    #[test]
+    fn a_template_brings_its_example_plugins_dependencies_but_the_sdk() {
+        let manifest = "[package]\nname = \"chat\"\n\n[dependencies]\ngale-sdk.workspace = true\ngetrandom = \"0.3\"\n\n[lints]\nx = 1\n";
+        assert_eq!(
+            other_dependencies(manifest).collect::<Vec<_>>(),
+            ["getrandom = \"0.3\""]
+        );
+    }
+
+    #[test]
+    fn plugin_names_are_what_cargo_and_a_file_name_both_accept() {
+        for good in ["a", "my-plugin", "chat_2"] {
+            assert!(check_name(good).is_ok(), "{good}");
+        }
+        for bad in ["", "9lives", "My", "a b", "../x", "a.b", &"x".repeat(65)] {
+            assert!(check_name(bad).is_err(), "{bad:?}");
+        }
+    }
+}

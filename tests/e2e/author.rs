@@ -1,0 +1,105 @@
+//! A plugin author's first hour, outside the checkout: `gale --version`, `gale new` (each
+//! template), `gale build` and `gale serve` on what it made.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::support::{Server, binary, get, root};
+
+/// Runs `gale ARGS` in `dir`.
+fn gale(dir: &Path, args: &[&str]) -> Output {
+    Command::new(binary())
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("running gale")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn gale_version_names_the_contract_it_serves_and_the_sdk_to_write_with() {
+    let version = gale(&root(), &["--version"]);
+    let line = String::from_utf8_lossy(&version.stdout);
+    let host = env!("CARGO_PKG_VERSION");
+    assert_eq!(
+        line.trim(),
+        format!(
+            "gale {host} (serves plugins of gale:web@{}, written with gale-sdk {host})",
+            gale_host::__private::WIT_VERSION
+        )
+    );
+}
+
+#[test]
+fn gale_new_refuses_a_bad_name_an_existing_directory_and_an_unknown_template() {
+    let dir = tempfile::tempdir().unwrap();
+    for bad in ["9lives", "My-Plugin", "a/b"] {
+        let made = gale(dir.path(), &["new", bad]);
+        assert!(!made.status.success());
+        assert!(
+            stderr(&made).contains("cannot name a plugin"),
+            "{}",
+            stderr(&made)
+        );
+    }
+    assert!(gale(dir.path(), &["new", "taken"]).status.success());
+    let again = gale(dir.path(), &["new", "taken"]);
+    assert!(
+        stderr(&again).contains("already exists"),
+        "{}",
+        stderr(&again)
+    );
+    let unknown = gale(dir.path(), &["new", "other", "--template", "blog"]);
+    assert!(
+        stderr(&unknown).contains("[possible values: hello, accounts, chat]"),
+        "{}",
+        stderr(&unknown)
+    );
+}
+
+#[test]
+fn plugins_made_by_gale_new_outside_the_checkout_build_and_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = gale(dir.path(), &["new", "greeter"]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    assert!(String::from_utf8_lossy(&made.stdout).contains("gale dev ."));
+    for template in ["accounts", "chat"] {
+        let name = format!("my-{template}");
+        let made = gale(dir.path(), &["new", &name, "--template", template]);
+        assert!(made.status.success(), "{}", stderr(&made));
+    }
+    // Pinned to the versions the workspace builds with, so the build reuses them.
+    for name in ["greeter", "my-accounts", "my-chat"] {
+        std::fs::copy(
+            root().join("Cargo.lock"),
+            dir.path().join(name).join("Cargo.lock"),
+        )
+        .unwrap();
+    }
+    let out = dir.path().join("out");
+    let crates: Vec<String> = ["greeter", "my-accounts", "my-chat"]
+        .iter()
+        .map(|name| dir.path().join(name).display().to_string())
+        .collect();
+    let mut args = vec!["build"];
+    args.extend(crates.iter().map(String::as_str));
+    let out_text = out.display().to_string();
+    args.extend(["--out", &out_text]);
+    // From the checkout, so that the build shares its wasm target directory.
+    let built = gale(&root(), &args);
+    assert!(built.status.success(), "{}", stderr(&built));
+    let plugins: Vec<_> = ["greeter", "my_accounts", "my_chat"]
+        .iter()
+        .map(|name| out.join(format!("{name}.wasm")))
+        .collect();
+    let server = Server::start(&plugins, &[], &[], &[]);
+    assert_eq!(
+        get(server.addr, "/?name=ada").text(),
+        "Hello, ada, from greeter"
+    );
+    assert_eq!(get(server.addr, "/register").status, 200);
+    assert!(get(server.addr, "/chat").text().contains("WebSocket"));
+}
