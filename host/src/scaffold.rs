@@ -1,6 +1,7 @@
 //! `gale new NAME`: a plugin crate to start from, in a directory of its own, outside any
-//! checkout: its `Cargo.toml` (a `cdylib` on the matching `gale-sdk`), a handler, a
-//! `.gitignore` and a README that says how to serve, build and deploy it. The `accounts` and
+//! checkout: its `Cargo.toml` (a `cdylib` on the matching `gale-sdk`, and `gale-testing` to
+//! test it with), a handler and its test, a `.gitignore` and a README that says how to
+//! serve, test, build and deploy it. The `accounts` and
 //! `chat` templates are the example plugins themselves, so what a new user starts from is
 //! what the test suite runs.
 
@@ -40,20 +41,31 @@ impl RequestHandler for Hello {
 gale_sdk::routes![(r"/", Hello)];
 "#;
 
+/// What each template's test asks of a real server running it.
+const HELLO_TEST: &str = r#"let app = gale_testing::TestApp::start().unwrap();
+        assert_eq!(app.get("/?name=bob").unwrap().text(), "Hello, bob, from NAME");"#;
+const ACCOUNTS_TEST: &str = r#"let app = gale_testing::TestApp::start().unwrap();
+        assert_eq!(app.get("/register").unwrap().status, 200);
+        // Not logged in: `/me` sends the visitor to the login page.
+        assert_eq!(app.get("/me").unwrap().status, 302);"#;
+const CHAT_TEST: &str = r#"let app = gale_testing::TestApp::start().unwrap();
+        assert!(app.get("/chat").unwrap().text().contains("WebSocket"));"#;
+
 const README: &str = r#"# NAME
 
 A gale plugin: Tornado's handlers, compiled to a sandboxed WebAssembly component.
 
 - `gale dev .` builds it, serves it on http://127.0.0.1:8000/ and rebuilds and swaps it in
   each time you save.
+- `cargo test` builds it and runs its tests against a real `gale serve` (`gale-testing`).
 - `gale build . --out plugins` writes `plugins/NAME.wasm`.
 - To deploy, copy that file into the `--plugins` directory of a running `gale serve`: it
   is swapped in without a restart and without dropping a request.
 "#;
 
-/// Where the SDK of this gale is, as a dependency line: `--sdk`, else the checkout gale was
-/// built from.
-fn sdk_dependency(sdk: Option<PathBuf>) -> anyhow::Result<String> {
+/// The dependency lines of this gale's SDK and of `gale-testing` beside it: `--sdk`, else
+/// the checkout gale was built from.
+fn sdk_dependencies(sdk: Option<PathBuf>) -> anyhow::Result<(String, String)> {
     let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk");
     let path = match sdk {
         Some(path) => path,
@@ -69,10 +81,13 @@ fn sdk_dependency(sdk: Option<PathBuf>) -> anyhow::Result<String> {
     if !path.join("Cargo.toml").is_file() {
         bail!("--sdk {}: not a crate (no Cargo.toml)", path.display());
     }
-    Ok(format!(
-        "gale-sdk = {{ path = {:?} }}",
-        path.display().to_string()
-    ))
+    let testing = path.with_file_name("testing");
+    if !testing.join("Cargo.toml").is_file() {
+        bail!("{}: no gale-testing beside this SDK", testing.display());
+    }
+    let line =
+        |name: &str, path: &Path| format!("{name} = {{ path = {:?} }}", path.display().to_string());
+    Ok((line("gale-sdk", &path), line("gale-testing", &testing)))
 }
 
 /// Whether `name` can be a crate's and a plugin's name: a lowercase letter, then lowercase
@@ -106,36 +121,46 @@ pub fn new_plugin(
             dir.display()
         );
     }
-    let mut dependencies = sdk_dependency(sdk)?;
-    let manifest = match template {
-        Template::Hello => "",
-        Template::Accounts => include_str!("../../plugins/accounts/Cargo.toml"),
-        Template::Chat => include_str!("../../plugins/chat/Cargo.toml"),
+    let (sdk, testing) = sdk_dependencies(sdk)?;
+    let hello = HELLO.replace("NAME", name);
+    let (manifest, source, test) = match template {
+        Template::Hello => ("", &*hello, HELLO_TEST),
+        Template::Accounts => (
+            include_str!("../../plugins/accounts/Cargo.toml"),
+            include_str!("../../plugins/accounts/src/lib.rs"),
+            ACCOUNTS_TEST,
+        ),
+        Template::Chat => (
+            include_str!("../../plugins/chat/Cargo.toml"),
+            include_str!("../../plugins/chat/src/lib.rs"),
+            CHAT_TEST,
+        ),
     };
-    for line in other_dependencies(manifest) {
-        dependencies = format!("{dependencies}\n{line}");
-    }
+    let dependencies: Vec<&str> = std::iter::once(sdk.as_str())
+        .chain(other_dependencies(manifest))
+        .collect();
+    let test = format!(
+        "\n#[cfg(test)]\nmod tests {{\n    /// Against a real server: `cargo test` builds the plugin and serves it.\n    \
+         #[test]\n    fn it_answers() {{\n        {test}\n    }}\n}}\n"
+    );
     let mut files = vec![
-        ("Cargo.toml", cargo_toml(name, &dependencies)),
+        (
+            "Cargo.toml",
+            cargo_toml(name, &dependencies.join("\n"), &testing),
+        ),
         (".gitignore", "/target\n/plugins\n".to_owned()),
         ("README.md", README.replace("NAME", name)),
-    ];
-    match template {
-        Template::Hello => files.push(("src/lib.rs", HELLO.replace("NAME", name))),
-        Template::Accounts => files.push((
+        // NAME is a placeholder of this file's templates only, never of the examples' code.
+        (
             "src/lib.rs",
-            include_str!("../../plugins/accounts/src/lib.rs").into(),
-        )),
-        Template::Chat => {
-            files.push((
-                "src/lib.rs",
-                include_str!("../../plugins/chat/src/lib.rs").into(),
-            ));
-            files.push((
-                "src/page.html",
-                include_str!("../../plugins/chat/src/page.html").into(),
-            ));
-        }
+            format!("{source}{}", test.replace("NAME", name)),
+        ),
+    ];
+    if template == Template::Chat {
+        files.push((
+            "src/page.html",
+            include_str!("../../plugins/chat/src/page.html").into(),
+        ));
     }
     for (file, text) in files {
         let path = dir.join(file);
@@ -156,11 +181,11 @@ fn other_dependencies(manifest: &str) -> impl Iterator<Item = &str> {
         .filter(|line| !line.trim().is_empty() && !line.starts_with("gale-sdk"))
 }
 
-fn cargo_toml(name: &str, dependency: &str) -> String {
+fn cargo_toml(name: &str, dependencies: &str, testing: &str) -> String {
     format!(
         "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
          # A plugin is a library compiled to a WebAssembly component.\n[lib]\ncrate-type = [\"cdylib\"]\n\n\
-         [dependencies]\n{dependency}\n"
+         [dependencies]\n{dependencies}\n\n[dev-dependencies]\n{testing}\n"
     )
 }
 

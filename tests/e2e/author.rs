@@ -1,5 +1,6 @@
 //! A plugin author's first hour, outside the checkout: `gale --version`, `gale new` (each
-//! template), `gale build` and `gale serve` on what it made.
+//! template), `cargo test` in the new crate (its test runs a real server through
+//! `gale-testing`), `gale build` and `gale serve` on what it made.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -79,6 +80,20 @@ fn plugins_made_by_gale_new_outside_the_checkout_build_and_serve() {
         )
         .unwrap();
     }
+    // The new crate's own test (gale-testing: a real server) passes with no other step.
+    let tested = Command::new("cargo")
+        .arg("test")
+        .current_dir(dir.path().join("greeter"))
+        .env("GALE_BINARY", binary())
+        .env("CARGO_TARGET_DIR", root().join("target/gale/author-test"))
+        .output()
+        .expect("running cargo test");
+    let said = String::from_utf8_lossy(&tested.stdout);
+    assert!(
+        tested.status.success() && said.contains("test tests::it_answers ... ok"),
+        "{said}\n{}",
+        stderr(&tested)
+    );
     let out = dir.path().join("out");
     let crates: Vec<String> = ["greeter", "my-accounts", "my-chat"]
         .iter()
