@@ -112,16 +112,12 @@ pub fn main() -> anyhow::Result<()> {
             serve(out, options)
         }
         Command::Build { crates, out } => {
-            for file in build::build_plugins(
-                &build::find_crates(&crates)?,
-                WASM_TARGET_DIR.as_ref(),
-                &out,
-            )? {
-                println!("{}", file.display());
-            }
-            Ok(())
+            let crates = build::find_crates(&crates)?;
+            let built = build::build_plugins(&crates, WASM_TARGET_DIR.as_ref(), &out)?;
+            // What a server would refuse is refused here, with what to do.
+            check(&built, false)
         }
-        Command::Check { file } => check(file),
+        Command::Check { file } => check(&[file], true),
         Command::New {
             name,
             template,
@@ -165,8 +161,9 @@ fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuar
     guard
 }
 
-/// `gale check`: loads the component as `serve` would and prints its routes.
-fn check(file: PathBuf) -> anyhow::Result<()> {
+/// `gale check` (and the end of `gale build`): loads each component as `serve` would and
+/// prints its version and (with `routes`) its routes.
+fn check(files: &[PathBuf], routes: bool) -> anyhow::Result<()> {
     let runtime = Runtime::new(HandlerLimits {
         instances: 4,
         ..HandlerLimits::default()
@@ -174,17 +171,27 @@ fn check(file: PathBuf) -> anyhow::Result<()> {
     let main_loop = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let loaded = main_loop
-        .block_on(loader::load(&runtime, None, &file))
-        .with_context(|| format!("{} is refused", file.display()))?;
-    let (plugin, routes) = (loaded.plugin, loaded.routes);
+    for file in files {
+        let loaded = main_loop
+            .block_on(loader::load(&runtime, None, file))
+            .with_context(|| format!("{} is refused", file.display()))?;
+        print_plugin(file, &loaded, routes);
+    }
+    Ok(())
+}
+
+fn print_plugin(file: &Path, loaded: &loader::Loaded, routes: bool) {
+    let (plugin, table) = (&loaded.plugin, &loaded.routes);
     println!(
         "{}: a valid gale plugin, version {}, with {} route(s)",
         file.display(),
         short(&plugin.hash),
-        routes.len()
+        table.len()
     );
-    for (route, declared) in routes.iter().zip(&plugin.routes) {
+    if !routes {
+        return;
+    }
+    for (route, declared) in table.iter().zip(&plugin.routes) {
         let name = route
             .name
             .as_deref()
@@ -192,5 +199,4 @@ fn check(file: PathBuf) -> anyhow::Result<()> {
             .unwrap_or_default();
         println!("  {}  {}{name}", route.pattern.as_str(), declared.init_args);
     }
-    Ok(())
 }

@@ -118,3 +118,28 @@ fn plugins_made_by_gale_new_outside_the_checkout_build_and_serve() {
     assert_eq!(get(server.addr, "/register").status, 200);
     assert!(get(server.addr, "/chat").text().contains("WebSocket"));
 }
+
+#[test]
+fn building_a_crate_without_routes_says_how_to_declare_them() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(gale(dir.path(), &["new", "bare"]).status.success());
+    let krate = dir.path().join("bare");
+    std::fs::write(
+        krate.join("src/lib.rs"),
+        "//! No routes yet.\n\npub fn nothing() {}\n",
+    )
+    .unwrap();
+    std::fs::copy(root().join("Cargo.lock"), krate.join("Cargo.lock")).unwrap();
+    let out = dir.path().join("out").display().to_string();
+    let built = gale(
+        &root(),
+        &["build", &krate.display().to_string(), "--out", &out],
+    );
+    assert!(!built.status.success());
+    assert!(
+        stderr(&built).contains("bare.wasm is refused")
+            && stderr(&built).contains("gale_sdk::routes![...]"),
+        "{}",
+        stderr(&built)
+    );
+}

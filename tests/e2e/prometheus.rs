@@ -62,7 +62,8 @@ impl Prometheus {
 
     /// The value of the instant query `promql`: its one sample, or 0 when it has none.
     fn query(&self, promql: &str) -> f64 {
-        let encoded: String = url_encode(promql);
+        let encoded =
+            percent_encoding::utf8_percent_encode(promql, percent_encoding::NON_ALPHANUMERIC);
         let answer = get(self.addr, &format!("/api/v1/query?query={encoded}")).json();
         assert_eq!(answer["status"], "success", "{promql}: {answer}");
         let result = answer["data"]["result"].as_array().unwrap();
@@ -88,17 +89,6 @@ impl Drop for Prometheus {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn url_encode(text: &str) -> String {
-    text.bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (byte as char).to_string()
-            }
-            _ => format!("%{byte:02X}"),
-        })
-        .collect()
 }
 
 #[test]

@@ -182,7 +182,10 @@ fn check_contract(runtime: &Runtime, component: &Component) -> anyhow::Result<()
         .get_export(&runtime.engine, &format!("gale:web/app@{WIT_VERSION}"))
         .is_none()
     {
-        bail!("it does not export gale:web/app@{WIT_VERSION}: it is not a gale plugin");
+        bail!(
+            "it does not export gale:web/app@{WIT_VERSION}: it is not a gale plugin (a plugin \
+             crate declares its routes with `gale_sdk::routes![...]`, which exports it)"
+        );
     }
     Ok(())
 }
