@@ -16,6 +16,7 @@ use crate::http::body::ResponseBody;
 use crate::http::error_page::error_response;
 use crate::http::framing::AmbiguousLength;
 use crate::http::request::RequestData;
+use crate::http::xheaders::Client;
 use crate::metrics::{self, RouteLabel};
 use crate::plugins::Target;
 use crate::plugins::set::short;
@@ -32,11 +33,12 @@ pub(crate) async fn serve_request(
     let started = Instant::now();
     let _in_flight = metrics::hold(metrics::Hold::Request);
     let (method, uri) = (request.method().clone(), request.uri().clone());
-    let client = worker.shared.site.client(remote.ip(), request.headers()).ip;
+    // Once per request, for the handler and the access log alike.
+    let client = worker.shared.site.client(remote.ip(), request.headers());
     let mut label = RouteLabel::default();
     // Boxed for its short life: hyper keeps this future per connection, at its largest size,
     // for as long as the connection is open, and routing is the large part of it.
-    let response = match Box::pin(route(worker, request, remote, &mut label)).await {
+    let response = match Box::pin(route(worker, request, client, &mut label)).await {
         Routed::Now(response) => response,
         // Only a stopping worker drops a handler task before it answers.
         Routed::Later(response) => response
@@ -47,7 +49,7 @@ pub(crate) async fn serve_request(
     let elapsed = started.elapsed();
     metrics::record(|metrics| metrics.request_answered(&label, &method, status, elapsed));
     if worker.shared.options.access_log {
-        log_access(status, &method, &uri, client, elapsed, &label);
+        log_access(status, &method, &uri, client.ip, elapsed, &label);
     }
     response
 }
@@ -99,7 +101,7 @@ static STATIC_ROUTE: LazyLock<Arc<str>> = LazyLock::new(|| "/static/(.*)".into()
 async fn route(
     worker: &Worker,
     request: hyper::Request<Incoming>,
-    remote: SocketAddr,
+    client: Client,
     label: &mut RouteLabel,
 ) -> Routed {
     let shared = &*worker.shared;
@@ -158,7 +160,7 @@ async fn route(
         ),
         false => (None, None),
     };
-    let mut request = RequestData::new(parts, body, remote, path_args, table, site);
+    let mut request = RequestData::new(parts, body, client, path_args, table, site);
     let max_arguments = usize::try_from(shared.options.max_arguments).unwrap_or(usize::MAX);
     if let Err(error) = request.parse_body(max_arguments).await {
         tracing::warn!("400 {} {}: {error}", request.method, request.uri);

@@ -1,6 +1,5 @@
 //! The request as the host keeps it while a handler runs: parsed once, read on demand.
 
-use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
@@ -76,16 +75,16 @@ pub fn own_head<B>(request: &mut hyper::Request<B>) {
 }
 
 impl RequestData {
-    /// A request from its parts, body and routing.
+    /// A request from its parts, body, client (the peer, or whom its proxy names: see
+    /// [`Site::client`]) and routing.
     pub fn new(
         parts: Parts,
         body: Bytes,
-        remote: SocketAddr,
+        client: Client,
         path_args: PathArgs,
         routes: Arc<dyn ReverseUrl>,
         site: Arc<Site>,
     ) -> Self {
-        let client = site.client(remote.ip(), &parts.headers);
         Self {
             method: parts.method,
             uri: parts.uri,
@@ -221,7 +220,7 @@ impl RequestData {
         Self::new(
             parts,
             Bytes::new(),
-            SocketAddr::from(([127, 0, 0, 1], 0)),
+            Client::direct([127, 0, 0, 1].into()),
             PathArgs::default(),
             Arc::new(RouteTable::<()>::default()),
             Arc::default(),
