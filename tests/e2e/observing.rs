@@ -248,6 +248,8 @@ fn account_operations_and_long_connections_have_their_counts() {
         socket.send(tungstenite::Message::text("hi")).unwrap();
         crate::websocket::text(socket);
     }
+    let published = get(server.addr, "/topic/publish?topic=news&id=1&data=x");
+    assert_eq!(published.status, 200);
     let metrics = scrape(&server);
     let operation = |op: &str, outcome: &str| {
         let series = format!(r#"gale_account_operations_total{{op="{op}",outcome="{outcome}"}}"#);
@@ -258,6 +260,10 @@ fn account_operations_and_long_connections_have_their_counts() {
     assert_eq!(operation("login", "bad_credentials"), 1.0);
     assert_eq!(operation("login", "ok"), 1.0);
     assert_eq!(value(&metrics, "gale_websockets_open"), 3.0);
+    let published = r#"gale_topic_messages_published_total{plugin="probe"}"#;
+    assert_eq!(value(&metrics, published), 1.0);
+    // Every request and event that ran a handler waited (if only for nothing) for one.
+    assert!(value(&metrics, "gale_instance_wait_seconds_count") >= 8.0);
     let messages = |direction: &str| {
         let series =
             format!(r#"gale_websocket_messages_total{{plugin="probe",direction="{direction}"}}"#);
