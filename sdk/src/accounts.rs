@@ -7,10 +7,33 @@ use crate::bindings::gale::web::accounts::{self as host_accounts, AccountError a
 use crate::escape::url_escape;
 use crate::{HttpError, Request, Result};
 
+///
+/// ```no_run
+/// # use gale_sdk::*;
+/// # fn handler(req: &mut Request) -> Result {
+/// if let Some(user) = req.current_user()? {
+///     req.write(format!("{} (since {})", user.account, user.created));
+/// }
+/// # Ok(())
+/// # }
+/// ```
 pub use crate::bindings::gale::web::accounts::User;
 
 /// Why an account call failed. `?` turns it into the matching HTTP error: 409, 400, 401
 /// or 503.
+///
+/// ```no_run
+/// # use gale_sdk::*;
+/// # fn handler(req: &mut Request) -> Result {
+/// let (name, password) = (req.get_argument("name")?, req.get_argument("password")?);
+/// match req.register(&name, &password) {
+///     Ok(_) => req.redirect("/welcome")?,
+///     Err(AccountError::Taken) => req.write("that name is taken; try another"),
+///     Err(other) => return Err(other.into()),
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AccountError {
     /// The account name is registered already (409).
@@ -25,6 +48,11 @@ pub enum AccountError {
 
 impl AccountError {
     /// The HTTP status this failure answers with.
+    ///
+    /// ```no_run
+    /// # use gale_sdk::*;
+    /// assert_eq!(AccountError::Taken.status(), 409);
+    /// ```
     pub fn status(&self) -> u16 {
         match self {
             Self::Taken => 409,
@@ -65,6 +93,15 @@ impl From<AccountError> for HttpError {
 
 impl Request {
     /// Registers an account; the host hashes the password with argon2id.
+    ///
+    /// ```no_run
+    /// # use gale_sdk::*;
+    /// # fn handler(req: &mut Request) -> Result {
+    /// let user = req.register("ada", "correct horse battery staple")?; // 409 if taken
+    /// req.write(format!("welcome, {}", user.account));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn register(
         &mut self,
         account: &str,
@@ -75,6 +112,16 @@ impl Request {
 
     /// Checks the password and logs the user in: a session in the store, and its signed,
     /// HttpOnly, SameSite=Lax cookie on the response.
+    ///
+    /// ```no_run
+    /// # use gale_sdk::*;
+    /// # fn handler(req: &mut Request) -> Result {
+    /// let (name, password) = (req.get_argument("name")?, req.get_argument("password")?);
+    /// req.login(&name, &password)?; // 401 on a wrong password
+    /// req.redirect("/")?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn login(
         &mut self,
         account: &str,
@@ -84,18 +131,46 @@ impl Request {
     }
 
     /// Ends the session in the store and clears its cookie.
+    ///
+    /// ```no_run
+    /// # use gale_sdk::*;
+    /// # fn handler(req: &mut Request) -> Result {
+    /// req.logout()?;
+    /// req.redirect("/")?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn logout(&mut self) -> Result {
         host_accounts::logout().map_err(|error| AccountError::from(error).into())
     }
 
     /// Tornado's `current_user`: the user of the request's live session, if any (looked
     /// up once per request). The store being down is HTTP 503.
+    ///
+    /// ```no_run
+    /// # use gale_sdk::*;
+    /// # fn handler(req: &mut Request) -> Result {
+    /// let greeting = match req.current_user()? {
+    ///     Some(user) => format!("hello {}", user.account),
+    ///     None => "hello stranger".to_owned(),
+    /// };
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn current_user(&mut self) -> Result<Option<User>> {
         host_accounts::current_user().map_err(|error| AccountError::from(error).into())
     }
 
     /// Tornado's `get_login_url()`: the `login_url` setting; without it, HTTP 500, as
     /// Tornado's `require_setting`.
+    ///
+    /// ```no_run
+    /// # use gale_sdk::*;
+    /// # fn handler(req: &mut Request) -> Result {
+    /// let login = req.login_url()?; // the `login_url` setting
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn login_url(&self) -> Result<String> {
         match self.settings()["login_url"].as_str() {
             Some(url) => Ok(url.to_owned()),
@@ -110,8 +185,13 @@ impl Request {
     /// `login_url?next=...` for GET and HEAD (the method should then return: this gives
     /// `Ok(None)`) and HTTP 403 for other methods.
     ///
-    /// ```ignore
+    /// ```no_run
+    /// # use gale_sdk::*;
+    /// # fn handler(req: &mut Request) -> Result {
     /// let Some(user) = req.authenticated()? else { return Ok(()) };
+    /// req.write(format!("your page, {}", user.account));
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn authenticated(&mut self) -> Result<Option<User>> {
         if let Some(user) = self.current_user()? {

@@ -1,5 +1,14 @@
 //! JSON as Tornado writes it: Python's `json.dumps` (`", "` and `": "` separators, non-ASCII
 //! escaped) with `</` escaped so a JSON body cannot close a script tag.
+//!
+//! ```no_run
+//! # use gale_sdk::*;
+//! # fn handler(req: &mut Request) -> Result {
+//! let data = gale_sdk::json::encode(&json!({"user": "</script>"}));
+//! req.write(format!("<script>const data = {data};</script>"));
+//! # Ok(())
+//! # }
+//! ```
 
 use std::io;
 
@@ -8,6 +17,11 @@ use serde_json::ser::{Formatter, Serializer};
 use crate::Value;
 
 /// Encodes `value` byte for byte as Tornado's `json_encode`.
+///
+/// ```
+/// # use gale_sdk::*;
+/// assert_eq!(gale_sdk::json::encode(&json!({"a": [1, 2], "b": "é"})), r#"{"a": [1, 2], "b": "\u00e9"}"#);
+/// ```
 pub fn encode(value: &Value) -> String {
     let mut out = Vec::new();
     let mut serializer = Serializer::with_formatter(&mut out, PythonFormatter);

@@ -1,29 +1,8 @@
-//! Write gale handlers the way Tornado's `RequestHandler` reads.
-//!
-//! A plugin is a `cdylib` crate built for `wasm32-wasip2`. It implements [`RequestHandler`]
-//! for its handlers and lists them with [`routes!`], which reads like Tornado's
-//! `Application([...])`:
-//!
-//! ```ignore
-//! use gale_sdk::{PathArgs, Request, RequestHandler, Result};
-//!
-//! #[derive(Default)]
-//! struct TimeHandler;
-//! impl RequestHandler for TimeHandler {
-//!     fn get(&mut self, req: &mut Request, args: PathArgs) -> Result {
-//!         req.write(format!("{}-{}-{}", &args[0], &args[1], &args[2]));
-//!         Ok(())
-//!     }
-//! }
-//! gale_sdk::routes![url(r"/time/(\d+)/(\d+)/(\d+)", TimeHandler, name = "time")];
-//! ```
-//!
-//! Every request runs in a fresh instance of the plugin, so a handler's fields live exactly
-//! as long as one request, as a Tornado handler object does.
-
+#![doc = include_str!("guide.md")]
 #![warn(missing_docs)]
 
 mod accounts;
+mod builtins;
 mod cookies;
 mod error;
 pub mod escape;
@@ -32,19 +11,43 @@ pub mod json;
 pub mod log;
 mod path_args;
 mod request;
+mod response;
 #[doc(hidden)]
 pub mod runtime;
 mod topics;
 mod websocket;
 
 pub use accounts::{AccountError, User};
-pub use bindings::gale::web::request::{ArgSource, UploadedFile};
+/// Where an argument is read from, for [`Request::argument`] and [`Request::arguments_with`].
+///
+/// ```no_run
+/// # use gale_sdk::*;
+/// # fn handler(req: &mut Request) -> Result {
+/// let from_the_form = req.argument(ArgSource::Body, "email", None, true)?;
+/// # Ok(())
+/// # }
+/// ```
+pub use bindings::gale::web::request::ArgSource;
+/// One uploaded file of a `multipart/form-data` body, as Tornado's `HTTPFile`.
+///
+/// ```no_run
+/// # use gale_sdk::*;
+/// # fn handler(req: &mut Request) -> Result {
+/// let Some(avatar) = req.files_in("avatar").into_iter().next() else {
+///     return Err(HttpError::new(400).with_message("no avatar"));
+/// };
+/// req.write(format!("{}: {}, {} bytes", avatar.filename, avatar.content_type, avatar.body.len()));
+/// # Ok(())
+/// # }
+/// ```
+pub use bindings::gale::web::request::UploadedFile;
+pub use builtins::{RedirectHandler, StaticFileHandler};
 pub use cookies::CookieOptions;
 pub use error::{HttpError, Result};
 pub use handler::{BaseHandler, DefaultBase, RequestHandler};
 pub use path_args::PathArgs;
-pub use request::{Chunk, Request};
-pub use runtime::{RedirectHandler, StaticFileHandler};
+pub use request::Request;
+pub use response::Chunk;
 pub use serde_json::{self, Value, json};
 pub use topics::Published;
 pub use websocket::{Message, WebSocket, WebSocketHandler};
@@ -74,6 +77,25 @@ pub mod bindings {
 /// makes every POST, PUT, PATCH and DELETE without a valid xsrf token a 403 before `prepare`;
 /// `"login_url": "/login"` is where [`Request::authenticated`] sends a visitor to log in.
 /// Use it once per plugin.
+///
+/// ```no_run,standalone_crate
+/// use gale_sdk::{PathArgs, RedirectHandler, Request, RequestHandler, Result, json};
+///
+/// #[derive(Default)]
+/// struct TimeHandler;
+/// impl RequestHandler for TimeHandler {
+///     fn get(&mut self, req: &mut Request, args: PathArgs) -> Result {
+///         req.write(format!("{}-{}-{}", &args[0], &args[1], &args[2]));
+///         Ok(())
+///     }
+/// }
+///
+/// gale_sdk::routes![
+///     settings = json!({"login_url": "/login"});
+///     url(r"/time/(\d+)/(\d+)/(\d+)", TimeHandler, name = "time"),
+///     (r"/today", RedirectHandler, json!({"url": "/time/2026/11/29"})),
+/// ];
+/// ```
 #[macro_export]
 macro_rules! routes {
     (settings = $settings:expr; $($rest:tt)*) => {

@@ -36,23 +36,6 @@ impl<H: RequestHandler + Default + 'static> Routable for H {
     const TARGET: Target = Target::Handler(|| Box::new(H::default()));
 }
 
-/// Tornado's `RedirectHandler`, run by the host: init args `{"url": ..., "permanent": true}`,
-/// with `{0}`, `{1}`… replaced by the captures.
-pub struct RedirectHandler;
-
-impl Routable for RedirectHandler {
-    const TARGET: Target = Target::Builtin(Builtin::Redirect);
-}
-
-/// Tornado's `StaticFileHandler`, run by the host: init args `{"path": DIR}`, a directory
-/// beside the plugin's file in the plugin directory; the route's first capture names the
-/// file, as `(r"/assets/(.*)", StaticFileHandler, json!({"path": "assets"}))`.
-pub struct StaticFileHandler;
-
-impl Routable for StaticFileHandler {
-    const TARGET: Target = Target::Builtin(Builtin::StaticFiles);
-}
-
 /// The stages of one handler object, independent of its concrete type.
 pub trait Lifecycle {
     /// `set_default_headers`, `initialize`, `prepare` and the method.

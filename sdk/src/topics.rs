@@ -4,6 +4,16 @@
 //! own, and each keeps its last 200 messages.
 
 use crate::bindings::gale::web::topics as host;
+///
+/// ```no_run
+/// # use gale_sdk::*;
+/// # fn handler(req: &mut Request) -> Result {
+/// for message in req.topic_history("news", None)? {
+///     req.write(format!("{}: {}\n", message.id, message.data));
+/// }
+/// # Ok(())
+/// # }
+/// ```
 pub use crate::bindings::gale::web::topics::Published;
 use crate::{HttpError, Request, Result};
 
@@ -11,12 +21,32 @@ impl Request {
     /// Publishes `data` under `id` (the cursor clients resume from) to `topic`: every
     /// WebSocket subscribed to it and every event stream of it gets it, without any handler
     /// being woken, and it joins the topic's history.
+    ///
+    /// ```no_run
+    /// # use gale_sdk::*;
+    /// # fn handler(req: &mut Request) -> Result {
+    /// let text = req.get_argument("text")?;
+    /// let id = format!("{}-{}", req.remote_ip(), text.len());
+    /// req.publish("news", &id, &text)?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn publish(&mut self, topic: &str, id: &str, data: &str) -> Result {
         host::publish(topic, id, data).map_err(HttpError::internal)
     }
 
     /// The messages of `topic` after the one `cursor` names, oldest first: all of its
     /// history without a cursor, or when the cursor is no longer in it.
+    ///
+    /// ```no_run
+    /// # use gale_sdk::*;
+    /// # fn handler(req: &mut Request) -> Result {
+    /// let since = req.get_argument_or("cursor", "")?;
+    /// let missed = req.topic_history("news", Some(&since))?;
+    /// req.write(json!({"missed": missed.len()}));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn topic_history(&self, topic: &str, cursor: Option<&str>) -> Result<Vec<Published>> {
         host::history(topic, cursor).map_err(HttpError::internal)
     }
@@ -24,6 +54,14 @@ impl Request {
     /// Answers the request, once the handler returns, as a `text/event-stream` of `topic`
     /// that the host holds: the history after the client's `Last-Event-ID` (all of it
     /// without one), then each message as it is published.
+    ///
+    /// ```no_run
+    /// # use gale_sdk::*;
+    /// # fn handler(req: &mut Request) -> Result {
+    /// req.stream_events("news")?; // `new EventSource("/news/events")` in the page
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn stream_events(&mut self, topic: &str) -> Result {
         host::stream_events(topic).map_err(HttpError::internal)
     }
@@ -32,6 +70,16 @@ impl Request {
     /// handler returns, the host holds the request, with no instance, until `topic` has
     /// messages after `cursor` (at once if it has them) or `timeout` passes; then the
     /// handler's [`crate::RequestHandler::on_messages`] writes the answer.
+    ///
+    /// ```no_run
+    /// # use gale_sdk::*;
+    /// # fn handler(req: &mut Request) -> Result {
+    /// // the answer is written by on_messages, in a fresh handler
+    /// let cursor = req.get_argument_or("cursor", "")?;
+    /// req.wait_for_messages("news", Some(&cursor), std::time::Duration::from_secs(30))?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn wait_for_messages(
         &mut self,
         topic: &str,

@@ -143,3 +143,55 @@ fn building_a_crate_without_routes_says_how_to_declare_them() {
         stderr(&built)
     );
 }
+
+#[test]
+fn building_against_an_sdk_of_another_contract_says_which_sdk_to_use() {
+    let dir = tempfile::tempdir().unwrap();
+    // An SDK whose WIT is another contract (0.1), beside its gale-testing, as `--sdk` expects.
+    let other = dir.path().join("old-gale");
+    for part in ["sdk/src", "sdk/src/websocket", "testing/src", "wit"] {
+        std::fs::create_dir_all(other.join(part)).unwrap();
+        for entry in std::fs::read_dir(root().join(part)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                std::fs::copy(&path, other.join(part).join(path.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+    for manifest in ["sdk/Cargo.toml", "testing/Cargo.toml"] {
+        let text = std::fs::read_to_string(root().join(manifest)).unwrap();
+        // Outside the workspace: its inherited keys written out.
+        let standalone = text
+            .replace("rust-version.workspace = true\n", "")
+            .replace("version.workspace = true", "version = \"0.1.0\"")
+            .replace("edition.workspace = true", "edition = \"2024\"")
+            .replace("license.workspace = true\n", "")
+            .replace("serde_json.workspace = true", "serde_json = \"1\"");
+        std::fs::write(other.join(manifest), standalone).unwrap();
+    }
+    let wit = std::fs::read_to_string(root().join("wit/gale.wit")).unwrap();
+    std::fs::write(
+        other.join("wit/gale.wit"),
+        wit.replace("package gale:web@0.2.0;", "package gale:web@0.1.0;"),
+    )
+    .unwrap();
+
+    let sdk = other.join("sdk").display().to_string();
+    let made = gale(dir.path(), &["new", "dated", "--sdk", &sdk]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    std::fs::copy(
+        root().join("Cargo.lock"),
+        dir.path().join("dated/Cargo.lock"),
+    )
+    .unwrap();
+    let out = dir.path().join("out").display().to_string();
+    let krate = dir.path().join("dated").display().to_string();
+    let built = gale(&root(), &["build", &krate, "--out", &out]);
+    assert!(!built.status.success());
+    assert!(
+        stderr(&built).contains("built against gale:web@0.1.0")
+            && stderr(&built).contains("rebuild it with gale-sdk 0.2.0"),
+        "{}",
+        stderr(&built)
+    );
+}
