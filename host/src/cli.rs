@@ -42,17 +42,18 @@ enum Command {
         #[command(flatten)]
         options: ServeOptions,
     },
-    /// Build plugin crates (default: the crates under ./plugins) and serve them.
+    /// Build plugins (default: those under ./plugins) and serve them, rebuilding each on a
+    /// change.
     Dev {
-        /// Plugin crates, or directories of them.
+        /// Plugin crates or Python plugin directories (an app.py), or directories of them.
         #[arg(default_value = "plugins")]
         crates: Vec<PathBuf>,
         #[command(flatten)]
         options: ServeOptions,
     },
-    /// Build plugin crates into a directory of components.
+    /// Build plugins into a directory of components.
     Build {
-        /// Plugin crates, or directories of them.
+        /// Plugin crates or Python plugin directories (an app.py), or directories of them.
         #[arg(default_value = "plugins")]
         crates: Vec<PathBuf>,
         /// Where the components go.

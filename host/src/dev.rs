@@ -80,6 +80,7 @@ fn is_source(path: &Path) -> bool {
             let name = name.to_string_lossy();
             name != "target"
                 && name != "Cargo.lock"
+                && name != "__pycache__"
                 && !name.starts_with('.')
                 && !name.ends_with('~')
         }

@@ -41,7 +41,7 @@ pub mod __private {
     pub use crate::http::request::RequestData;
     pub use crate::http::{args, cookies, date, signed};
     pub use crate::plugins::{Route, RouteTable, Target};
-    pub use crate::plugins::{build, loader};
+    pub use crate::plugins::{build, loader, python};
     pub use crate::router::Pattern;
     pub use crate::runtime::bindings::WIT_VERSION;
     pub use crate::runtime::{HandlerLimits, Runtime};

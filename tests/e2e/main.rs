@@ -17,6 +17,7 @@ mod nginx;
 mod observing;
 mod prometheus;
 mod pubsub;
+mod python;
 mod requests;
 mod static_files;
 mod streaming;

@@ -38,12 +38,12 @@ pub fn ensure_target() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The plugin crates named by `paths`: each is a crate (it has a `Cargo.toml`) or a
-/// directory whose subdirectories are crates.
+/// The plugin sources named by `paths`: each is a crate (it has a `Cargo.toml`), a Python
+/// plugin (an `app.py` or a `pyproject.toml`), or a directory of them.
 pub fn find_crates(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut crates = Vec::new();
     for path in paths {
-        if path.join("Cargo.toml").is_file() {
+        if is_plugin_source(path) {
             crates.push(path.clone());
             continue;
         }
@@ -55,10 +55,13 @@ pub fn find_crates(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
         })?;
         let mut found: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.join("Cargo.toml").is_file())
+            .filter(|p| is_plugin_source(p))
             .collect();
         if found.is_empty() {
-            bail!("{} holds no plugin crate (no */Cargo.toml)", path.display());
+            bail!(
+                "{} holds no plugin (no */Cargo.toml, */app.py or */pyproject.toml)",
+                path.display()
+            );
         }
         found.sort();
         crates.extend(found);
@@ -66,7 +69,12 @@ pub fn find_crates(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     Ok(crates)
 }
 
-/// Builds each crate to a component with cargo (release, in `target_dir`, its own so that a
+/// Whether `dir` is a plugin's source: a crate, or a Python plugin.
+fn is_plugin_source(dir: &Path) -> bool {
+    dir.join("Cargo.toml").is_file() || super::python::is_python_plugin(dir)
+}
+
+/// Builds each crate to a component with cargo (a Python plugin with componentize-py) (release, in `target_dir`, its own so that a
 /// nested cargo never waits for an outer one) and copies the results into `out_dir`,
 /// replacing older versions atomically. Returns the installed files.
 pub fn build_plugins(
@@ -74,12 +82,17 @@ pub fn build_plugins(
     target_dir: &Path,
     out_dir: &Path,
 ) -> anyhow::Result<Vec<PathBuf>> {
-    ensure_target()?;
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create {}", out_dir.display()))?;
     let mut installed = Vec::new();
     for krate in crates {
-        for artifact in cargo_build(krate, target_dir)? {
+        let artifacts = if krate.join("Cargo.toml").is_file() {
+            ensure_target()?;
+            cargo_build(krate, target_dir)?
+        } else {
+            vec![super::python::build(krate, target_dir)?]
+        };
+        for artifact in artifacts {
             let name = artifact
                 .file_name()
                 .context("a cargo artifact has no file name")?;

@@ -5,6 +5,7 @@
 pub mod build;
 pub mod cache;
 pub mod loader;
+pub mod python;
 pub mod registry;
 pub mod reloader;
 pub mod set;

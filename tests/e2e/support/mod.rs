@@ -16,7 +16,7 @@ pub use database::{PrivateMariaDb, TestStore, mysql_server};
 pub use files::{deploy, patched, wait_until};
 pub use nginx::Nginx;
 pub use redis::Redis;
-pub use server::{Server, binary, plugin, root};
+pub use server::{Server, binary, plugin, python_plugin, root};
 pub use tornado::Tornado;
 pub use visitor::Visitor;
 

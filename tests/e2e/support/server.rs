@@ -41,6 +41,37 @@ pub fn plugin(name: &str) -> PathBuf {
     dir.join(format!("{name}.wasm"))
 }
 
+/// The built Python plugin `name` (of `plugins-py/`), all built on first use with
+/// componentize-py; `None`, with a SKIPPED line, when componentize-py is missing and
+/// `GALE_REQUIRE_COMPONENTIZE_PY` is unset.
+pub fn python_plugin(name: &str) -> Option<PathBuf> {
+    static BUILT: OnceLock<Option<PathBuf>> = OnceLock::new();
+    let dir = BUILT.get_or_init(|| {
+        let pinned = gale_host::__private::python::COMPONENTIZE_PY;
+        let version = Command::new("componentize-py").arg("--version").output();
+        let found = version.is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains(pinned));
+        if !found {
+            assert!(
+                std::env::var_os("GALE_REQUIRE_COMPONENTIZE_PY").is_none(),
+                "the Python plugin tests need componentize-py {pinned} (pip install componentize-py=={pinned})"
+            );
+            super::report(&format!(
+                "SKIPPED: the Python plugin tests (needs pip install componentize-py=={pinned})"
+            ));
+            return None;
+        }
+        let root = root();
+        let sources = gale_host::__private::build::find_crates(&[root.join("plugins-py")])
+            .expect("the Python plugins");
+        let out = root.join("target/gale/test-plugins-py");
+        let wasm_target = root.join(gale_host::__private::build::WASM_TARGET_DIR);
+        gale_host::__private::build::build_plugins(&sources, &wasm_target, &out)
+            .expect("building the Python plugins");
+        Some(out)
+    });
+    Some(dir.as_ref()?.join(format!("{name}.wasm")))
+}
+
 /// The `gale` binary under test: this build's, or `GALE_TEST_BINARY` (to run today's tests
 /// against an older build and see them fail there).
 pub fn binary() -> PathBuf {
@@ -146,6 +177,12 @@ impl Server {
     pub fn with(names: &[&str], flags: &[&str]) -> Server {
         let plugins: Vec<PathBuf> = names.iter().map(|name| plugin(name)).collect();
         Self::start(&plugins, &[], flags, &[])
+    }
+
+    /// Serves the named Python plugin (see [`python_plugin`]) with extra flags; `None` when
+    /// the Python tests are skipped.
+    pub fn python(name: &str, flags: &[&str]) -> Option<Server> {
+        Some(Self::start(&[python_plugin(name)?], &[], flags, &[]))
     }
 
     /// The directory it serves plugins from (when the harness made it).

@@ -1,0 +1,216 @@
+//! Building a Python plugin (a directory with an `app.py`, or a `pyproject.toml` whose
+//! `[tool.gale]` names the module) with componentize-py: gale's Python SDK and its `tornado`
+//! package, carried inside this binary, are written beside the build, so an installed gale
+//! builds Python plugins outside any checkout.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+/// The componentize-py gale builds with: the version whose output the suite checks.
+pub const COMPONENTIZE_PY: &str = "0.25.1";
+
+/// Whether `dir` holds a Python plugin.
+pub fn is_python_plugin(dir: &Path) -> bool {
+    dir.join("app.py").is_file() || dir.join("pyproject.toml").is_file()
+}
+
+/// `(path, text)` of each file of `sdk-python/`, read into the binary at build time.
+macro_rules! carried {
+    ($($path:literal),* $(,)?) => {
+        &[$(($path, include_str!(concat!("../../../sdk-python/", $path)))),*]
+    };
+}
+
+/// The Python SDK: gale's package and its `tornado` names.
+const SDK: &[(&str, &str)] = carried![
+    "gale/__init__.py",
+    "gale/_host.py",
+    "gale/_methods.py",
+    "gale/_runtime.py",
+    "gale/escape.py",
+    "gale/httputil.py",
+    "gale/log.py",
+    "gale/routing.py",
+    "gale/web.py",
+    "tornado/__init__.py",
+    "tornado/escape.py",
+    "tornado/httpserver.py",
+    "tornado/httputil.py",
+    "tornado/ioloop.py",
+    "tornado/log.py",
+    "tornado/options.py",
+    "tornado/web.py",
+];
+
+/// The contract the component is built against.
+const WIT: &str = include_str!("../../../wit/gale.wit");
+
+/// Builds the Python plugin in `dir` into `target_dir/python/NAME.wasm` and returns it.
+pub fn build(dir: &Path, target_dir: &Path) -> anyhow::Result<PathBuf> {
+    let componentize = componentize_py()?;
+    let module = plugin_module(dir)?;
+    let name = dir
+        .canonicalize()
+        .with_context(|| format!("no such directory: {}", dir.display()))?
+        .file_name()
+        .context("a plugin directory has a name")?
+        .to_string_lossy()
+        .replace('-', "_");
+    let work = target_dir.join("python");
+    let sdk = write_sdk(&work)?;
+    // The component's entry: the SDK's export, after importing the plugin's module.
+    let entry = work.join(format!("entry-{name}"));
+    std::fs::create_dir_all(&entry)?;
+    std::fs::write(
+        entry.join("gale_entry.py"),
+        format!("from gale._runtime import App, load\n\nload({module:?})\n"),
+    )?;
+    let out = work.join(format!("{name}.wasm"));
+    let status = Command::new(&componentize)
+        .arg("-d")
+        .arg(sdk.join("wit"))
+        .args(["-w", "plugin", "componentize", "gale_entry"])
+        .arg("-p")
+        .arg(&entry)
+        .arg("-p")
+        .arg(dir)
+        .arg("-p")
+        .arg(&sdk)
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .with_context(|| format!("cannot run {}", componentize.display()))?;
+    if !status.success() {
+        bail!(
+            "building {} failed (componentize-py's errors are above)",
+            dir.display()
+        );
+    }
+    Ok(out)
+}
+
+/// The componentize-py to run (`GALE_COMPONENTIZE_PY`, else the one on the `PATH`), checked
+/// to be the pinned version.
+fn componentize_py() -> anyhow::Result<PathBuf> {
+    let program = std::env::var_os("GALE_COMPONENTIZE_PY")
+        .map_or_else(|| PathBuf::from("componentize-py"), PathBuf::from);
+    let install = format!("pip install componentize-py=={COMPONENTIZE_PY}");
+    let output = Command::new(&program).arg("--version").output();
+    let Ok(output) = output else {
+        bail!("a Python plugin is built with componentize-py, which is not installed: {install}");
+    };
+    let said = String::from_utf8_lossy(&output.stdout);
+    if said.split_whitespace().nth(1) != Some(COMPONENTIZE_PY) {
+        bail!(
+            "gale builds Python plugins with componentize-py {COMPONENTIZE_PY}, but {} is {:?}: \
+             {install}",
+            program.display(),
+            said.trim()
+        );
+    }
+    Ok(program)
+}
+
+/// The module the plugin's Application is in: `[tool.gale] module = "..."` in its
+/// `pyproject.toml`, else `app`.
+fn plugin_module(dir: &Path) -> anyhow::Result<String> {
+    let Ok(pyproject) = std::fs::read_to_string(dir.join("pyproject.toml")) else {
+        return Ok("app".into());
+    };
+    let mut in_gale = false;
+    for line in pyproject.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_gale = line == "[tool.gale]";
+        } else if let Some(value) = line.strip_prefix("module").filter(|_| in_gale) {
+            let value = value.trim_start().trim_start_matches('=').trim();
+            let module = value.trim_matches('"').trim_matches('\'');
+            if module.is_empty() || !module.split('.').all(is_identifier) {
+                bail!(
+                    "{}: [tool.gale] module = {value} is not a Python module name",
+                    dir.display()
+                );
+            }
+            return Ok(module.to_owned());
+        }
+    }
+    if dir.join("app.py").is_file() {
+        return Ok("app".into());
+    }
+    bail!(
+        "{}: a Python plugin has an app.py, or names its module in pyproject.toml \
+         ([tool.gale] module = \"...\")",
+        dir.display()
+    )
+}
+
+fn is_identifier(part: &str) -> bool {
+    let mut chars = part.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// Writes the SDK under `work`, in a directory named by its content so a build never mixes
+/// two versions; returns it.
+fn write_sdk(work: &Path) -> anyhow::Result<PathBuf> {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (SDK, WIT).hash(&mut hasher);
+    let dir = work.join(format!("sdk-{:016x}", hasher.finish()));
+    if dir.join(".complete").is_file() {
+        return Ok(dir);
+    }
+    for (path, text) in SDK.iter().chain([&("wit/gale.wit", WIT)]) {
+        let file = dir.join(path);
+        std::fs::create_dir_all(file.parent().expect("SDK files are in directories"))?;
+        std::fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))?;
+    }
+    std::fs::write(dir.join(".complete"), "")?;
+    Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_module_is_app_or_the_one_pyproject_names() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(plugin_module(dir.path()).is_err());
+        std::fs::write(dir.path().join("app.py"), "").unwrap();
+        assert_eq!(plugin_module(dir.path()).unwrap(), "app");
+        let pyproject =
+            "[project]\nname = \"x\"\nmodule = \"no\"\n\n[tool.gale]\nmodule = \"shop.web\"\n";
+        std::fs::write(dir.path().join("pyproject.toml"), pyproject).unwrap();
+        assert_eq!(plugin_module(dir.path()).unwrap(), "shop.web");
+        std::fs::write(
+            dir.path().join("pyproject.toml"),
+            "[tool.gale]\nmodule = \"a-b\"\n",
+        )
+        .unwrap();
+        assert!(
+            plugin_module(dir.path())
+                .unwrap_err()
+                .to_string()
+                .contains("not a Python module")
+        );
+    }
+
+    #[test]
+    fn every_file_of_the_python_sdk_is_carried() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk-python");
+        let mut on_disk = Vec::new();
+        for package in ["gale", "tornado"] {
+            for entry in std::fs::read_dir(root.join(package)).unwrap() {
+                let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+                if name.ends_with(".py") {
+                    on_disk.push(format!("{package}/{name}"));
+                }
+            }
+        }
+        on_disk.sort();
+        let carried: Vec<&str> = SDK.iter().map(|(path, _)| *path).collect();
+        assert_eq!(on_disk, carried);
+    }
+}

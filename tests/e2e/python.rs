@@ -1,0 +1,99 @@
+//! Python plugins written as Tornado code: the sandbox holds for CPython, exceptions map as
+//! Tornado's do, a Tornado script's own server start is accepted and explained, and `gale
+//! build` says what to install when componentize-py is missing.
+
+use crate::support::{Server, get, python_plugin};
+
+#[test]
+fn python_faults_answer_their_errors_and_the_host_stays_up() {
+    let (Some(faults), Some(tutorial)) = (python_plugin("faults"), python_plugin("tutorial"))
+    else {
+        return;
+    };
+    let flags = ["--handler-timeout", "1s", "--max-instances", "4"];
+    let server = Server::start(&[faults, tutorial], &[], &flags, &[]);
+    // The loop is stopped at the time limit; the memory bomb meets the cap as MemoryError;
+    // the recursion as RecursionError; an ordinary exception is a 500 with its traceback.
+    let faults = [
+        ("/loop", 503, 3),
+        ("/memory", 500, 5),
+        ("/recursion", 500, 5),
+    ];
+    for (path, status, times) in faults.into_iter().chain([("/uncaught", 500, 5)]) {
+        for _ in 0..times {
+            assert_eq!(get(server.addr, path).status, status, "{path}");
+            assert_eq!(get(server.addr, "/").text(), "hello world", "after {path}");
+        }
+    }
+    for needle in [
+        "handler exceeded its time limit",
+        "MemoryError",
+        "RecursionError: maximum recursion depth exceeded",
+        "Uncaught exception GET /uncaught (127.0.0.1)",
+        "KeyError: 'missing key'",
+    ] {
+        server.wait_for_log(needle);
+    }
+}
+
+#[test]
+fn python_exceptions_answer_as_tornados_do() {
+    let Some(faults) = python_plugin("faults") else {
+        return;
+    };
+    let server = Server::start(&[faults], &[], &[], &[]);
+    // HTTPError: its status, its reason, its log message in the log only, and the handler's
+    // own write_error with exc_info.
+    let forbidden = get(server.addr, "/forbidden");
+    assert_eq!(
+        (forbidden.status, forbidden.reason.as_str()),
+        (403, "Keep Out")
+    );
+    assert_eq!(
+        forbidden.text(),
+        r#"{"status": 403, "reason": "Keep Out", "exception": "HTTPError"}"#
+    );
+    server.wait_for_log("403 GET /forbidden: no entry for you");
+    // Tornado's refusal of a list, as a 500 with its message logged.
+    assert_eq!(get(server.addr, "/write-list").status, 500);
+    server.wait_for_log("Lists not accepted for security reasons");
+}
+
+#[test]
+fn a_tornado_scripts_listen_and_ioloop_are_accepted_and_explained_once_per_load() {
+    let Some(faults) = python_plugin("faults") else {
+        return;
+    };
+    let server = Server::start(&[faults], &[], &[], &[]);
+    for _ in 0..3 {
+        assert_eq!(get(server.addr, "/forbidden").status, 403);
+    }
+    for needle in [
+        "listen(8888) is not used: gale listens where its --listen says",
+        "IOLoop.start() is not used: gale runs the loop",
+        "setting cookie_secret: the cookie secret is gale's (--cookie-secret)",
+    ] {
+        server.wait_for_log(needle);
+        assert_eq!(server.log().matches(needle).count(), 1, "{needle}");
+    }
+}
+
+#[test]
+fn building_python_without_componentize_py_says_what_to_install() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = dir.path().join("greeter");
+    std::fs::create_dir(&plugin).unwrap();
+    std::fs::write(plugin.join("app.py"), "import tornado.web\n").unwrap();
+    let built = std::process::Command::new(crate::support::binary())
+        .args(["build", &plugin.display().to_string(), "--out"])
+        .arg(dir.path().join("out"))
+        .env("GALE_COMPONENTIZE_PY", dir.path().join("no-such-program"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&built.stderr);
+    assert!(!built.status.success());
+    assert!(
+        said.contains("pip install componentize-py==0.25.1"),
+        "{said}"
+    );
+}
