@@ -87,14 +87,14 @@ class CookieMethods:
 
 
 def _account_error(error):
-    """The host's account error as the HTTP error it answers with."""
-    from gale.web import HTTPError
-    status, message = {
-        "AccountError_Taken": (409, "that account name is taken"),
-        "AccountError_BadCredentials": (401, "wrong account or password"),
-        "AccountError_Unavailable": (503, "the account store is unavailable"),
-    }.get(type(error).__name__, (400, getattr(error, "value", "")))
-    return HTTPError(status, "%s", message)
+    """The host's account error as the ``AccountError`` it answers with."""
+    from gale.web import AccountError
+    kind, why = {
+        "AccountError_Taken": ("taken", "that account name is taken"),
+        "AccountError_BadCredentials": ("bad_credentials", "wrong account or password"),
+        "AccountError_Unavailable": ("unavailable", "the account store is unavailable"),
+    }.get(type(error).__name__, ("invalid", getattr(error, "value", "")))
+    return AccountError(kind, why)
 
 
 class AccountMethods:

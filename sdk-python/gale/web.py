@@ -18,9 +18,9 @@ from gale.httputil import HTTPServerRequest
 from gale.log import access_log, app_log, gen_log  # noqa: F401 (tornado.web has them)
 from gale.routing import Application, URLSpec, url
 
-__all__ = ["Application", "Finish", "HTTPError", "MissingArgumentError", "RedirectHandler",
-           "access_log", "app_log", "gen_log",
-           "RequestHandler", "StaticFileHandler", "URLSpec", "authenticated", "url"]
+__all__ = ["AccountError", "Application", "Finish", "HTTPError", "MissingArgumentError",
+           "RedirectHandler", "RequestHandler", "StaticFileHandler", "URLSpec", "access_log",
+           "app_log", "authenticated", "gen_log", "url"]
 
 
 class HTTPError(Exception):
@@ -50,6 +50,19 @@ class MissingArgumentError(HTTPError):
     def __init__(self, arg_name):
         super().__init__(400, "Missing argument %s" % arg_name)
         self.arg_name = arg_name
+
+
+class AccountError(HTTPError):
+    """An account call the store refused: ``kind`` is ``"taken"`` (409), ``"invalid"``
+    (400, ``why`` says what is not acceptable), ``"bad_credentials"`` (401, one answer for an
+    unknown account and a wrong password) or ``"unavailable"`` (503)."""
+
+    STATUS = {"taken": 409, "invalid": 400, "bad_credentials": 401, "unavailable": 503}
+
+    def __init__(self, kind, why):
+        super().__init__(self.STATUS[kind], "%s", why)
+        self.kind = kind
+        self.why = why
 
 
 class Finish(Exception):

@@ -4,9 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::{
-    PrivateMariaDb, Response, Server, TestStore, Tornado, Visitor, mysql_server, wait_until,
-};
+use crate::support::{PrivateMariaDb, Server, TestStore, Visitor, mysql_server, wait_until};
 
 /// gale with the accounts and hello plugins on `store`.
 fn serve(store: &TestStore) -> Server {
@@ -21,119 +19,6 @@ fn element(page: &str, id: &str) -> String {
         + id.len()
         + 6;
     page[start..].split('<').next().unwrap().to_owned()
-}
-
-#[test]
-fn register_login_me_and_logout_work_and_logout_ends_the_session_in_the_store() {
-    for store in TestStore::each() {
-        let server = serve(&store);
-        let mut visitor = Visitor::new(&server);
-        let form = visitor.get("/register");
-        assert_eq!(form.status, 200);
-        assert!(form.text().contains("name=\"_xsrf\""), "{}", form.text());
-
-        let registered = visitor.register("alice", "correct horse");
-        assert_eq!(
-            registered.status,
-            201,
-            "{:?}: {}",
-            store.backend,
-            registered.text()
-        );
-        assert_eq!(element(&registered.text(), "account"), "alice");
-
-        let login = visitor.login("alice", "correct horse");
-        assert_eq!(login.status, 302, "{}", login.text());
-        assert_eq!(login.header("location"), Some("/me"));
-        let cookie = login
-            .header_all("set-cookie")
-            .into_iter()
-            .find(|c| c.starts_with("gale_session="))
-            .expect("a session cookie")
-            .to_owned();
-        for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=1800"] {
-            assert!(cookie.contains(attribute), "{cookie}");
-        }
-
-        let me = visitor.get("/me");
-        assert_eq!(me.status, 200);
-        let uuid = element(&me.text(), "uuid");
-        assert_eq!(element(&me.text(), "account"), "alice");
-        let stored = store.rows("SELECT uuid FROM users WHERE account = 'alice'");
-        assert_eq!(stored, vec![vec![uuid]]);
-        assert_eq!(store.count("SELECT COUNT(*) FROM sessions"), 1);
-
-        let stolen = visitor.session.clone();
-        let logout = visitor.post("/logout", &[]);
-        assert_eq!(logout.status, 302);
-        assert_eq!(logout.header("location"), Some("/login"));
-        assert!(visitor.session.is_none(), "the cookie is cleared");
-        assert_eq!(store.count("SELECT COUNT(*) FROM sessions"), 0);
-
-        // The old cookie, replayed, opens nothing: the session is gone from the store.
-        visitor.session = stolen;
-        let me = visitor.get("/me");
-        assert_eq!(me.status, 302);
-        assert_eq!(me.header("location"), Some("/login?next=%2Fme"));
-    }
-}
-
-#[test]
-fn a_taken_account_is_409_and_every_failed_login_is_one_401_message() {
-    for store in TestStore::each() {
-        let server = serve(&store);
-        let mut visitor = Visitor::new(&server);
-        assert_eq!(visitor.register("bob", "password one").status, 201);
-        let again = visitor.register("bob", "password two");
-        assert_eq!(again.status, 409);
-        assert!(again.text().contains("That account name is taken."));
-
-        let wrong_password = visitor.login("bob", "password two");
-        let unknown_account = visitor.login("nobody", "password one");
-        let malformed_account = visitor.login(" bob", "password one");
-        for failed in [&wrong_password, &unknown_account, &malformed_account] {
-            assert_eq!(failed.status, 401);
-            assert!(failed.text().contains("Wrong account or password."));
-            assert!(
-                failed
-                    .header("set-cookie")
-                    .is_none_or(|c| !c.contains("gale_session"))
-            );
-        }
-        let message = |page: &Response| {
-            page.text()
-                .split("class=\"message\">")
-                .nth(1)
-                .and_then(|rest| rest.split('<').next())
-                .map(str::to_owned)
-        };
-        assert_eq!(message(&wrong_password), message(&unknown_account));
-        assert_eq!(store.count("SELECT COUNT(*) FROM sessions"), 0);
-        assert_eq!(visitor.login("bob", "password one").status, 302);
-    }
-}
-
-#[test]
-fn unacceptable_accounts_and_passwords_are_400_with_the_reason() {
-    let store = TestStore::sqlite();
-    let server = serve(&store);
-    let mut visitor = Visitor::new(&server);
-    assert_eq!(visitor.register("carol", "long enough").status, 201);
-    let cases = [
-        ("carol2", "short", "at least 8 characters"),
-        ("", "long enough", "1 to 64 characters"),
-        (&"x".repeat(65), "long enough", "1 to 64 characters"),
-        ("tab\there", "long enough", "control characters"),
-        (" carol", "long enough", "start or end with a space"),
-    ];
-    for (account, password, reason) in cases {
-        let response = visitor.register(account, password);
-        assert_eq!(response.status, 400, "{account:?}");
-        assert!(response.text().contains(reason), "{}", response.text());
-    }
-    let missing = visitor.post("/register", &[("account", "carol3")]);
-    assert_eq!(missing.status, 400);
-    assert_eq!(store.count("SELECT COUNT(*) FROM users"), 1);
 }
 
 #[test]
@@ -311,59 +196,6 @@ fn authenticated_without_a_login_url_is_500_and_refuses_a_post_with_403() {
 }
 
 #[test]
-fn authenticated_sends_a_visitor_to_login_and_back_to_where_they_were_going() {
-    let store = TestStore::sqlite();
-    let server = serve(&store);
-    let mut visitor = Visitor::new(&server);
-    let me = visitor.get("/me?tab=1");
-    assert_eq!(me.status, 302);
-    assert_eq!(me.header("location"), Some("/login?next=%2Fme%3Ftab%3D1"));
-    if let Some(tornado) = Tornado::start("s") {
-        for path in ["/me", "/me?tab=1", "/me?a=b&c=d%20e+f/~"] {
-            let theirs = crate::support::get(tornado.addr, path);
-            let ours = visitor.get(path);
-            assert_eq!(
-                (ours.status, ours.header("location")),
-                (theirs.status, theirs.header("location")),
-                "{path}"
-            );
-        }
-    }
-    let form = visitor.get("/login?next=%2Fme%3Ftab%3D1");
-    assert!(
-        form.text().contains("value=\"/me?tab=1\""),
-        "{}",
-        form.text()
-    );
-    assert_eq!(visitor.register("grace", "a long password").status, 201);
-    let login = visitor.post(
-        "/login",
-        &[
-            ("account", "grace"),
-            ("password", "a long password"),
-            ("next", "/me?tab=1"),
-        ],
-    );
-    assert_eq!(login.header("location"), Some("/me?tab=1"));
-    // Never to another site.
-    for next in [
-        "//evil.example/",
-        "https://evil.example/",
-        "/\\evil.example",
-    ] {
-        let login = visitor.post(
-            "/login",
-            &[
-                ("account", "grace"),
-                ("password", "a long password"),
-                ("next", next),
-            ],
-        );
-        assert_eq!(login.header("location"), Some("/me"), "{next}");
-    }
-}
-
-#[test]
 fn sessions_expire_in_the_store_and_slide_forward_when_used() {
     for store in TestStore::each() {
         let server = serve(&store);
@@ -500,4 +332,194 @@ fn an_sqlite_file_that_cannot_be_opened_is_503_until_it_can() {
     assert_eq!(visitor.register("kim", "a long password").status, 201);
     server.wait_for_log("is back");
     assert!(missing.join("accounts.db").exists());
+}
+
+/// The suite both accounts plugins pass: the Rust one and the same app written as Tornado
+/// code in Python (`plugins-py/accounts`), each beside the hello plugin.
+macro_rules! account_suite {
+    ($accounts:expr) => {
+        use crate::support::{Response, Server, TestStore, Tornado, Visitor};
+
+        use super::element;
+
+        /// gale with the accounts plugin `$accounts` gives and hello on `store`.
+        fn serve(store: &TestStore) -> Option<Server> {
+            let plugins = [$accounts?, crate::support::plugin("hello")];
+            Some(Server::start(&plugins, &[], &store.flags(), &[]))
+        }
+
+        #[test]
+        fn register_login_me_and_logout_work_and_logout_ends_the_session_in_the_store() {
+            for store in TestStore::each() {
+                let Some(server) = serve(&store) else { return };
+                let mut visitor = Visitor::new(&server);
+                let form = visitor.get("/register");
+                assert_eq!(form.status, 200);
+                assert!(form.text().contains("name=\"_xsrf\""), "{}", form.text());
+
+                let registered = visitor.register("alice", "correct horse");
+                assert_eq!(
+                    registered.status,
+                    201,
+                    "{:?}: {}",
+                    store.backend,
+                    registered.text()
+                );
+                assert_eq!(element(&registered.text(), "account"), "alice");
+
+                let login = visitor.login("alice", "correct horse");
+                assert_eq!(login.status, 302, "{}", login.text());
+                assert_eq!(login.header("location"), Some("/me"));
+                let cookie = login
+                    .header_all("set-cookie")
+                    .into_iter()
+                    .find(|c| c.starts_with("gale_session="))
+                    .expect("a session cookie")
+                    .to_owned();
+                for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=1800"] {
+                    assert!(cookie.contains(attribute), "{cookie}");
+                }
+
+                let me = visitor.get("/me");
+                assert_eq!(me.status, 200);
+                let uuid = element(&me.text(), "uuid");
+                assert_eq!(element(&me.text(), "account"), "alice");
+                let stored = store.rows("SELECT uuid FROM users WHERE account = 'alice'");
+                assert_eq!(stored, vec![vec![uuid]]);
+                assert_eq!(store.count("SELECT COUNT(*) FROM sessions"), 1);
+
+                let stolen = visitor.session.clone();
+                let logout = visitor.post("/logout", &[]);
+                assert_eq!(logout.status, 302);
+                assert_eq!(logout.header("location"), Some("/login"));
+                assert!(visitor.session.is_none(), "the cookie is cleared");
+                assert_eq!(store.count("SELECT COUNT(*) FROM sessions"), 0);
+
+                // The old cookie, replayed, opens nothing: the session is gone from the store.
+                visitor.session = stolen;
+                let me = visitor.get("/me");
+                assert_eq!(me.status, 302);
+                assert_eq!(me.header("location"), Some("/login?next=%2Fme"));
+            }
+        }
+
+        #[test]
+        fn a_taken_account_is_409_and_every_failed_login_is_one_401_message() {
+            for store in TestStore::each() {
+                let Some(server) = serve(&store) else { return };
+                let mut visitor = Visitor::new(&server);
+                assert_eq!(visitor.register("bob", "password one").status, 201);
+                let again = visitor.register("bob", "password two");
+                assert_eq!(again.status, 409);
+                assert!(again.text().contains("That account name is taken."));
+
+                let wrong_password = visitor.login("bob", "password two");
+                let unknown_account = visitor.login("nobody", "password one");
+                let malformed_account = visitor.login(" bob", "password one");
+                for failed in [&wrong_password, &unknown_account, &malformed_account] {
+                    assert_eq!(failed.status, 401);
+                    assert!(failed.text().contains("Wrong account or password."));
+                    assert!(
+                        failed
+                            .header("set-cookie")
+                            .is_none_or(|c| !c.contains("gale_session"))
+                    );
+                }
+                let message = |page: &Response| {
+                    page.text()
+                        .split("class=\"message\">")
+                        .nth(1)
+                        .and_then(|rest| rest.split('<').next())
+                        .map(str::to_owned)
+                };
+                assert_eq!(message(&wrong_password), message(&unknown_account));
+                assert_eq!(store.count("SELECT COUNT(*) FROM sessions"), 0);
+                assert_eq!(visitor.login("bob", "password one").status, 302);
+            }
+        }
+
+        #[test]
+        fn unacceptable_accounts_and_passwords_are_400_with_the_reason() {
+            let store = TestStore::sqlite();
+            let Some(server) = serve(&store) else { return };
+            let mut visitor = Visitor::new(&server);
+            assert_eq!(visitor.register("carol", "long enough").status, 201);
+            let cases = [
+                ("carol2", "short", "at least 8 characters"),
+                ("", "long enough", "1 to 64 characters"),
+                (&"x".repeat(65), "long enough", "1 to 64 characters"),
+                ("tab\there", "long enough", "control characters"),
+                (" carol", "long enough", "start or end with a space"),
+            ];
+            for (account, password, reason) in cases {
+                let response = visitor.register(account, password);
+                assert_eq!(response.status, 400, "{account:?}");
+                assert!(response.text().contains(reason), "{}", response.text());
+            }
+            let missing = visitor.post("/register", &[("account", "carol3")]);
+            assert_eq!(missing.status, 400);
+            assert_eq!(store.count("SELECT COUNT(*) FROM users"), 1);
+        }
+
+        #[test]
+        fn authenticated_sends_a_visitor_to_login_and_back_to_where_they_were_going() {
+            let store = TestStore::sqlite();
+            let Some(server) = serve(&store) else { return };
+            let mut visitor = Visitor::new(&server);
+            let me = visitor.get("/me?tab=1");
+            assert_eq!(me.status, 302);
+            assert_eq!(me.header("location"), Some("/login?next=%2Fme%3Ftab%3D1"));
+            if let Some(tornado) = Tornado::start("s") {
+                for path in ["/me", "/me?tab=1", "/me?a=b&c=d%20e+f/~"] {
+                    let theirs = crate::support::get(tornado.addr, path);
+                    let ours = visitor.get(path);
+                    assert_eq!(
+                        (ours.status, ours.header("location")),
+                        (theirs.status, theirs.header("location")),
+                        "{path}"
+                    );
+                }
+            }
+            let form = visitor.get("/login?next=%2Fme%3Ftab%3D1");
+            assert!(
+                form.text().contains("value=\"/me?tab=1\""),
+                "{}",
+                form.text()
+            );
+            assert_eq!(visitor.register("grace", "a long password").status, 201);
+            let login = visitor.post(
+                "/login",
+                &[
+                    ("account", "grace"),
+                    ("password", "a long password"),
+                    ("next", "/me?tab=1"),
+                ],
+            );
+            assert_eq!(login.header("location"), Some("/me?tab=1"));
+            // Never to another site.
+            for next in [
+                "//evil.example/",
+                "https://evil.example/",
+                "/\\evil.example",
+            ] {
+                let login = visitor.post(
+                    "/login",
+                    &[
+                        ("account", "grace"),
+                        ("password", "a long password"),
+                        ("next", next),
+                    ],
+                );
+                assert_eq!(login.header("location"), Some("/me"), "{next}");
+            }
+        }
+    };
+}
+
+mod rust {
+    account_suite!(Some(crate::support::plugin("accounts")));
+}
+
+mod python {
+    account_suite!(crate::support::python_plugin("accounts"));
 }

@@ -1,0 +1,115 @@
+"""The accounts app in Python: the course's register-and-login exercise on gale's account
+store, with the same routes and answers as plugins/accounts. Plain HTML forms with an xsrf
+field; the host hashes the passwords and keeps the sessions."""
+
+import tornado.web
+from tornado.escape import xhtml_escape
+
+from gale.web import AccountError
+
+BAD_CREDENTIALS = "Wrong account or password."
+HOME = "/me"
+
+
+class BaseHandler(tornado.web.RequestHandler):
+    """Pages and the account form, shared by the handlers."""
+
+    def page(self, title, body):
+        self.write('<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>%s</title>'
+                   '</head><body><h1>%s</h1>%s</body></html>\n' % (title, title, body))
+
+    def form(self, title, action, message="", hidden=""):
+        if message:
+            message = '<p class="message">%s</p>' % xhtml_escape(message)
+        self.page(title, '%s<form method="post" action="%s">%s%s'
+                  '<label>Account <input name="account" autocomplete="username"></label>'
+                  '<label>Password <input name="password" type="password"></label>'
+                  '<button type="submit">%s</button></form>'
+                  % (message, action, self.xsrf_form_html(), hidden, title))
+
+    def credentials(self):
+        """The posted account and password exactly as typed: the store refuses a name with
+        surrounding spaces rather than silently changing it."""
+        return (self.get_body_argument("account", strip=False),
+                self.get_body_argument("password", strip=False))
+
+
+class RegisterHandler(BaseHandler):
+    """`/register`: 201 when registered, 409 when taken, 400 when not acceptable."""
+
+    def get(self):
+        self.form("Register", "/register")
+
+    def post(self):
+        account, password = self.credentials()
+        try:
+            user = self.register(account, password)
+        except AccountError as error:
+            if error.kind not in ("taken", "invalid"):
+                raise
+            self.set_status(error.status_code)
+            message = ("That account name is taken." if error.kind == "taken"
+                       else error.why[:1].upper() + error.why[1:] + ".")
+            self.form("Register", "/register", message)
+            return
+        self.set_status(201)
+        self.page("Registered", '<p>Registered <span id="account">%s</span>.</p>'
+                  '<p><a href="/login">Log in</a></p>' % xhtml_escape(user.account))
+
+
+class LoginHandler(BaseHandler):
+    """`/login`: a good pair starts a session and goes to `next` (a path on this site) or
+    `/me`; anything else is 401 with one message."""
+
+    def show(self, message=""):
+        hidden = '<input type="hidden" name="next" value="%s">' % xhtml_escape(
+            self.get_argument("next", HOME))
+        self.form("Log in", "/login", message, hidden)
+
+    def get(self):
+        self.show()
+
+    def post(self):
+        account, password = self.credentials()
+        try:
+            self.login(account, password)
+        except AccountError as error:
+            if error.kind not in ("bad_credentials", "invalid"):
+                raise
+            self.set_status(401)
+            self.show(BAD_CREDENTIALS)
+            return
+        next_url = self.get_argument("next", HOME)
+        # Only a path on this site: an open redirect would make a phishing link.
+        local = next_url.startswith("/") and not next_url.startswith("//") \
+            and "\\" not in next_url
+        self.redirect(next_url if local else HOME)
+
+
+class MeHandler(BaseHandler):
+    """`/me`: the logged-in account and its uuid."""
+
+    @tornado.web.authenticated
+    def get(self):
+        self.page("Me", '<p>Account: <span id="account">%s</span></p>'
+                  '<p>UUID: <span id="uuid">%s</span></p>'
+                  '<form method="post" action="/logout">%s'
+                  '<button type="submit">Log out</button></form>'
+                  % (xhtml_escape(self.current_user.account), self.current_user.uuid,
+                     self.xsrf_form_html()))
+
+
+class LogoutHandler(BaseHandler):
+    """`/logout` (POST): ends the session, then back to the login page."""
+
+    def post(self):
+        self.logout()
+        self.redirect("/login")
+
+
+application = tornado.web.Application([
+    tornado.web.url(r"/register", RegisterHandler, name="register"),
+    tornado.web.url(r"/login", LoginHandler, name="login"),
+    tornado.web.url(r"/me", MeHandler, name="me"),
+    tornado.web.url(r"/logout", LogoutHandler, name="logout"),
+], xsrf_cookies=True, login_url="/login")
