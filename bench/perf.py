@@ -56,6 +56,33 @@ def c10k(address, path, connections, pause):
     return dict(pair.split("=") for pair in out.split())
 
 
+def python_rows(args):
+    """The Python tutorial (`plugins-py/tutorial/app.py`), served by real Tornado and by gale
+    compiled with componentize-py, fresh instances and reused ones: the same source, the same
+    route. Skipped, with a line that says so, without componentize-py."""
+    if subprocess.run(["componentize-py", "--version"], capture_output=True).returncode != 0:
+        print("(componentize-py not installed: pip install componentize-py==0.25.1 to add "
+              "the Python rows)")
+        return []
+    source = ROOT / "plugins-py/tutorial"
+    plugins = build(str(source))
+    path = "/time/2026/11/27"
+    rows = []
+    tornado = spawn([sys.executable, str(ROOT / "bench/tornado_app.py"), str(source / "app.py")])
+    rows.append(("Tornado 6.6.1 running plugins-py/tutorial/app.py, `GET /time/…`",
+                 measure(tornado[0], f"http://{tornado[1]}{path}", args.seconds,
+                         args.connections)))
+    stop(tornado[0])
+    for flags, note in [((), "fresh instance per request"),
+                        (("--reuse-instances", "tutorial=1000"), "`--reuse-instances 1000`")]:
+        gale = start(plugins, *flags)
+        rows.append((f"gale, the same app.py in Python, {note}, `GET /time/…`",
+                     measure(gale[0], f"http://{gale[1]}{path}", args.seconds,
+                             args.connections)))
+        stop(gale[0])
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
@@ -85,6 +112,8 @@ def main():
         rows.append(("Tornado 6.6.1, one process, `GET /`",
                      measure(tornado[0], f"http://{tornado[1]}/", args.seconds, args.connections)))
         stop(tornado[0])
+    if has_tornado:
+        rows.extend(python_rows(args))
     hyper_rps = rows[0][1]["rps"]
     print(f"wrk -t1 -c{args.connections} -d{args.seconds}s, one loop each, "
           f"{os.cpu_count()} cores shared by server and client")

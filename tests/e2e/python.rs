@@ -97,3 +97,37 @@ fn building_python_without_componentize_py_says_what_to_install() {
         "{said}"
     );
 }
+
+#[test]
+fn dev_rebuilds_a_changed_python_plugin_and_keeps_the_old_version_on_an_error() {
+    // Only with componentize-py (the same check the other Python tests make).
+    if python_plugin("tutorial").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = dir.path().join("lesson");
+    std::fs::create_dir(&plugin).unwrap();
+    let lesson = "import tornado.web\n\n\nclass IndexHandler(tornado.web.RequestHandler):\n    \
+                  def get(self):\n        self.write('hello world')\n\n\n\
+                  application = tornado.web.Application([(r'/', IndexHandler)])\n";
+    std::fs::write(plugin.join("app.py"), lesson).unwrap();
+    let mut command = std::process::Command::new(crate::support::binary());
+    command
+        .current_dir(crate::support::root())
+        .arg("dev")
+        .arg(&plugin)
+        .args(["--listen", "127.0.0.1:0"]);
+    let server = Server::spawn(command);
+    let answer = || get(server.addr, "/").text();
+    assert_eq!(answer(), "hello world");
+
+    let changed = lesson.replace("hello world", "hello again");
+    std::fs::write(plugin.join("app.py"), changed).unwrap();
+    crate::support::wait_until("the rebuilt version answers", || answer() == "hello again");
+
+    std::fs::write(plugin.join("app.py"), "this is not Python").unwrap();
+    crate::support::wait_until("the failed build is reported", || {
+        server.log().contains("the previous version keeps serving")
+    });
+    assert_eq!(answer(), "hello again");
+}

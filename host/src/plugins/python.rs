@@ -80,6 +80,8 @@ pub fn build(dir: &Path, target_dir: &Path) -> anyhow::Result<PathBuf> {
         .arg(&sdk)
         .arg("-o")
         .arg(&out)
+        // Its progress goes to stderr: gale's stdout says where it listens.
+        .stdout(std::io::stderr())
         .status()
         .with_context(|| format!("cannot run {}", componentize.display()))?;
     if !status.success() {
