@@ -112,7 +112,8 @@ def _run(stage):
         index, messages = stage.value
         _complete(_new_handler(index).on_messages(messages))
     else:
-        raise web.HTTPError(500, "this plugin has no WebSocket handlers")
+        index, event = stage.value
+        _complete(_new_handler(index)._event(event))
 
 
 def _execute(handler):

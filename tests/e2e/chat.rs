@@ -7,10 +7,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use serde_json::Value;
-use tungstenite::Message;
 
 use crate::support::{Server, get, plugin, send};
-use crate::websocket::{closed_with, connect, text};
 
 /// A form POST to `path`.
 pub fn post(addr: SocketAddr, path: &str, form: &str) -> crate::support::Response {
@@ -55,52 +53,84 @@ pub fn next_event(reader: &mut BufReader<TcpStream>) -> Value {
 }
 
 #[test]
-fn every_transport_sees_the_same_messages_in_the_same_order() {
+fn the_page_picks_its_transport() {
     let server = Server::start(&[plugin("chat")], &[], &[], &[]);
-    let addr = server.addr;
-    let mut socket = connect(addr, "/chat/socket");
-    let mut stream = events(addr);
-    let poll = std::thread::spawn(move || post(addr, "/chat/a/message/updates", ""));
-    std::thread::sleep(Duration::from_millis(300));
-
-    socket.send(Message::text(r#"{"body": "hello"}"#)).unwrap();
-    let first: Value = serde_json::from_str(&text(&mut socket)).unwrap();
-    assert_eq!(first["body"], "hello");
-    assert_eq!(first["id"].as_str().unwrap().len(), 32, "a uuid4 in hex");
-    let polled = poll.join().unwrap().json();
-    assert_eq!(polled, serde_json::json!({"messages": [first.clone()]}));
-    assert_eq!(next_event(&mut stream), first);
-
-    let second = post(addr, "/chat/a/message/new", "body=second").json();
-    assert_eq!(second["body"], "second");
-    let cursor = first["id"].as_str().unwrap();
-    let after = post(addr, "/chat/a/message/updates", &format!("cursor={cursor}")).json();
-    assert_eq!(after, serde_json::json!({"messages": [second.clone()]}));
-    assert_eq!(
-        serde_json::from_str::<Value>(&text(&mut socket)).unwrap(),
-        second
-    );
-    assert_eq!(next_event(&mut stream), second);
-
-    // A newcomer gets the history, oldest first.
-    let mut newcomer = connect(addr, "/chat/socket");
-    let history: Vec<Value> = (0..2)
-        .map(|_| serde_json::from_str(&text(&mut newcomer)).unwrap())
-        .collect();
-    assert_eq!(history, [first, second]);
-}
-
-#[test]
-fn what_is_not_a_message_is_refused() {
-    let server = Server::start(&[plugin("chat")], &[], &[], &[]);
-    for frame in [Message::text("not json"), Message::binary(vec![1u8])] {
-        let mut socket = connect(server.addr, "/chat/socket");
-        socket.send(frame).unwrap();
-        let expected = (1003, r#"expected {"body": text}"#.to_owned());
-        assert_eq!(closed_with(&mut socket), Some(expected));
-    }
-    let missing = post(server.addr, "/chat/a/message/new", "other=1");
-    assert_eq!(missing.status, 400);
     let page = get(server.addr, "/chat?transport=sse");
     assert!(page.text().contains("EventSource"), "{}", page.text());
+}
+
+/// The suite both chat plugins pass: the Rust one and the same demos written as Tornado code
+/// in Python (`plugins-py/chat`).
+macro_rules! chat_suite {
+    ($chat:expr) => {
+        use std::time::Duration;
+
+        use serde_json::Value;
+        use tungstenite::Message;
+
+        use super::{events, next_event, post};
+        use crate::support::Server;
+        use crate::websocket::{closed_with, connect, text};
+
+        fn chat() -> Option<Server> {
+            Some(Server::start(&[$chat?], &[], &[], &[]))
+        }
+
+        #[test]
+        fn every_transport_sees_the_same_messages_in_the_same_order() {
+            let Some(server) = chat() else { return };
+            let addr = server.addr;
+            let mut socket = connect(addr, "/chat/socket");
+            let mut stream = events(addr);
+            let poll = std::thread::spawn(move || post(addr, "/chat/a/message/updates", ""));
+            std::thread::sleep(Duration::from_millis(300));
+
+            socket.send(Message::text(r#"{"body": "hello"}"#)).unwrap();
+            let first: Value = serde_json::from_str(&text(&mut socket)).unwrap();
+            assert_eq!(first["body"], "hello");
+            assert_eq!(first["id"].as_str().unwrap().len(), 32, "a uuid4 in hex");
+            let polled = poll.join().unwrap().json();
+            assert_eq!(polled, serde_json::json!({"messages": [first.clone()]}));
+            assert_eq!(next_event(&mut stream), first);
+
+            let second = post(addr, "/chat/a/message/new", "body=second").json();
+            assert_eq!(second["body"], "second");
+            let cursor = first["id"].as_str().unwrap();
+            let after = post(addr, "/chat/a/message/updates", &format!("cursor={cursor}")).json();
+            assert_eq!(after, serde_json::json!({"messages": [second.clone()]}));
+            assert_eq!(
+                serde_json::from_str::<Value>(&text(&mut socket)).unwrap(),
+                second
+            );
+            assert_eq!(next_event(&mut stream), second);
+
+            // A newcomer gets the history, oldest first.
+            let mut newcomer = connect(addr, "/chat/socket");
+            let history: Vec<Value> = (0..2)
+                .map(|_| serde_json::from_str(&text(&mut newcomer)).unwrap())
+                .collect();
+            assert_eq!(history, [first, second]);
+        }
+
+        #[test]
+        fn what_is_not_a_message_is_refused() {
+            let Some(server) = chat() else { return };
+            for frame in [Message::text("not json"), Message::binary(vec![1u8])] {
+                let mut socket = connect(server.addr, "/chat/socket");
+                socket.send(frame).unwrap();
+                let expected = (1003, r#"expected {"body": text}"#.to_owned());
+                assert_eq!(closed_with(&mut socket), Some(expected));
+            }
+            let missing = post(server.addr, "/chat/a/message/new", "other=1");
+            assert_eq!(missing.status, 400);
+        }
+    };
+}
+
+mod rust {
+    chat_suite!(Some(crate::support::plugin("chat")));
+}
+
+mod python {
+    chat_suite!(crate::support::python_plugin("chat"));
 }

@@ -34,6 +34,7 @@ const SDK: &[(&str, &str)] = carried![
     "gale/log.py",
     "gale/routing.py",
     "gale/web.py",
+    "gale/websocket.py",
     "tornado/__init__.py",
     "tornado/escape.py",
     "tornado/httpserver.py",
@@ -42,6 +43,7 @@ const SDK: &[(&str, &str)] = carried![
     "tornado/log.py",
     "tornado/options.py",
     "tornado/web.py",
+    "tornado/websocket.py",
 ];
 
 /// The contract the component is built against.

@@ -1,0 +1,75 @@
+"""Tornado's two chat demos in Python, one message log, as plugins/chat (without its page):
+`demos/websocket/chatdemo.py` (WebSockets) and `demos/chat/chatdemo.py` (long polling), plus
+server-sent events. Every message goes through the host's `chat` topic, which keeps the last
+200 as history, so every transport sees the same messages in the same order."""
+
+import json
+import uuid
+
+import tornado.escape
+import tornado.web
+import tornado.websocket
+
+TOPIC = "chat"
+MAX_MESSAGE = 65536
+
+
+def new_message(handler, body):
+    """Publishes `{"id": uuid4-hex, "body": body}` to the topic and returns it."""
+    message = {"id": uuid.uuid4().hex, "body": body}
+    handler.publish(TOPIC, message["id"], tornado.escape.json_encode(message))
+    return message
+
+
+class ChatSocket(tornado.websocket.WebSocketHandler):
+    """`/chat/socket`: the history on open, then every message as it is published; a text
+    frame `{"body": TEXT}` publishes a message."""
+
+    def open(self):
+        for message in self.topic_history(TOPIC):
+            self.write_message(message.data)
+        self.subscribe(TOPIC)
+
+    def on_message(self, message):
+        if isinstance(message, str) and len(message) > MAX_MESSAGE:
+            return self.close(1009)
+        try:
+            body = json.loads(message)["body"] if isinstance(message, str) else None
+        except (ValueError, KeyError, TypeError):
+            body = None
+        if not isinstance(body, str):
+            return self.close(1003, 'expected {"body": text}')
+        # The sender gets it too, through its subscription, as everyone does.
+        new_message(self, body)
+
+
+class MessageNew(tornado.web.RequestHandler):
+    """`/chat/a/message/new`: publishes the POSTed `body`, answers it as JSON."""
+
+    def post(self):
+        self.write(new_message(self, self.get_argument("body")))
+
+
+class MessageUpdates(tornado.web.RequestHandler):
+    """`/chat/a/message/updates`: the messages after `cursor`, waiting at most 30 s."""
+
+    def post(self):
+        self.wait_for_messages(TOPIC, self.get_argument("cursor", "") or None, timeout=30)
+
+    def on_messages(self, messages):
+        self.write({"messages": [json.loads(message.data) for message in messages]})
+
+
+class Events(tornado.web.RequestHandler):
+    """`/chat/events`: the topic as server-sent events, after `Last-Event-ID` when sent."""
+
+    def get(self):
+        self.stream_events(TOPIC)
+
+
+application = tornado.web.Application([
+    (r"/chat/socket", ChatSocket),
+    (r"/chat/a/message/new", MessageNew),
+    (r"/chat/a/message/updates", MessageUpdates),
+    (r"/chat/events", Events),
+])
