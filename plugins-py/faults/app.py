@@ -58,6 +58,17 @@ class Forbidden(tornado.web.RequestHandler):
                      "exception": type(error).__name__})
 
 
+class BadInit(tornado.web.RequestHandler):
+    """`/bad-init`: `initialize` raises, so there is no handler to render the error: Tornado's
+    page and the traceback in the log."""
+
+    def initialize(self):
+        raise ValueError("initialize fails on purpose")
+
+    def write_error(self, status_code, **kwargs):
+        self.finish("never: this handler was not made")
+
+
 class WriteList(tornado.web.RequestHandler):
     """`/write-list`: Tornado refuses a list, for JSON hijacking's sake."""
 
@@ -67,7 +78,8 @@ class WriteList(tornado.web.RequestHandler):
 
 app = tornado.web.Application(
     [(r"/loop", Loop), (r"/memory", MemoryBomb), (r"/recursion", Recursion),
-     (r"/uncaught", Uncaught), (r"/forbidden", Forbidden), (r"/write-list", WriteList)],
+     (r"/uncaught", Uncaught), (r"/forbidden", Forbidden), (r"/bad-init", BadInit),
+     (r"/write-list", WriteList)],
     cookie_secret="not used: gale keeps the secret",
 )
 app.listen(8888)

@@ -77,10 +77,7 @@ class App(exports.App):
 def _failed(exception):
     """Logs a stage's exception as Tornado does and gives the error the host answers."""
     _State.exc_info = sys.exc_info()
-    handler = _State.handler or web.RequestHandler.__new__(web.RequestHandler)
-    if not hasattr(handler, "request"):
-        handler.request = HTTPServerRequest()
-    handler.log_exception(*_State.exc_info)
+    (_State.handler or _bare_handler()).log_exception(*_State.exc_info)
     if isinstance(exception, web.HTTPError):
         message = exception.log_message % exception.args if exception.log_message else ""
         return wit.HttpError(exception.status_code, exception.reason, message)
@@ -89,21 +86,30 @@ def _failed(exception):
 
 def _new_handler(index):
     spec = _State.application.handlers[index]
+    # Cleared first: a handler whose initialize raises is not the one the error renders.
+    _State.handler, _State.exc_info = None, None
     _State.handler = spec.handler_class(_State.application, HTTPServerRequest(), **spec.kwargs)
-    _State.exc_info = None
     return _State.handler
+
+
+def _bare_handler():
+    """A plain ``RequestHandler`` for a stage whose handler could not be made: Tornado's
+    error page and log line, without running any of the plugin's code."""
+    handler = web.RequestHandler.__new__(web.RequestHandler)
+    handler.application, handler.request = _State.application, HTTPServerRequest()
+    return handler
 
 
 def _run(stage):
     if isinstance(stage, wit.Stage_Request):
         _execute(_new_handler(stage.value))
     elif isinstance(stage, wit.Stage_Error):
-        handler = _State.handler
+        handler = _State.handler or _bare_handler()
         handler.set_default_headers()
         kwargs = {"exc_info": _State.exc_info} if _State.exc_info else {}
         handler.write_error(response.get_status(), **kwargs)
     elif isinstance(stage, wit.Stage_Finish):
-        handler = _State.handler
+        handler = _State.handler or _bare_handler()
         if type(handler).on_finish is web.RequestHandler.on_finish:
             response.on_finish_unused()
         else:

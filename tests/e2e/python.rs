@@ -13,13 +13,15 @@ fn python_faults_answer_their_errors_and_the_host_stays_up() {
     let flags = ["--handler-timeout", "1s", "--max-instances", "4"];
     let server = Server::start(&[faults, tutorial], &[], &flags, &[]);
     // The loop is stopped at the time limit; the memory bomb meets the cap as MemoryError;
-    // the recursion as RecursionError; an ordinary exception is a 500 with its traceback.
+    // the recursion as RecursionError; an ordinary exception is a 500 with its traceback, one
+    // in `initialize` too (Tornado's page, as no handler was made to render another).
     let faults = [
         ("/loop", 503, 3),
         ("/memory", 500, 5),
         ("/recursion", 500, 5),
     ];
-    for (path, status, times) in faults.into_iter().chain([("/uncaught", 500, 5)]) {
+    let exceptions = [("/uncaught", 500, 5), ("/bad-init", 500, 5)];
+    for (path, status, times) in faults.into_iter().chain(exceptions) {
         for _ in 0..times {
             assert_eq!(get(server.addr, path).status, status, "{path}");
             assert_eq!(get(server.addr, "/").text(), "hello world", "after {path}");
@@ -31,6 +33,7 @@ fn python_faults_answer_their_errors_and_the_host_stays_up() {
         "RecursionError: maximum recursion depth exceeded",
         "Uncaught exception GET /uncaught (127.0.0.1)",
         "KeyError: 'missing key'",
+        "ValueError: initialize fails on purpose",
     ] {
         server.wait_for_log(needle);
     }
