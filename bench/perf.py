@@ -82,7 +82,8 @@ def python_rows(args):
     plugins = build(str(source))
     path = "/time/2026/11/27"
     rows = []
-    tornado = spawn([sys.executable, str(ROOT / "bench/tornado_app.py"), str(source / "app.py")])
+    tornado = spawn([sys.executable, str(ROOT / "tests/tornado/run_app.py"),
+                     str(source / "app.py")])
     rows.append(("Tornado 6.6.1 running plugins-py/tutorial/app.py, `GET /time/…`",
                  measure(tornado[0], f"http://{tornado[1]}{path}", args.seconds,
                          args.connections)))

@@ -114,9 +114,11 @@ fn dev_rebuilds_a_changed_python_plugin_and_keeps_the_old_version_on_an_error() 
                   def get(self):\n        self.write('hello world')\n\n\n\
                   application = tornado.web.Application([(r'/', IndexHandler)])\n";
     std::fs::write(plugin.join("app.py"), lesson).unwrap();
+    // From a directory of its own: `gale dev` serves target/gale/dev-plugins under it, which
+    // another test's `gale dev` in the checkout would empty.
     let mut command = std::process::Command::new(crate::support::binary());
     command
-        .current_dir(crate::support::root())
+        .current_dir(dir.path())
         .arg("dev")
         .arg(&plugin)
         .args(["--listen", "127.0.0.1:0"]);
@@ -133,4 +135,69 @@ fn dev_rebuilds_a_changed_python_plugin_and_keeps_the_old_version_on_an_error() 
         server.log().contains("the previous version keeps serving")
     });
     assert_eq!(answer(), "hello again");
+}
+
+#[test]
+fn the_python_tutorial_answers_as_real_tornado_running_the_same_file() {
+    use crate::support::{Tornado, root, send};
+    let Some(gale) = Server::python("tutorial", &[]) else {
+        return;
+    };
+    let Some(tornado) = Tornado::running(&root().join("plugins-py/tutorial/app.py")) else {
+        return;
+    };
+    let form = |path: &str, body: &str| {
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let get = |path: &str| {
+        format!(
+            "GET {path} HTTP/1.1\r\nHost: x\r\nUser-Agent: probe/1\r\nConnection: close\r\n\r\n"
+        )
+    };
+    let requests = [
+        get("/"),
+        get("/time/2026/11/27"),
+        get("/date/11/2026/27"),
+        get("/greet?name=%20Ada+L%20"),
+        get("/greet"),
+        form("/greet", "name=Bob+"),
+        get("/args?a=1&a=2&b="),
+        form("/args?q=1", "a=x&a=y"),
+        get("/request?a=1"),
+        get("/redirect/custom"),
+        get("/redirect/temporary"),
+        get("/redirect/permanent"),
+        get("/hello?b=+&c=%2f%20x&d"),
+        form("/hello", ""),
+        get("/lifecycle"),
+        get("/boom"),
+        get("/reverse"),
+        // (Not /cookie/signed/get: gale's secret is the server's, so it answers; Tornado
+        // without a cookie_secret setting is a 500.)
+        get("/cookie/get"),
+        get("/big?size=70000"),
+        get("/big?size=many"),
+        get("/nowhere"),
+    ];
+    for request in requests {
+        let (ours, theirs) = (send(gale.addr, &request), send(tornado.addr, &request));
+        let line = request.lines().next().unwrap();
+        assert_eq!(
+            (ours.status, &ours.reason),
+            (theirs.status, &theirs.reason),
+            "{line}"
+        );
+        for header in ["content-type", "location", "etag", "x-prepared", "x-app"] {
+            assert_eq!(
+                ours.header(header),
+                theirs.header(header),
+                "{line}: {header}"
+            );
+        }
+        assert_eq!(ours.text(), theirs.text(), "{line}");
+    }
 }

@@ -120,9 +120,7 @@ fn componentize_py() -> anyhow::Result<PathBuf> {
 /// The module the plugin's Application is in: `[tool.gale] module = "..."` in its
 /// `pyproject.toml`, else `app`.
 fn plugin_module(dir: &Path) -> anyhow::Result<String> {
-    let Ok(pyproject) = std::fs::read_to_string(dir.join("pyproject.toml")) else {
-        return Ok("app".into());
-    };
+    let pyproject = std::fs::read_to_string(dir.join("pyproject.toml")).unwrap_or_default();
     let mut in_gale = false;
     for line in pyproject.lines().map(str::trim) {
         if line.starts_with('[') {

@@ -26,6 +26,51 @@ impl Tornado {
 
     /// [`Tornado::start`], also serving `static_path` at `/static/`.
     pub fn serving(secret: &str, static_path: Option<&Path>) -> Option<Tornado> {
+        if !Self::installed() {
+            return None;
+        }
+        let mut command = Command::new("python3");
+        command
+            .arg(root().join("tests/tornado/app.py"))
+            .arg(secret)
+            .args(static_path);
+        Some(Self::spawn(command))
+    }
+
+    /// Real Tornado serving the app module at `app_py` unchanged (a Python plugin's source),
+    /// or `None` as [`Tornado::start`].
+    pub fn running(app_py: &Path) -> Option<Tornado> {
+        Self::installed().then(|| {
+            let mut command = Command::new("python3");
+            command
+                .arg(root().join("tests/tornado/run_app.py"))
+                .arg(app_py);
+            Self::spawn(command)
+        })
+    }
+
+    /// Starts `command`, which prints its port (or an address ending in it) first.
+    fn spawn(mut command: Command) -> Tornado {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting Tornado");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("its stdout"))
+            .read_line(&mut line)
+            .expect("the Tornado app's port");
+        let port = line.trim().rsplit(':').next().unwrap_or_default();
+        let port: u16 = port.parse().expect("a port number");
+        Tornado {
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            child,
+        }
+    }
+
+    /// Whether python3 imports Tornado 6.6.1; when not, a SKIPPED line (or a failure under
+    /// `GALE_REQUIRE_TORNADO`).
+    fn installed() -> bool {
         let has_tornado = Command::new("python3")
             .args([
                 "-c",
@@ -40,25 +85,8 @@ impl Tornado {
                  (pip install tornado==6.6.1)"
             );
             eprintln!("SKIPPED: the comparison with real Tornado (pip install tornado==6.6.1)");
-            return None;
         }
-        let mut child = Command::new("python3")
-            .arg(root().join("tests/tornado/app.py"))
-            .arg(secret)
-            .args(static_path)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting the Tornado reference app");
-        let mut port = String::new();
-        BufReader::new(child.stdout.take().expect("its stdout"))
-            .read_line(&mut port)
-            .expect("the Tornado app's port");
-        let port: u16 = port.trim().parse().expect("a port number");
-        Some(Tornado {
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-            child,
-        })
+        has_tornado
     }
 }
 

@@ -1,8 +1,9 @@
-"""Real Tornado serving a Python plugin's own source, for bench/perf.py: imports the app
-module at PATH, takes its Application (`make_app()`, or a module attribute), prints its
-port, then serves on one process.
+"""Real Tornado serving a Python plugin's own source, unchanged: imports the app module at
+PATH, takes its Application (`make_app()`, or a module attribute), prints where it listens,
+then serves on one process. The e2e tests compare gale's answers with its; bench/perf.py
+compares speed.
 
-Usage: python3 bench/tornado_app.py plugins-py/tutorial/app.py
+Usage: python3 tests/tornado/run_app.py plugins-py/tutorial/app.py
 """
 
 import importlib.util
