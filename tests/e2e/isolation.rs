@@ -30,6 +30,17 @@ pub fn faults_server_with(more: &[&str]) -> Server {
     Server::with(&["faults", "tutorial"], &flags)
 }
 
+/// Asks each `(route, status, times)` of `faults` that many times, checking its status and
+/// that the tutorial's `/` still answers after each.
+pub fn each_fault_answers(server: &Server, faults: &[(&str, u16, usize)]) {
+    for &(path, status, times) in faults {
+        for _ in 0..times {
+            assert_eq!(get(server.addr, path).status, status, "{path}");
+            assert_eq!(get(server.addr, "/").text(), "hello world", "after {path}");
+        }
+    }
+}
+
 #[test]
 fn every_fault_answers_its_error_the_host_stays_up_and_no_instance_leaks() {
     let server = faults_server();
@@ -43,12 +54,7 @@ fn every_fault_answers_its_error_the_host_stays_up_and_no_instance_leaks() {
         ("/error-trap", 500, 20),
         ("/finish-trap", 200, 20),
     ];
-    for (path, status, times) in faults {
-        for _ in 0..times {
-            assert_eq!(get(server.addr, path).status, status, "{path}");
-            assert_eq!(get(server.addr, "/").text(), "hello world", "after {path}");
-        }
-    }
+    each_fault_answers(&server, &faults);
     for needle in [
         "handler exceeded its time limit",
         "write_error traps on purpose",
