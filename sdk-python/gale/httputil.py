@@ -3,7 +3,7 @@ demand: a handler that never looks at the body never copies it into the sandbox.
 
 import http.cookies
 
-from gale._host import request as host
+from gale._host import request as host_request
 
 __all__ = ["HTTPFile", "HTTPHeaders", "HTTPServerRequest"]
 
@@ -67,40 +67,49 @@ class HTTPServerRequest:
             self._cache[key] = read()
         return self._cache[key]
 
-    method = property(lambda self: self._once("method", host.method))
-    uri = property(lambda self: self._once("uri", host.uri))
-    path = property(lambda self: self._once("path", host.path))
-    query = property(lambda self: self._once("query", host.query))
-    version = property(lambda self: self._once("version", host.version))
-    host = property(lambda self: self._once("host", host.host))
-    host_name = property(lambda self: self.host.rsplit(":", 1)[0] if "]" not in self.host[-1:]
-                         and ":" in self.host else self.host)
-    protocol = property(lambda self: self._once("protocol", host.protocol))
-    remote_ip = property(lambda self: self._once("remote_ip", host.remote_ip))
-    body = property(lambda self: self._once("body", host.body))
+    method = property(lambda self: self._once("method", host_request.method))
+    uri = property(lambda self: self._once("uri", host_request.uri))
+    path = property(lambda self: self._once("path", host_request.path))
+    query = property(lambda self: self._once("query", host_request.query))
+    version = property(lambda self: self._once("version", host_request.version))
+    host = property(lambda self: self._once("host", host_request.host))
+
+    @property
+    def host_name(self):
+        """The ``Host`` without its port, lowercased (an IPv6 literal keeps its brackets)."""
+        host = self.host.lower()
+        if host.endswith("]") or ":" not in host:
+            return host
+        return host.rsplit(":", 1)[0]
+
+    protocol = property(lambda self: self._once("protocol", host_request.protocol))
+    remote_ip = property(lambda self: self._once("remote_ip", host_request.remote_ip))
+    body = property(lambda self: self._once("body", host_request.body))
 
     @property
     def headers(self):
         """The request headers, an ``HTTPHeaders``."""
-        return self._once("headers", lambda: HTTPHeaders(host.headers()))
+        return self._once("headers", lambda: HTTPHeaders(host_request.headers()))
 
     def _arguments(self, source):
-        return self._once(source, lambda: _dict_of_lists(host.arguments(source), str.encode))
+        def read():
+            return _dict_of_lists(host_request.arguments(source), str.encode)
+        return self._once(source, read)
 
     @property
     def arguments(self):
         """Query and body arguments: name to a list of byte strings, as Tornado's."""
-        return self._arguments(host.ArgSource.ALL)
+        return self._arguments(host_request.ArgSource.ALL)
 
     @property
     def query_arguments(self):
         """The query's arguments: name to a list of byte strings."""
-        return self._arguments(host.ArgSource.QUERY)
+        return self._arguments(host_request.ArgSource.QUERY)
 
     @property
     def body_arguments(self):
         """The form body's arguments: name to a list of byte strings."""
-        return self._arguments(host.ArgSource.BODY)
+        return self._arguments(host_request.ArgSource.BODY)
 
     @property
     def files(self):
@@ -108,7 +117,7 @@ class HTTPServerRequest:
         def read():
             return {field: [HTTPFile(filename=f.filename, content_type=f.content_type,
                                      body=f.body) for f in files]
-                    for field, files in host.files()}
+                    for field, files in host_request.files()}
         return self._once("files", read)
 
     @property

@@ -24,7 +24,7 @@ use crate::{Message, PathArgs, Request, Result, Value};
 /// }
 /// ```
 pub trait WebSocketHandler {
-    /// See [`RequestHandler::set_default_headers`]: headers of the 101 (or of a refusal).
+    /// See [`crate::RequestHandler::set_default_headers`]: headers of the 101 (or of a refusal).
     ///
     /// ```no_run
     /// # use gale_sdk::*;
