@@ -90,10 +90,10 @@ def _account_error(error):
     """The host's account error as the ``AccountError`` it answers with."""
     from gale.web import AccountError
     kind, why = {
-        "AccountError_Taken": ("taken", "that account name is taken"),
-        "AccountError_BadCredentials": ("bad_credentials", "wrong account or password"),
-        "AccountError_Unavailable": ("unavailable", "the account store is unavailable"),
-    }.get(type(error).__name__, ("invalid", getattr(error, "value", "")))
+        accounts.AccountError_Taken: ("taken", "that account name is taken"),
+        accounts.AccountError_BadCredentials: ("bad_credentials", "wrong account or password"),
+        accounts.AccountError_Unavailable: ("unavailable", "the account store is unavailable"),
+    }.get(type(error)) or ("invalid", error.value)
     return AccountError(kind, why)
 
 

@@ -15,10 +15,8 @@ from wit_world.exports import app as wit
 
 from gale import routing, web
 from gale._host import info, response
+from gale._host import request as host_request
 from gale.httputil import HTTPServerRequest
-
-_registered = []  # every Application the plugin built, the last one wins
-routing._on_application.append(_registered.append)
 
 
 class _State:
@@ -28,13 +26,10 @@ class _State:
 
 
 def load(module_name):
-    """Imports the plugin module and finds its Application: the last one built, else a
-    module attribute holding one, else what ``make_app()`` returns."""
+    """Imports the plugin module and finds its Application: the last one it built on import
+    (every Application registers itself), else what ``make_app()`` returns."""
     module = importlib.import_module(module_name)
-    found = _registered[-1] if _registered else None
-    if found is None:
-        found = next((v for v in vars(module).values() if isinstance(v, routing.Application)),
-                     None)
+    found = routing.built[-1] if routing.built else None
     if found is None and callable(getattr(module, "make_app", None)):
         found = module.make_app()
     if not isinstance(found, routing.Application):
@@ -133,7 +128,6 @@ def _execute(handler):
     _complete(handler.prepare())
     if response.finished():
         return
-    from gale._host import request as host_request
     kwargs = {name: value for name, value in host_request.path_kwargs()}
     args = [] if kwargs else host_request.path_args()
     handler.path_args, handler.path_kwargs = args, kwargs

@@ -9,8 +9,8 @@ import re
 
 __all__ = ["Application", "URLSpec", "url"]
 
-# Set by `gale._runtime` so that building an Application registers it without an import cycle.
-_on_application = []
+# Every Application the plugin module built, in order: `gale._runtime` serves the last one.
+built = []
 # What the plugin asked for that gale does differently, said in the log when gale loads it
 # (at build time, when the module runs, the host's log is not there yet).
 notes = []
@@ -72,8 +72,7 @@ class Application:
             if settings.get(name):
                 notes.append("setting %s: %s" % (name, why))
         self.add_handlers(".*$", handlers or [])
-        for register in _on_application:
-            register(self)
+        built.append(self)
 
     def add_handlers(self, host_pattern, host_handlers):
         """Appends routes (gale routes every host alike: ``host_pattern`` is not used)."""

@@ -11,7 +11,7 @@ import traceback
 import urllib.parse
 
 from gale import escape
-from gale._host import application as host_application, call, response, warning
+from gale._host import application as host_application, call, error, response, warning
 from gale._host import request as host_request
 from gale._methods import AccountMethods, CookieMethods, TopicMethods
 from gale.httputil import HTTPServerRequest
@@ -303,12 +303,11 @@ class RequestHandler(CookieMethods, AccountMethods, TopicMethods):
     def log_exception(self, typ, value, tb):
         """Logs an exception from a stage with its traceback, as Tornado's
         ``log_exception`` (the host logs an ``HTTPError``'s status and message itself)."""
-        from gale._host import error
         if isinstance(value, HTTPError):
             return  # the host logs an HTTP error's status and message
+        trace = "".join(traceback.format_exception(typ, value, tb)).rstrip()
         error("Uncaught exception %s %s (%s)\n%r\n%s" % (
-                self.request.method, self.request.uri, self.request.remote_ip, self.request,
-                "".join(traceback.format_exception(typ, value, tb)).rstrip()))
+            self.request.method, self.request.uri, self.request.remote_ip, self.request, trace))
 
 
 def authenticated(method):

@@ -197,3 +197,18 @@ fn the_python_tutorial_answers_as_real_tornado_running_the_same_file() {
         assert_eq!(ours.text(), theirs.text(), "{line}");
     }
 }
+
+#[test]
+fn a_python_plugin_is_compiled_once_then_loaded_from_the_compiled_code_cache() {
+    let Some(faults) = python_plugin("faults") else {
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let cache = cache.path().display().to_string();
+    let env = [("GALE_CACHE_DIR", cache.as_str())];
+    let first = Server::start(std::slice::from_ref(&faults), &[], &[], &env);
+    first.wait_for_log("compiled in");
+    drop(first);
+    let second = Server::start(&[faults], &[], &[], &env);
+    second.wait_for_log("from the compiled-code cache");
+}

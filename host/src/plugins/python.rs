@@ -96,8 +96,8 @@ pub fn build(dir: &Path, target_dir: &Path) -> anyhow::Result<PathBuf> {
 }
 
 /// The componentize-py to run (`GALE_COMPONENTIZE_PY`, else the one on the `PATH`), checked
-/// to be the pinned version.
-fn componentize_py() -> anyhow::Result<PathBuf> {
+/// to be the pinned version; the error says what to install.
+pub fn componentize_py() -> anyhow::Result<PathBuf> {
     let program = std::env::var_os("GALE_COMPONENTIZE_PY")
         .map_or_else(|| PathBuf::from("componentize-py"), PathBuf::from);
     let install = format!("pip install componentize-py=={COMPONENTIZE_PY}");

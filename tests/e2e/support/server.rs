@@ -47,17 +47,13 @@ pub fn plugin(name: &str) -> PathBuf {
 pub fn python_plugin(name: &str) -> Option<PathBuf> {
     static BUILT: OnceLock<Option<PathBuf>> = OnceLock::new();
     let dir = BUILT.get_or_init(|| {
-        let pinned = gale_host::__private::python::COMPONENTIZE_PY;
-        let version = Command::new("componentize-py").arg("--version").output();
-        let found = version.is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains(pinned));
-        if !found {
+        // The check `gale build` makes, with its message.
+        if let Err(missing) = gale_host::__private::python::componentize_py() {
             assert!(
                 std::env::var_os("GALE_REQUIRE_COMPONENTIZE_PY").is_none(),
-                "the Python plugin tests need componentize-py {pinned} (pip install componentize-py=={pinned})"
+                "the Python plugin tests: {missing}"
             );
-            super::report(&format!(
-                "SKIPPED: the Python plugin tests (needs pip install componentize-py=={pinned})"
-            ));
+            super::report(&format!("SKIPPED: the Python plugin tests ({missing})"));
             return None;
         }
         let root = root();
