@@ -43,7 +43,7 @@ pub fn start(
     let (runtime, plugin, accounts) = (runtime.clone(), plugin.clone(), accounts.clone());
     let turn = Turn {
         request,
-        response: ResponseState::default(),
+        response: None,
         head,
         stage: Stage::Request(handler),
     };
@@ -107,7 +107,9 @@ async fn serve<'a>(
         served,
     } = parked;
     let ctx = store.data_mut();
-    ctx.response = turn.response;
+    if let Some(response) = turn.response {
+        ctx.response = response;
+    }
     ctx.delivery.head = Some(turn.head);
     ctx.delivery.upgrade = lifeline.upgrade.take();
     ctx.accounts = Some(accounts.clone());
@@ -156,7 +158,7 @@ async fn serve<'a>(
         };
         let turn = Turn {
             request: waiting.request,
-            response: waiting.response,
+            response: Some(waiting.response),
             head: waiting.head,
             stage: Stage::Woken((handler, messages)),
         };
@@ -171,8 +173,9 @@ async fn serve<'a>(
 /// request parked for a topic's messages.
 struct Turn {
     request: RequestData,
-    /// The response so far (empty at first; as the handler left it when woken).
-    response: ResponseState,
+    /// The response as the handler left it when woken; none at first (the store's own
+    /// fresh one serves).
+    response: Option<ResponseState>,
     head: oneshot::Sender<hyper::Response<ResponseBody>>,
     stage: Stage,
 }
