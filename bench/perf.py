@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Performance benchmark, one command: bare hyper, gale (hello and tutorial plugins, a fresh
-instance per request; then without resident memory, and with the opt-in instance reuse)
-and, when installed, Tornado 6.6.1, each under the same wrk load in turn in one run; req/s, p50, p99, server CPU and RSS, and the ratio to bare hyper. Then the
-c10k run: 10,000 idle keep-alive connections, each asking again after a pause, against bare
-hyper and gale, with each server's peak RSS.
+instance per request; then without resident memory, and with the opt-in instance reuse),
+`wasmtime serve` 48.0.8 serving the same hello world (by default, pooled, and reusing
+instances) and, when installed, Tornado 6.6.1, each under the same wrk load in turn in one
+run; req/s, p50, p99, server CPU and RSS, and the ratio to bare hyper. Then the c10k run:
+10,000 idle keep-alive connections, each asking again after a pause, against bare hyper and
+gale, with each server's peak RSS.
 
 Usage: python3 bench/perf.py [--seconds S] [--connections N] [--c10k N] [--pause S]
+                             [--no-wasmtime]
 Needs wrk (apt-get install wrk). Builds release binaries and the plugins first.
 """
 
@@ -34,10 +37,12 @@ def memory(process, field):
     return int(re.search(rf"^{field}:\s+(\d+)", status, re.M).group(1)) / 1024
 
 
-def spawn(command):
-    """Starts a server that prints `listening on http://ADDR`; returns (process, address)."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    line = process.stdout.readline().decode()
+def spawn(command, says_on="stdout", env=None):
+    """Starts a server that prints `http://ADDR` first on `says_on` (its stdout or stderr;
+    the other goes nowhere); returns (process, address)."""
+    pipes = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, says_on: subprocess.PIPE}
+    process = subprocess.Popen(command, **pipes, env=env)
+    line = getattr(process, says_on).readline().decode()
     return process, re.search(r"http://([\d.:]+)", line).group(1)
 
 
@@ -68,6 +73,40 @@ def load_time(plugins, cache):
     stop(process)
     log = process.stderr.read().decode()
     return re.search(r"(compiled in|compiled-code cache in) [^,]+, swap \S+", log).group(0)
+
+
+WASMTIME = ROOT / "target/wasmtime-cli-48.0.8/bin/wasmtime"
+WASI_HELLO = ROOT / "target/wasi-hello/wasm32-wasip2/release/wasi_hello.wasm"
+# `wasmtime serve`'s best fresh-instance setting: pooled memories, tables and stacks, kept
+# resident as gale keeps its instances' memory.
+POOLED = ("pooling-allocator=y,pooling-memory-keep-resident=4194304,"
+          "pooling-table-keep-resident=65536,pooling-async-stack-keep-resident=1048576")
+
+
+def wasmtime_rows(args):
+    """`wasmtime serve` 48.0.8 serving `bench/wasi-hello` (the same response as gale's hello):
+    by default, pooled, and reusing instances. Its server is built once into `target/` (about
+    15 minutes; 49+ needs a newer rustc); `--no-wasmtime` skips the rows."""
+    if not WASMTIME.exists():
+        print("building wasmtime-cli 48.0.8 into target/ once (about 15 minutes)")
+        subprocess.run(["cargo", "install", "wasmtime-cli", "--version", "48.0.8", "--locked",
+                        "--root", str(WASMTIME.parent.parent)], check=True)
+    subprocess.run(["cargo", "build", "--release", "--target", "wasm32-wasip2",
+                    "--manifest-path", str(ROOT / "bench/wasi-hello/Cargo.toml"),
+                    "--target-dir", str(ROOT / "target/wasi-hello")], check=True)
+    # One tokio worker: one loop, as gale's and the others' (its default is one per core).
+    env = {**os.environ, "TOKIO_WORKER_THREADS": "1"}
+    rows = []
+    for flags, note in [((), "default"), (("-O", POOLED), "pooled, kept resident"),
+                        (("-O", POOLED, "--max-instance-reuse-count", "1000"),
+                         "pooled, `--max-instance-reuse-count 1000`")]:
+        server = spawn([str(WASMTIME), "serve", "-Scli", "--addr", "127.0.0.1:0", *flags,
+                        str(WASI_HELLO)], says_on="stderr", env=env)
+        rows.append((f"`wasmtime serve` 48.0.8 hello, {note}",
+                     measure(server[0], f"http://{server[1]}/", args.seconds,
+                             args.connections)))
+        stop(server[0])
+    return rows
 
 
 def python_rows(args):
@@ -101,12 +140,30 @@ def python_rows(args):
     return rows
 
 
+def print_ratios(rows):
+    """The ratios issue 19 sets targets for, from the rows this run measured."""
+    pairs = [
+        ("gale hello, `GET /hello/world`", "`wasmtime serve` 48.0.8 hello, pooled, kept resident",
+         "fresh instances, gale / `wasmtime serve` pooled"),
+        ("gale hello, `--reuse-instances 1000`, `GET /hello/world`",
+         "`wasmtime serve` 48.0.8 hello, pooled, `--max-instance-reuse-count 1000`",
+         "reused instances, gale / `wasmtime serve`"),
+        ("gale hello, `GET /hello/world`", "Tornado 6.6.1, one process, `GET /`",
+         "fresh instances, gale / Tornado"),
+    ]
+    for ours, theirs, what in pairs:
+        if ours in rows and theirs in rows:
+            print(f"{what}: {rows[ours]['rps'] / rows[theirs]['rps']:.2f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--c10k", type=int, default=10_000)
     parser.add_argument("--pause", type=int, default=5)
+    parser.add_argument("--no-wasmtime", action="store_true",
+                        help="leave out the `wasmtime serve` rows (and its 15-minute build)")
     args = parser.parse_args()
     plugins = build("plugins/hello", "plugins/tutorial")
     subprocess.run(["cargo", "build", "--release", "-p", "baseline", "-p", "c10k"],
@@ -124,6 +181,8 @@ def main():
             rows.append((name, measure(gale[0], f"http://{gale[1]}{path}", args.seconds,
                                        args.connections)))
         stop(gale[0])
+    if not args.no_wasmtime:
+        rows.extend(wasmtime_rows(args))
     has_tornado = subprocess.run([sys.executable, "-c", "import tornado"]).returncode == 0
     if has_tornado:
         tornado = spawn([sys.executable, str(ROOT / "bench/tornado_hello.py")])
@@ -142,6 +201,7 @@ def main():
               f"{r['rss']:.1f} MiB | {r['rps'] / hyper_rps:.3f} |")
     if not has_tornado:
         print("(Tornado not installed: pip install tornado==6.6.1 to add its row)")
+    print_ratios(dict(rows))
     stop(baseline[0])
     print(f"\nc10k: {args.c10k} keep-alive connections, a request each, {args.pause} s idle, "
           "a second request each")
