@@ -56,6 +56,18 @@ def measure(process, url, seconds, connections):
     return result
 
 
+def rows_of(server, args, *pages):
+    """`server` (a process and its address) measured at each `(name, path)` of `pages` in
+    turn, then stopped: a `(name, result)` row per page."""
+    process, address = server
+    try:
+        return [(name, measure(process, f"http://{address}{path}", args.seconds,
+                               args.connections))
+                for name, path in pages]
+    finally:
+        stop(process)
+
+
 def c10k(address, path, connections, pause):
     out = subprocess.run([str(RELEASE / "c10k"), address, path, str(connections), str(pause)],
                          capture_output=True, text=True, check=True).stdout
@@ -102,10 +114,7 @@ def wasmtime_rows(args):
                          "pooled, `--max-instance-reuse-count 1000`")]:
         server = spawn([str(WASMTIME), "serve", "-Scli", "--addr", "127.0.0.1:0", *flags,
                         str(WASI_HELLO)], says_on="stderr", env=env)
-        rows.append((f"`wasmtime serve` 48.0.8 hello, {note}",
-                     measure(server[0], f"http://{server[1]}/", args.seconds,
-                             args.connections)))
-        stop(server[0])
+        rows += rows_of(server, args, (f"`wasmtime serve` 48.0.8 hello, {note}", "/"))
     return rows
 
 
@@ -120,23 +129,17 @@ def python_rows(args):
     source = ROOT / "plugins-py/tutorial"
     plugins = build(str(source))
     path = "/time/2026/11/27"
-    rows = []
     tornado = spawn([sys.executable, str(ROOT / "tests/tornado/run_app.py"),
                      str(source / "app.py")])
-    rows.append(("Tornado 6.6.1 running plugins-py/tutorial/app.py, `GET /time/…`",
-                 measure(tornado[0], f"http://{tornado[1]}{path}", args.seconds,
-                         args.connections)))
-    stop(tornado[0])
+    rows = rows_of(tornado, args,
+                   ("Tornado 6.6.1 running plugins-py/tutorial/app.py, `GET /time/…`", path))
     cache = tempfile.mkdtemp(prefix="gale-bench-cache-")
     for _ in ("compiling", "from the cache"):
         print("Python tutorial (20 MB) made servable:", load_time(plugins, cache))
     for flags, note in [((), "fresh instance per request"),
                         (("--reuse-instances", "tutorial=1000"), "`--reuse-instances 1000`")]:
-        gale = start(plugins, *flags)
-        rows.append((f"gale, the same app.py in Python, {note}, `GET /time/…`",
-                     measure(gale[0], f"http://{gale[1]}{path}", args.seconds,
-                             args.connections)))
-        stop(gale[0])
+        rows += rows_of(start(plugins, *flags), args,
+                        (f"gale, the same app.py in Python, {note}, `GET /time/…`", path))
     return rows
 
 
@@ -168,29 +171,21 @@ def main():
     plugins = build("plugins/hello", "plugins/tutorial")
     subprocess.run(["cargo", "build", "--release", "-p", "baseline", "-p", "c10k"],
                    cwd=ROOT, check=True)
-    rows = []
-    baseline = spawn([str(RELEASE / "baseline"), "127.0.0.1:0"])
-    rows.append(("bare hyper, `GET /`",
-                 measure(baseline[0], f"http://{baseline[1]}/", args.seconds, args.connections)))
+    rows = rows_of(spawn([str(RELEASE / "baseline"), "127.0.0.1:0"]), args,
+                   ("bare hyper, `GET /`", "/"))
     for flags, note in [((), ""), (("--resident-memory", "0"), ", `--resident-memory 0`"),
                         (("--reuse-instances", "hello=1000,tutorial=1000"),
                          ", `--reuse-instances 1000`")]:
-        gale = start(plugins, *flags)
-        for name, path in [(f"gale hello{note}, `GET /hello/world`", "/hello/world"),
-                           (f"gale tutorial{note}, `GET /time/2026/11/27`", "/time/2026/11/27")]:
-            rows.append((name, measure(gale[0], f"http://{gale[1]}{path}", args.seconds,
-                                       args.connections)))
-        stop(gale[0])
+        rows += rows_of(start(plugins, *flags), args,
+                        (f"gale hello{note}, `GET /hello/world`", "/hello/world"),
+                        (f"gale tutorial{note}, `GET /time/2026/11/27`", "/time/2026/11/27"))
     if not args.no_wasmtime:
         rows.extend(wasmtime_rows(args))
     has_tornado = subprocess.run([sys.executable, "-c", "import tornado"]).returncode == 0
     if has_tornado:
-        tornado = spawn([sys.executable, str(ROOT / "bench/tornado_hello.py")])
-        rows.append(("Tornado 6.6.1, one process, `GET /`",
-                     measure(tornado[0], f"http://{tornado[1]}/", args.seconds, args.connections)))
-        stop(tornado[0])
-    if has_tornado:
-        rows.extend(python_rows(args))
+        rows += rows_of(spawn([sys.executable, str(ROOT / "bench/tornado_hello.py")]), args,
+                        ("Tornado 6.6.1, one process, `GET /`", "/"))
+        rows += python_rows(args)
     hyper_rps = rows[0][1]["rps"]
     print(f"wrk -t1 -c{args.connections} -d{args.seconds}s, one loop each, "
           f"{os.cpu_count()} cores shared by server and client")
@@ -202,7 +197,6 @@ def main():
     if not has_tornado:
         print("(Tornado not installed: pip install tornado==6.6.1 to add its row)")
     print_ratios(dict(rows))
-    stop(baseline[0])
     print(f"\nc10k: {args.c10k} keep-alive connections, a request each, {args.pause} s idle, "
           "a second request each")
     print("| server | opened | answered first | answered second | seconds | peak RSS |")
