@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::accounts::DatabaseSettings;
 use crate::http::site::SiteSettings;
 use crate::runtime::{HandlerLimits, WebSocketSettings};
+use crate::topics::TopicLimits;
 
 /// How log lines are written (`--log-format`).
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +84,10 @@ pub struct ServeOptions {
     pub websocket_max_message_size: usize,
 
     /// How often each WebSocket is pinged (0: never), as Tornado's `websocket_ping_interval`.
-    #[arg(long, env = "GALE_WEBSOCKET_PING_INTERVAL", default_value = "0s", value_parser = parse_duration)]
+    /// Tornado's default is never; gale pings every 30s so that a silent or vanished client
+    /// is found out and its place given back, and so that proxies (nginx's
+    /// `proxy_read_timeout` is 60s by default) never see an idle connection.
+    #[arg(long, env = "GALE_WEBSOCKET_PING_INTERVAL", default_value = "30s", value_parser = parse_duration)]
     pub websocket_ping_interval: Duration,
 
     /// How long a ping may go unanswered before the WebSocket is closed (1000, "ping timed
@@ -115,9 +119,31 @@ pub struct ServeOptions {
     #[arg(long, env = "GALE_MAX_CONNECTIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
 
-    /// WebSockets open at once on each worker; an upgrade request beyond it is 503.
-    #[arg(long, env = "GALE_MAX_WEBSOCKETS", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_websockets: u32,
+    /// WebSockets open at once, across workers; an upgrade beyond it is 503. Below
+    /// --max-connections, so plain requests always find a connection
+    /// [default: nine tenths of --max-connections].
+    #[arg(long, env = "GALE_MAX_WEBSOCKETS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_websockets: Option<u32>,
+
+    /// WebSockets open at once from one client address (under --xheaders, the address the
+    /// proxy names); an upgrade beyond it is 503.
+    #[arg(long, env = "GALE_MAX_WEBSOCKETS_PER_IP", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_websockets_per_ip: u32,
+
+    /// Control frames (pings, pongs) a WebSocket client may send a second, in bursts of as
+    /// many; past it the connection is closed with 1008.
+    #[arg(long, env = "GALE_WEBSOCKET_MAX_CONTROL_RATE", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    pub websocket_max_control_rate: u32,
+
+    /// The largest message a topic takes (publish's data): room for a WebSocket message of
+    /// a chat (64 KiB, the chat's websocket_max_message_size) in a JSON envelope.
+    #[arg(long, env = "GALE_TOPIC_MAX_MESSAGE", default_value = "256KiB", value_parser = parse_size)]
+    pub topic_max_message: usize,
+
+    /// The bytes one plugin's topic histories may hold together; past it the topic idle
+    /// longest gives up its oldest messages first.
+    #[arg(long, env = "GALE_TOPIC_MEMORY", default_value = "16MiB", value_parser = parse_size)]
+    pub topic_memory: usize,
 
     /// Request header lines accepted; more is 431.
     #[arg(long, env = "GALE_MAX_HEADERS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -158,11 +184,12 @@ pub struct ServeOptions {
     )]
     pub cookie_secret_file: Option<PathBuf>,
 
-    /// Sign each plugin's signed cookies with a secret of its own, HMAC-SHA256(cookie
-    /// secret, plugin name), so no plugin can make a value another accepts. Off by default:
-    /// one shared secret is what lets a Tornado app read gale's signed cookies.
-    #[arg(long, env = "GALE_COOKIE_SECRET_PER_PLUGIN")]
-    pub cookie_secret_per_plugin: bool,
+    /// Sign every plugin's signed cookies with the cookie secret itself, as one Tornado
+    /// application does, so a Tornado app given the same secret reads them. Without it each
+    /// plugin signs with a secret of its own, HMAC-SHA256(cookie secret, plugin name), so no
+    /// plugin can make a value another accepts.
+    #[arg(long, env = "GALE_SHARED_COOKIE_SECRET")]
+    pub shared_cookie_secret: bool,
 
     /// Serve this directory at /static/ with Tornado's StaticFileHandler, and make
     /// `static_url` point there.
@@ -248,8 +275,34 @@ impl ServeOptions {
                         timeout.min(self.websocket_ping_interval)
                     }),
                 send_buffer: self.websocket_send_buffer,
+                max_open: self.max_websockets() as usize,
+                max_per_address: self.max_websockets_per_ip as usize,
+                max_control_rate: self.websocket_max_control_rate,
+            },
+            topics: TopicLimits {
+                max_message: self.topic_max_message,
+                plugin_memory: self.topic_memory,
             },
         }
+    }
+
+    /// `--max-websockets`, or nine tenths of `--max-connections`.
+    pub fn max_websockets(&self) -> u32 {
+        self.max_websockets
+            .unwrap_or((self.max_connections / 10 * 9).max(1))
+    }
+
+    /// Refuses settings that contradict each other, saying which to change.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.max_websockets() >= self.max_connections {
+            anyhow::bail!(
+                "--max-websockets ({}) must be below --max-connections ({}), or WebSockets \
+                 could take every connection and leave none for a plain request",
+                self.max_websockets(),
+                self.max_connections
+            );
+        }
+        Ok(())
     }
 
     /// What the site (cookies, proxies, static files) is made from.
@@ -259,7 +312,7 @@ impl ServeOptions {
             trusted_proxies: self.trusted_proxies.clone(),
             cookie_secret: self.cookie_secret.clone(),
             cookie_secret_file: self.cookie_secret_file.clone(),
-            secret_per_plugin: self.cookie_secret_per_plugin,
+            shared_secret: self.shared_cookie_secret,
             static_dir: self.static_dir.clone(),
         }
     }

@@ -20,6 +20,7 @@ use crate::http::xheaders::Client;
 use crate::metrics::{self, RouteLabel};
 use crate::plugins::Target;
 use crate::plugins::set::short;
+use crate::router::ReverseUrl;
 use crate::runtime::driver;
 use crate::worker::{ConnectionPermit, Worker};
 
@@ -140,6 +141,15 @@ async fn route(
         }
     };
     let target = route.target.clone();
+    if asks_for_websocket(&parts.headers) && declares_body(&parts.headers) {
+        // An upgrade's request lives as long as its connection: it carries nothing more.
+        tracing::warn!(
+            "400 {} {}: a WebSocket upgrade request carries no body",
+            parts.method,
+            parts.uri
+        );
+        return error_response(400, &parts.method).into();
+    }
     let (limit, timeout) = (shared.options.max_body_size, shared.options.body_timeout);
     let body = match tokio::time::timeout(timeout, read_body(body, limit)).await {
         Ok(Ok(body)) => body,
@@ -160,20 +170,18 @@ async fn route(
         ),
         false => (None, None),
     };
-    let mut request = RequestData::new(parts, body, client, path_args, table, site);
+    // An upgrade's request may live as long as its connection: it must not pin the table.
+    let routes: Arc<dyn ReverseUrl> = match upgrade.is_some() {
+        true => shared.registry.live_routes(),
+        false => table,
+    };
+    let mut request = RequestData::new(parts, body, client, path_args, routes, site);
     let max_arguments = usize::try_from(shared.options.max_arguments).unwrap_or(usize::MAX);
     if let Err(error) = request.parse_body(max_arguments).await {
         tracing::warn!("400 {} {}: {error}", request.method, request.uri);
         return error_response(400, &request.method).into();
     }
     match target {
-        Target::Plugin { .. } if websockets_full(worker, &request) => {
-            tracing::warn!(
-                "503: {} WebSockets are open on this worker (--max-websockets)",
-                shared.options.max_websockets
-            );
-            error_response(503, &request.method).into()
-        }
         Target::Plugin { plugin, handler } => {
             let (runtime, accounts) = (&shared.runtime, &worker.accounts);
             let follow = upgrade.is_some().then(|| {
@@ -184,7 +192,6 @@ async fn route(
                 upgrade,
                 permit: permit.map(|held| held.0 as _),
                 stopping: worker.stopping.clone(),
-                websockets: worker.websockets.clone(),
                 follow,
             };
             Routed::Later(driver::start(
@@ -209,12 +216,20 @@ async fn route(
     }
 }
 
-/// Whether `request` asks for a WebSocket while the worker has `--max-websockets` open.
-fn websockets_full(worker: &Worker, request: &RequestData) -> bool {
-    let upgrade = request.headers.get(hyper::header::UPGRADE);
-    upgrade.is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"websocket"))
-        && worker.websockets.load(std::sync::atomic::Ordering::Relaxed)
-            >= worker.shared.options.max_websockets as usize
+/// Whether the request asks to become a WebSocket (`Upgrade: websocket`, any case).
+fn asks_for_websocket(headers: &hyper::HeaderMap) -> bool {
+    let upgrade = headers.get_all(hyper::header::UPGRADE).iter();
+    upgrade
+        .flat_map(|value| value.as_bytes().split(|byte| *byte == b','))
+        .any(|token| token.trim_ascii().eq_ignore_ascii_case(b"websocket"))
+}
+
+/// Whether the request's head announces a body: a `Content-Length` other than 0, or a
+/// `Transfer-Encoding`.
+fn declares_body(headers: &hyper::HeaderMap) -> bool {
+    let length = headers.get(hyper::header::CONTENT_LENGTH);
+    headers.contains_key(hyper::header::TRANSFER_ENCODING)
+        || length.is_some_and(|length| length.as_bytes().trim_ascii() != b"0")
 }
 
 /// RFC 9112's rules for a request a proxy and gale could read differently: a request must

@@ -23,6 +23,8 @@ use crate::worker::Shared;
 /// Loads the plugins of `dir`, binds, runs the workers, and then swaps plugins as the
 /// directory changes (or on SIGHUP) until Ctrl-C or SIGTERM.
 pub fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
+    options.check()?;
+    warn_of_risky_settings(&options);
     let main_loop = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -43,15 +45,16 @@ pub fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
             dir.display()
         );
     }
-    if let Some(url) = &options.pubsub {
-        main_loop.spawn(crate::topics::relay::start(url, runtime.topics.clone())?);
-    }
     let signals = Signals::install(&main_loop)?;
     let watcher = watch(&options, &dir);
     if let Some(static_dir) = &options.static_dir {
         crate::http::static_dir::check_apart(static_dir, &dir)?;
     }
     let site = Site::new(&options.site_settings())?;
+    if let Some(url) = &options.pubsub {
+        let relay = crate::topics::relay::start(url, runtime.topics.clone(), &site.pubsub_key());
+        main_loop.spawn(relay?);
+    }
     let database = Database::new(&options.database_settings())?;
     tracing::info!("account store: {}", database.shown());
     let listeners = server::bind(options.listen, options.workers)?;
@@ -103,6 +106,18 @@ pub fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
             .map_err(|_| anyhow::anyhow!("a worker panicked"))??;
     }
     Ok(())
+}
+
+/// Says at start what a setting leaves open, so the operator reads it before an attacker
+/// finds it.
+fn warn_of_risky_settings(options: &ServeOptions) {
+    if options.xheaders && options.trusted_proxies.is_empty() {
+        tracing::warn!(
+            "--xheaders without --trusted-proxies: any client can name its own address in \
+             X-Real-IP (past the login throttle and the per-address WebSocket cap); list \
+             your proxies' addresses with --trusted-proxies"
+        );
+    }
 }
 
 /// The directory watcher, unless `--no-watch` (or the platform refuses, which is logged).

@@ -77,7 +77,6 @@ async fn serve_loop(
         tasks: TaskTracker::new(),
         accounts,
         stopping: shutdown.clone(),
-        websockets: Arc::default(),
     });
     loop {
         // Beyond --max-connections, wait for a connection to close before accepting.
@@ -98,6 +97,9 @@ async fn serve_loop(
             _ = shutdown.wait_for(|stop| *stop) => break,
         };
         let _ = stream.set_nodelay(true);
+        // A peer that vanishes without a word (a cable pulled, a laptop shut) is found out
+        // by the kernel, not held for ever.
+        let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive());
         let for_requests = worker.clone();
         let framing = Arc::new(Mutex::new(Framing::new(read_buffer_size(
             &worker.shared.options,
@@ -149,6 +151,14 @@ async fn serve_loop(
         tracing::warn!("shutdown: requests still running after {deadline:?} were dropped");
     }
     Ok(())
+}
+
+/// TCP keepalive: probes after a minute of silence, then every 10 s (the kernel gives up
+/// after 9 unanswered).
+fn keepalive() -> socket2::TcpKeepalive {
+    socket2::TcpKeepalive::new()
+        .with_time(Duration::from_secs(60))
+        .with_interval(Duration::from_secs(10))
 }
 
 /// hyper's HTTP/1 settings: keep-alive, the head's timeout, count and size limits (beyond

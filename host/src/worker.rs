@@ -3,7 +3,7 @@
 //! builds it; the intake serves requests with it.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio_util::task::TaskTracker;
@@ -12,7 +12,7 @@ use crate::accounts::{AccountStore, Database};
 use crate::config::ServeOptions;
 use crate::http::site::Site;
 use crate::plugins::registry::Registry;
-use crate::runtime::{Counted, Runtime};
+use crate::runtime::Runtime;
 
 /// What every worker shares.
 pub struct Shared {
@@ -40,8 +40,6 @@ pub(crate) struct Worker {
     pub(crate) accounts: Arc<AccountStore>,
     /// Turns true when the worker stops.
     pub(crate) stopping: watch::Receiver<bool>,
-    /// The WebSockets open on this worker (`--max-websockets`).
-    pub(crate) websockets: Arc<AtomicUsize>,
 }
 
 /// A connection's `--max-connections` permit, handed to each of its requests: one that
@@ -62,5 +60,22 @@ impl ConnectionPermit {
             _permit: permit,
             _counted: Counted::new(&shared.open_connections),
         }))
+    }
+}
+
+/// One open connection, counted while it lives.
+pub(crate) struct Counted(Arc<AtomicUsize>);
+
+impl Counted {
+    /// Counts one more on `count`.
+    pub(crate) fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(count.clone())
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }

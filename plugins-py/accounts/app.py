@@ -57,6 +57,16 @@ class RegisterHandler(BaseHandler):
                   '<p><a href="/login">Log in</a></p>' % xhtml_escape(user.account))
 
 
+def is_local_path(next_url):
+    r"""Whether `next_url` is a path on this site: an open redirect would make a phishing
+    link. A browser ignores tabs and line breaks anywhere in a URL (`/\t/evil.com` is
+    `//evil.com`, another site) and reads a backslash as `/`: a path with either, or
+    starting `//`, is not local."""
+    return (next_url.startswith("/") and not next_url.startswith("//")
+            and "\\" not in next_url
+            and not any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in next_url))
+
+
 class LoginHandler(BaseHandler):
     """`/login`: a good pair starts a session and goes to `next` (a path on this site) or
     `/me`; anything else is 401 with one message."""
@@ -80,10 +90,7 @@ class LoginHandler(BaseHandler):
             self.show(BAD_CREDENTIALS)
             return
         next_url = self.get_argument("next", HOME)
-        # Only a path on this site: an open redirect would make a phishing link.
-        local = next_url.startswith("/") and not next_url.startswith("//") \
-            and "\\" not in next_url
-        self.redirect(next_url if local else HOME)
+        self.redirect(next_url if is_local_path(next_url) else HOME)
 
 
 class MeHandler(BaseHandler):

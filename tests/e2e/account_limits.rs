@@ -136,3 +136,76 @@ fn during_an_outage_every_account_call_answers_within_the_database_timeout() {
     assert!(took.iter().all(|(status, _)| *status == 503), "{took:?}");
     assert!(slowest < Duration::from_millis(2500), "slowest {slowest:?}");
 }
+
+#[test]
+fn logins_with_names_no_account_can_have_hold_no_memory() {
+    let store = TestStore::sqlite();
+    let server = store.serve(&["accounts"], &[]);
+    let password = "p".repeat(1025);
+    let name = |at: usize| format!("{at}{}", "n".repeat(1 << 20));
+    // Warm the allocator with one, then measure what the next hundred keep: each a new
+    // name, so no throttle closes on them.
+    assert_eq!(Visitor::new(&server).login(&name(0), &password).status, 401);
+    let before = server.rss_kib();
+    for at in 1..=100 {
+        assert_eq!(
+            Visitor::new(&server).login(&name(at), &password).status,
+            401
+        );
+    }
+    let kept = server.rss_kib().saturating_sub(before) / 1024;
+    report(&format!(
+        "100 logins with a 1 MiB name: RSS grew {kept} MiB"
+    ));
+    assert!(kept < 40, "100 logins with a 1 MiB name kept {kept} MiB");
+}
+
+#[test]
+fn guesses_sent_at_once_are_checked_five_at_a_time_and_the_rest_refused() {
+    let store = TestStore::sqlite();
+    let server = store.serve(&["accounts"], &["--xheaders"]);
+    let visitor = || Visitor::new(&server).coming_from("203.0.113.20");
+    assert_eq!(visitor().register("ada", "the right password").status, 201);
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let guesses: Vec<_> = (0..20)
+            .map(|_| scope.spawn(|| visitor().login("ada", "a wrong guess").status))
+            .collect();
+        guesses
+            .into_iter()
+            .map(|guess| guess.join().unwrap())
+            .collect()
+    });
+    let checked = statuses.iter().filter(|status| **status == 401).count();
+    report(&format!("20 guesses at once: {checked} checked"));
+    assert!(checked <= 5, "{statuses:?}");
+    assert!(
+        statuses.iter().all(|status| matches!(status, 401 | 429)),
+        "{statuses:?}"
+    );
+}
+
+#[test]
+fn an_account_guessed_at_from_many_addresses_closes_for_all_of_them() {
+    let store = TestStore::sqlite();
+    let server = store.serve(&["accounts"], &["--xheaders"]);
+    let from = |address: &str| Visitor::new(&server).coming_from(address);
+    assert_eq!(
+        from("203.0.113.1")
+            .register("lin", "the right password")
+            .status,
+        201
+    );
+    for at in 0..50 {
+        let guess = from(&format!("198.18.0.{at}")).login("lin", "a wrong guess");
+        assert_eq!(guess.status, 401, "guess {at}");
+    }
+    let closed = from("198.18.1.1").login("lin", "the right password");
+    assert_eq!(
+        closed.status,
+        429,
+        "from a fresh address: {}",
+        closed.text()
+    );
+    let other = from("198.18.1.1").login("someone", "a wrong guess");
+    assert_eq!(other.status, 401, "another account is not throttled");
+}

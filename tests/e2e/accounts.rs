@@ -501,6 +501,9 @@ macro_rules! account_suite {
                 "//evil.example/",
                 "https://evil.example/",
                 "/\\evil.example",
+                // A browser drops tabs and line breaks: `//evil.example/`.
+                "/\t/evil.example/",
+                "/\n/evil.example/",
             ] {
                 let login = visitor.post(
                     "/login",

@@ -114,30 +114,30 @@ impl AccountStore {
     }
 
     /// Checks the password and starts a session; returns the user and the session id for
-    /// the cookie. An unknown account and a wrong password fail alike, in the same time.
+    /// the cookie. An unknown account and a wrong password fail alike, in the same time (a
+    /// name registration would refuse fails at once: it is no secret that it cannot exist).
     pub async fn login(
         &self,
         account: &str,
         password: &str,
         client: IpAddr,
     ) -> Result<(User, String), AccountError> {
-        throttle::check(account, client)?;
-        if password.chars().count() > validate::MAX_PASSWORD_CHARS {
-            // No password that long was ever accepted; refuse it without hashing it.
-            throttle::failed(account, client);
+        // Nothing that could never log in is hashed or remembered: a name or password past
+        // what registration accepts is the same failure, at once.
+        if validate::account(account).is_err()
+            || password.chars().count() > validate::MAX_PASSWORD_CHARS
+        {
             return Err(AccountError::BadCredentials);
         }
-        let found = match validate::account(account) {
-            Ok(()) => self.find(account).await?,
-            Err(_) => None,
-        };
+        let attempt = throttle::begin(account, client)?;
+        let found = self.find(account).await?;
         let (user, hash) = found.map_or((None, None), |(user, hash)| (Some(user), Some(hash)));
         let matches = password::verify(password.to_owned(), hash).await?;
         let Some(user) = user.filter(|_| matches) else {
-            throttle::failed(account, client);
+            attempt.failed();
             return Err(AccountError::BadCredentials);
         };
-        throttle::succeeded(account, client);
+        attempt.succeeded();
         let mut id = [0u8; 32];
         getrandom::fill(&mut id).expect("the OS random source");
         let id = hex::encode(&id);

@@ -29,9 +29,8 @@ pub enum ArgSource {
     All,
 }
 
-/// One request: head, body, captures, and the route table it was routed with. A WebSocket
-/// connection keeps its upgrade request and hands each event a copy.
-#[derive(Clone)]
+/// One request: head, body, captures, and the route table it was routed with. Once parsed it
+/// is shared (`Arc`): a WebSocket connection hands its upgrade request to each event.
 pub struct RequestData {
     /// The method.
     pub method: Method,
@@ -218,17 +217,19 @@ impl RequestData {
     /// in place of the request an idle reused instance has served. Its route table and site
     /// are made once per process: a fresh `Site` draws a random secret (a `getrandom` call),
     /// which cost a reused instance 3.4% of its time when made for every request.
-    pub fn placeholder() -> Self {
-        static EMPTY: std::sync::LazyLock<(Arc<RouteTable<()>>, Arc<Site>)> =
-            std::sync::LazyLock::new(Default::default);
-        let (parts, ()) = hyper::Request::new(()).into_parts();
-        Self::new(
-            parts,
-            Bytes::new(),
-            Client::direct([127, 0, 0, 1].into()),
-            PathArgs::default(),
-            EMPTY.0.clone(),
-            EMPTY.1.clone(),
-        )
+    pub fn placeholder() -> Arc<Self> {
+        static EMPTY: std::sync::LazyLock<Arc<RequestData>> = std::sync::LazyLock::new(|| {
+            let (parts, ()) = hyper::Request::new(()).into_parts();
+            let table: Arc<RouteTable<()>> = Arc::default();
+            Arc::new(RequestData::new(
+                parts,
+                Bytes::new(),
+                Client::direct([127, 0, 0, 1].into()),
+                PathArgs::default(),
+                table,
+                Arc::default(),
+            ))
+        });
+        EMPTY.clone()
     }
 }

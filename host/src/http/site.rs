@@ -15,8 +15,9 @@ pub struct Site {
     pub trusted_proxies: TrustedProxies,
     /// Signs cookies and xsrf-free values; never handed to a plugin.
     pub cookie_secret: Vec<u8>,
-    /// `--cookie-secret-per-plugin`: each plugin signs with a secret derived from its name.
-    pub secret_per_plugin: bool,
+    /// `--shared-cookie-secret`: every plugin signs with the secret itself (else each with
+    /// one derived from its name).
+    pub shared_secret: bool,
     /// `--static`: served at `/static/`, and where `static_url` looks.
     pub static_files: Option<StaticFiles>,
 }
@@ -28,14 +29,14 @@ impl Default for Site {
             xheaders: false,
             trusted_proxies: TrustedProxies::default(),
             cookie_secret: random_secret(),
-            secret_per_plugin: false,
+            shared_secret: false,
             static_files: None,
         }
     }
 }
 
 /// What a [`Site`] is made from: `--xheaders`, `--cookie-secret(-file)`,
-/// `--cookie-secret-per-plugin` and `--static`.
+/// `--shared-cookie-secret` and `--static`.
 #[derive(Debug, Clone, Default)]
 pub struct SiteSettings {
     /// Believe a proxy's headers.
@@ -46,8 +47,8 @@ pub struct SiteSettings {
     pub cookie_secret: Option<String>,
     /// A file holding the secret.
     pub cookie_secret_file: Option<PathBuf>,
-    /// A secret per plugin, derived from the secret.
-    pub secret_per_plugin: bool,
+    /// One secret for every plugin, not one derived per plugin.
+    pub shared_secret: bool,
     /// The static directory.
     pub static_dir: Option<PathBuf>,
 }
@@ -86,7 +87,7 @@ impl Site {
             xheaders: settings.xheaders,
             trusted_proxies: TrustedProxies::new(settings.trusted_proxies.clone()),
             cookie_secret,
-            secret_per_plugin: settings.secret_per_plugin,
+            shared_secret: settings.shared_secret,
             static_files,
         })
     }
@@ -94,20 +95,29 @@ impl Site {
     /// The client of a request from `peer`: the peer, or with `--xheaders` whom its proxy
     /// names.
     pub fn client(&self, peer: std::net::IpAddr, headers: &hyper::HeaderMap) -> Client {
+        // A dual-stack listener sees an IPv4 peer as `::ffff:a.b.c.d`: it is that IPv4
+        // address, for the trusted list, the throttle and the handler alike.
+        let peer = peer.to_canonical();
         match self.xheaders {
             true => Client::behind_proxy(peer, headers, &self.trusted_proxies),
             false => Client::direct(peer),
         }
     }
 
-    /// The secret `plugin`'s signed cookies use: the cookie secret, or with
-    /// `--cookie-secret-per-plugin` one derived from it and the plugin's name, so no plugin
-    /// can make a value another accepts.
+    /// The secret `plugin`'s signed cookies use: one derived from the cookie secret and the
+    /// plugin's name, so no plugin can make a value another accepts, or with
+    /// `--shared-cookie-secret` the cookie secret itself.
     pub fn plugin_secret(&self, plugin: &str) -> Cow<'_, [u8]> {
-        match self.secret_per_plugin {
-            true => Cow::Owned(super::signed::derive_secret(&self.cookie_secret, plugin)),
-            false => Cow::Borrowed(&self.cookie_secret),
+        match self.shared_secret {
+            true => Cow::Borrowed(&self.cookie_secret),
+            false => Cow::Owned(super::signed::derive_secret(&self.cookie_secret, plugin)),
         }
+    }
+
+    /// The key the servers of one deployment sign their `--pubsub` messages with: derived
+    /// from the cookie secret they share, under a name no plugin can have.
+    pub fn pubsub_key(&self) -> Vec<u8> {
+        super::signed::derive_secret(&self.cookie_secret, "/pubsub")
     }
 }
 

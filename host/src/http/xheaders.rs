@@ -80,8 +80,8 @@ impl Client {
             chosen
         });
         let ip = joined(headers, "x-real-ip").or(ip.map(str::to_owned));
-        if let Some(ip) = ip.and_then(|ip| ip.trim().parse().ok()) {
-            client.ip = ip;
+        if let Some(ip) = ip.and_then(|ip| ip.trim().parse::<IpAddr>().ok()) {
+            client.ip = ip.to_canonical();
         }
         let scheme = joined(headers, "x-scheme").or_else(|| joined(headers, "x-forwarded-proto"));
         match scheme

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use super::Plugin;
 use crate::builtin::{InitArgsError, Redirect, static_files_of_init_args};
 use crate::http::static_dir::StaticFiles;
-use crate::router::{self, Pattern};
+use crate::router::{self, Pattern, ReverseError, ReverseUrl};
 use crate::runtime::bindings::exports::gale::web::app;
 
 /// What a route runs.
@@ -87,10 +87,26 @@ impl Registry {
         self.table.load_full()
     }
 
+    /// The table in force at each `reverse_url`, for a request that may outlive swaps (a
+    /// WebSocket's upgrade request, which every event of the connection sees): it pins no
+    /// version of any plugin, where a snapshot would keep every plugin of its day loaded.
+    pub fn live_routes(self: &Arc<Self>) -> Arc<dyn ReverseUrl> {
+        Arc::new(LiveRoutes(self.clone()))
+    }
+
     /// Publishes `routes`, in the order they are tried.
     pub fn publish(&self, routes: Vec<Route>) {
         self.table.store(Arc::new(RouteTable::new(routes)));
         self.changes.send_modify(|generation| *generation += 1);
+    }
+}
+
+/// The route table in force, read at each call (see [`Registry::live_routes`]).
+struct LiveRoutes(Arc<Registry>);
+
+impl ReverseUrl for LiveRoutes {
+    fn reverse_url(&self, name: &str, args: &[String]) -> Result<String, ReverseError> {
+        self.0.snapshot().reverse_url(name, args)
     }
 }
 

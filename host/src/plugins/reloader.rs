@@ -51,7 +51,7 @@ impl Reloader {
             .filter(|name| !present.iter().any(|present| **present == **name))
             .collect();
         for name in gone {
-            self.set().remove(&name);
+            self.remove(&name);
         }
         for file in files {
             self.reload_file(&file).await;
@@ -63,8 +63,7 @@ impl Reloader {
     pub async fn reload_file(&self, file: &Path) {
         let name = plugin_name(file);
         if !file.is_file() {
-            self.set().remove(&name);
-            return;
+            return self.remove(&name);
         }
         let file = file.display().to_string();
         let bytes = match loader::read_settled(file.as_ref()).await {
@@ -78,14 +77,24 @@ impl Reloader {
         }
         let loaded = loader::load_bytes(&self.runtime, self.cache.as_ref(), file.as_ref(), bytes);
         let outcome = match loaded.await {
-            Ok(loaded) => self
-                .set()
-                .install(loaded)
-                .map_err(|conflict| conflict.to_string()),
+            Ok(loaded) => {
+                // Its topics first: its first request may publish.
+                self.runtime.topics.register(&loaded.plugin.name);
+                self.set()
+                    .install(loaded)
+                    .map_err(|conflict| conflict.to_string())
+            }
             Err(error) => Err(format!("{error:#}")),
         };
         if let Err(message) = outcome {
             self.set().refuse(&name, &file, Some(&hash), message);
+        }
+    }
+
+    /// Takes `name` out of service, and frees its topics.
+    fn remove(&self, name: &str) {
+        if self.set().remove(name) {
+            self.runtime.topics.remove(name);
         }
     }
 

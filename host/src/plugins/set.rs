@@ -112,6 +112,11 @@ impl PluginSet {
         );
         self.refused.remove(&name);
         let swap = self.publish();
+        if let Some(old) = &previous {
+            // Requests in flight finish on the old version; new ones never take its idle
+            // instances, whose pool slots the new version needs.
+            old.plugin.idle.clear();
+        }
         let hash = self.serving[&name].plugin.hash.clone();
         let outcome = match previous {
             Some(_) => LoadOutcome::Swapped,
@@ -157,18 +162,21 @@ impl PluginSet {
     }
 
     /// Takes `name` out of service: new requests no longer see its routes, requests in
-    /// flight finish on it.
-    pub fn remove(&mut self, name: &str) {
+    /// flight finish on it. Whether it was serving.
+    pub fn remove(&mut self, name: &str) -> bool {
         self.refused.remove(name);
-        if let Some(old) = self.serving.remove(name) {
-            self.note(name, LoadOutcome::Removed, Some(&old.plugin.hash));
-            let swap = self.publish();
-            tracing::info!(
-                plugin = name,
-                "removed {name} {}: its routes are gone (swap {swap:.1?})",
-                short(&old.plugin.hash)
-            );
-        }
+        let Some(old) = self.serving.remove(name) else {
+            return false;
+        };
+        self.note(name, LoadOutcome::Removed, Some(&old.plugin.hash));
+        let swap = self.publish();
+        old.plugin.idle.clear();
+        tracing::info!(
+            plugin = name,
+            "removed {name} {}: its routes are gone (swap {swap:.1?})",
+            short(&old.plugin.hash)
+        );
+        true
     }
 
     /// Instances of the plugins serving now that are parked between requests

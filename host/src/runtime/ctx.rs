@@ -9,13 +9,13 @@ use tokio::sync::oneshot;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::imports::Refusal;
 use super::output::{PluginOutput, Stream};
+use super::refusal::Refusal;
 use crate::accounts::{AccountStore, User};
 use crate::http::body::{BodySender, ResponseBody, Sent};
 use crate::http::request::RequestData;
 use crate::http::response::ResponseState;
-use crate::topics::{Topic, Topics};
+use crate::topics::{Subscription, Topic, Topics};
 
 /// The data of one request's store, by concern: what the instance runs under for all its
 /// requests (`sandbox`, the WASI context), and what belongs to the request alone (the
@@ -25,7 +25,7 @@ pub struct Ctx {
     /// What the instance runs under.
     pub sandbox: Sandbox,
     /// The request being handled.
-    pub request: RequestData,
+    pub request: Arc<RequestData>,
     /// The response being built.
     pub response: ResponseState,
     /// How the response reaches hyper, and the handler's clock.
@@ -51,6 +51,10 @@ pub struct Sandbox {
     pub timeout: Duration,
     /// Every plugin's topics (the plugin reaches its own).
     pub topics: Arc<Topics>,
+    /// The bytes a WebSocket event may queue (`--websocket-send-buffer`).
+    pub websocket_send_buffer: usize,
+    /// The places for open WebSockets, taken by `accept`.
+    pub websockets: Arc<super::websocket::WebSocketSlots>,
 }
 
 /// How a request's response reaches hyper.
@@ -117,15 +121,13 @@ pub struct RequestMemo {
     pub wait: Option<super::long_poll::Wait>,
 }
 
-/// A topic subscribed to, with the id of its newest message then, so nothing published
-/// before the event ends is missed.
-pub type Subscribed = (Arc<Topic>, Option<Arc<str>>);
-
 /// What a WebSocket event (or the upgrade) exchanges with the handler.
 #[derive(Default)]
 pub struct SocketMemo {
     /// Set by `accept`: the `Sec-WebSocket-Accept` value the 101 carries.
     pub accepted: Option<String>,
+    /// The connection's place among the open WebSockets, taken by `accept`.
+    pub slot: Option<super::websocket::WebSocketSlot>,
     /// Frames to send when the event ends, in order, and their bytes.
     pub outbox: Vec<tokio_tungstenite::tungstenite::Message>,
     /// The bytes of `outbox`.
@@ -138,15 +140,18 @@ pub struct SocketMemo {
     pub peer_close: Option<(u16, String)>,
     /// Whether this is an event on an open connection (not the upgrade request).
     pub open: bool,
-    /// Subscriptions made (`Some`) and ended (`None`) by topic name, in order.
-    pub subscriptions: Vec<(String, Option<Subscribed>)>,
+    /// The topics the connection was subscribed to when the event began.
+    pub subscribed: Vec<Arc<str>>,
+    /// Subscriptions made (`Some`, reading from the moment of the call) and ended (`None`),
+    /// one per topic name, in the order first asked.
+    pub subscriptions: Vec<(Arc<str>, Option<Subscription>)>,
 }
 
 impl Ctx {
     /// The store data for `request`: no files, no network, no environment; stdout and
     /// stderr become log lines tagged with the plugin (so a panic message is seen),
     /// rate-limited.
-    pub fn new(sandbox: Sandbox, request: RequestData) -> Self {
+    pub fn new(sandbox: Sandbox, request: Arc<RequestData>) -> Self {
         let wasi = WasiCtx::builder()
             .stdout(PluginOutput::new(sandbox.plugin.clone(), Stream::Stdout))
             .stderr(PluginOutput::new(sandbox.plugin.clone(), Stream::Stderr))
@@ -165,39 +170,12 @@ impl Ctx {
 
     /// Readies a reused instance's store for `request`: everything of the previous request
     /// goes, the sandbox (limits, output) stays.
-    pub fn recycle(&mut self, request: RequestData) {
+    pub fn recycle(&mut self, request: Arc<RequestData>) {
         self.sandbox.limits.refused = false;
         self.request = request;
         self.response = ResponseState::default();
         self.delivery = Delivery::default();
         self.memo = RequestMemo::default();
-    }
-
-    /// The connection a handler has just switched to WebSocket, with what its upgrade
-    /// request queued (messages, a close) and left as state.
-    pub fn take_open_socket(&mut self) -> Option<super::websocket::Opened> {
-        let upgrade = self.delivery.upgrade.take()?;
-        self.memo.socket.accepted.as_ref()?;
-        let first = std::mem::take(&mut self.memo.socket);
-        let request = std::mem::replace(&mut self.request, RequestData::placeholder());
-        Some(super::websocket::Opened {
-            upgrade,
-            request,
-            first,
-        })
-    }
-
-    /// The request its handler has parked (`wait_for_messages`), with the response as it
-    /// left it; none when the handler failed (its error page has been sent).
-    pub fn take_parked(&mut self) -> Option<super::long_poll::Parked> {
-        let wait = self.memo.wait.take()?;
-        let head = self.delivery.head.take()?;
-        Some(super::long_poll::Parked {
-            wait,
-            head,
-            request: std::mem::replace(&mut self.request, RequestData::placeholder()),
-            response: std::mem::take(&mut self.response),
-        })
     }
 
     /// Drops what ties an idle store to the request it served (and through its route table,

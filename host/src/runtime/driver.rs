@@ -3,7 +3,7 @@
 //! has been sent.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
+use std::time::{Duration, Instant};
 
 use hyper::upgrade::OnUpgrade;
 use tokio::sync::{oneshot, watch};
@@ -13,14 +13,21 @@ use wasmtime::{Store, Trap};
 use super::bindings::PluginInstance;
 use super::bindings::exports::gale::web::app::{HttpError, Stage};
 use super::ctx::Ctx;
-use super::instances::{acquire, release};
-use super::reuse::Parked;
+use super::events::EventStream;
+use super::instances::{HandlerInstance, acquire, release};
+use super::long_poll::ParkedRequest;
+use super::websocket::Opened;
 use super::{Plugin, Runtime};
 use crate::accounts::AccountStore;
 use crate::http::body::ResponseBody;
 use crate::http::error_page::error_response;
 use crate::http::request::RequestData;
 use crate::http::response::ResponseState;
+
+/// Turns a parked request may take: a handler that parks again each time it is woken (or
+/// a cursor the history no longer holds, which wakes it at once) is answered as it stands
+/// after this many, instead of looping.
+const MAX_TURNS: u32 = 100;
 
 /// Starts handler `handler` of `plugin` for `request` as a task of `tasks` and returns where
 /// its response will arrive: once the handler has finished, or at its first `flush` (the
@@ -42,20 +49,14 @@ pub fn start(
     let (head, response) = oneshot::channel();
     let (runtime, plugin, accounts) = (runtime.clone(), plugin.clone(), accounts.clone());
     let turn = Turn {
-        request,
+        request: Arc::new(request),
         response: None,
         head,
         stage: Stage::Request(handler),
     };
     tasks.spawn_local(async move {
-        // Boxed: until the task first runs, it is only as large as its arguments. What
-        // outlives the handler (a WebSocket, an event stream, a parked poll) runs once it is
-        // dropped: its states take 7.6 KiB that 10,000 idle connections need not keep.
-        let long_lived =
-            Box::pin(serve(&runtime, &plugin, handler, turn, lifeline, accounts)).await;
-        if let Some(long_lived) = long_lived {
-            long_lived.await;
-        }
+        // Boxed: until the task first runs, it is only as large as its arguments.
+        Box::pin(live(&runtime, plugin, handler, turn, lifeline, accounts)).await;
     });
     response
 }
@@ -71,108 +72,148 @@ pub struct Lifeline {
     /// Turns true when the worker stops: WebSockets close with 1001, event streams end,
     /// parked requests are answered with no messages.
     pub stopping: watch::Receiver<bool>,
-    /// The worker's count of open WebSockets (`--max-websockets`).
-    pub websockets: Arc<AtomicUsize>,
     /// How a WebSocket's events follow a swap of its plugin (for an upgrade request).
     pub follow: Option<super::Follow>,
 }
 
-/// What a request becomes once its handler is done: a WebSocket's or an event stream's
-/// life, or a parked poll's wait and its next turn.
-type LongLived<'a> = std::pin::Pin<Box<dyn Future<Output = ()> + 'a>>;
+/// What a request becomes once a turn of its handler is done.
+enum After {
+    /// Nothing more: its response has gone, or streams from the turn's own `flush`es.
+    Done,
+    /// A WebSocket the handler accepted.
+    Socket(Opened),
+    /// An event stream the response became.
+    Events(EventStream),
+    /// A request parked on a topic, to wake in another turn.
+    Parked(ParkedRequest),
+}
+
+/// A request's whole life: its turns (the request, then each wake-up of a request parked on
+/// a topic, one after the other, never one inside another), then what outlives them. Each
+/// turn's states are dropped before the next wait begins: 10,000 parked polls or idle
+/// WebSockets need not keep them. The handler's time limit covers its turns together.
+async fn live(
+    runtime: &Runtime,
+    plugin: Arc<Plugin>,
+    handler: u32,
+    mut turn: Turn,
+    mut lifeline: Lifeline,
+    accounts: Arc<AccountStore>,
+) {
+    let limit = runtime.limits.timeout_for(&plugin.name);
+    let mut spent = Duration::ZERO;
+    for turns in 1.. {
+        // Boxed, as every await that runs a handler: inline, their states made the task
+        // 16 KiB.
+        let started = Instant::now();
+        let after = Box::pin(serve(
+            runtime,
+            &plugin,
+            turn,
+            spent,
+            &mut lifeline,
+            &accounts,
+        ))
+        .await;
+        spent += started.elapsed();
+        let mut parked = match after {
+            After::Done => return,
+            After::Events(events) => return Box::pin(events.run(lifeline.stopping)).await,
+            After::Socket(opened) => {
+                let Lifeline {
+                    permit,
+                    stopping,
+                    follow,
+                    ..
+                } = lifeline;
+                let ties = super::websocket::Ties { stopping, follow };
+                let socket =
+                    super::websocket::serve(runtime, plugin, handler, accounts, opened, ties);
+                Box::pin(socket).await;
+                // Only now is the connection's `--max-connections` permit free.
+                drop(permit);
+                return;
+            }
+            After::Parked(parked) => parked,
+        };
+        if turns >= MAX_TURNS || spent >= limit {
+            tracing::warn!(
+                plugin = &*plugin.name,
+                route = parked.request.path(),
+                "a parked request was woken {turns} times in {spent:.1?} of handler time and \
+                 parked again: answered as it stands"
+            );
+            return parked.answer_as_it_stands();
+        }
+        let Some(messages) = Box::pin(parked.until_woken(lifeline.stopping.clone())).await else {
+            return;
+        };
+        turn = Turn {
+            request: parked.request,
+            response: Some(parked.response),
+            head: parked.head,
+            stage: Stage::Woken((handler, messages)),
+        };
+    }
+}
 
 /// One turn of the handler task: a slot (`--max-instances`), an instance (reused, or
 /// fresh), the request's lifecycle in it, then the instance parked for another request when
-/// its plugin reuses them; and what the request becomes when the handler accepted a
-/// WebSocket, answered with an event stream or parked the request, to run after this
-/// future is gone.
-async fn serve<'a>(
-    runtime: &'a Runtime,
-    plugin: &'a Arc<Plugin>,
-    handler: u32,
+/// its plugin reuses them; and what the request becomes next. The turn's clock starts
+/// `spent` in, the handler's time in earlier turns.
+async fn serve(
+    runtime: &Runtime,
+    plugin: &Arc<Plugin>,
     turn: Turn,
-    mut lifeline: Lifeline,
-    accounts: Arc<AccountStore>,
-) -> Option<LongLived<'a>> {
+    spent: Duration,
+    lifeline: &mut Lifeline,
+    accounts: &Arc<AccountStore>,
+) -> After {
     let method = turn.request.method.clone();
-    // Boxed, as every await that runs a handler: inline, their states made the task
-    // 16 KiB.
-    let Some((slot, parked)) = Box::pin(acquire(runtime, plugin, turn.request)).await else {
+    let Some((slot, instance)) = Box::pin(acquire(runtime, plugin, turn.request)).await else {
         let _ = turn.head.send(error_response(503, &method));
-        return None;
+        return After::Done;
     };
-    let Parked {
+    let HandlerInstance {
         instance,
         mut store,
         served,
-    } = parked;
+    } = instance;
     let ctx = store.data_mut();
     if let Some(response) = turn.response {
         ctx.response = response;
     }
+    let now = Instant::now();
+    ctx.delivery.running_since = now.checked_sub(spent).unwrap_or(now);
     ctx.delivery.head = Some(turn.head);
     ctx.delivery.upgrade = lifeline.upgrade.take();
     ctx.accounts = Some(accounts.clone());
-    let reusable = Box::pin(handle(&instance, &mut store, plugin, handler, &turn.stage)).await;
+    let reusable = Box::pin(handle(&instance, &mut store, plugin, &turn.stage)).await;
     let ctx = store.data_mut();
-    let (opened, events, waiting) = (
-        ctx.take_open_socket(),
-        ctx.delivery.events.take(),
-        ctx.take_parked(),
-    );
-    let parked = Parked {
+    let after = if let Some(opened) = Opened::take(ctx) {
+        After::Socket(opened)
+    } else if let Some(events) = ctx.delivery.events.take() {
+        After::Events(events)
+    } else if let Some(parked) = ParkedRequest::take(ctx) {
+        After::Parked(parked)
+    } else {
+        After::Done
+    };
+    let instance = HandlerInstance {
         instance,
         store,
         served,
     };
-    release(runtime, plugin, parked, reusable);
+    release(runtime, plugin, instance, reusable);
     // The instance is done with: its slot is free again, whatever the request does next.
     drop(slot);
-    if let Some(opened) = opened {
-        let Lifeline {
-            permit,
-            stopping,
-            websockets,
-            follow,
-            ..
-        } = lifeline;
-        let ties = super::websocket::Ties {
-            stopping,
-            open: websockets,
-            follow,
-        };
-        return Some(Box::pin(async move {
-            super::websocket::serve(runtime, plugin, handler, accounts, opened, ties).await;
-            // Only now is the connection's `--max-connections` permit free.
-            drop(permit);
-        }));
-    }
-    if let Some(events) = events {
-        return Some(Box::pin(events.run(lifeline.stopping)));
-    }
-    let mut waiting = waiting?;
-    Some(Box::pin(async move {
-        let stopping = lifeline.stopping.clone();
-        let Some(messages) = waiting.until_woken(stopping).await else {
-            return;
-        };
-        let turn = Turn {
-            request: waiting.request,
-            response: Some(waiting.response),
-            head: waiting.head,
-            stage: Stage::Woken((handler, messages)),
-        };
-        let next = Box::pin(serve(runtime, plugin, handler, turn, lifeline, accounts)).await;
-        if let Some(next) = next {
-            next.await;
-        }
-    }))
+    after
 }
 
 /// One stage of a request's life in an instance: the request itself, or the wake-up of a
 /// request parked for a topic's messages.
 struct Turn {
-    request: RequestData,
+    request: Arc<RequestData>,
     /// The response as the handler left it when woken; none at first (the store's own
     /// fresh one serves).
     response: Option<ResponseState>,
@@ -189,9 +230,12 @@ async fn handle(
     instance: &PluginInstance,
     store: &mut Store<Ctx>,
     plugin: &Plugin,
-    handler: u32,
     stage: &Stage,
 ) -> bool {
+    let handler = match stage {
+        Stage::Request(handler) | Stage::Woken((handler, _)) => *handler,
+        _ => u32::MAX,
+    };
     let outcome = instance
         .gale_web_app()
         .call_dispatch(&mut *store, stage)

@@ -12,8 +12,9 @@ use wasmtime::{
 };
 
 use super::ctx::{Ctx, Sandbox};
+use super::websocket::WebSocketSlots;
 use crate::http::request::RequestData;
-use crate::topics::Topics;
+use crate::topics::{TopicLimits, Topics};
 
 /// How often the epoch advances: a busy handler yields the loop at least this often.
 pub const EPOCH_TICK: Duration = Duration::from_millis(1);
@@ -37,6 +38,8 @@ pub struct HandlerLimits {
     pub reuse: Vec<(String, u32)>,
     /// What every WebSocket runs under.
     pub websocket: WebSocketSettings,
+    /// What every plugin's topics run under.
+    pub topics: TopicLimits,
 }
 
 /// Tornado's `websocket_*` settings, as flags.
@@ -52,15 +55,24 @@ pub struct WebSocketSettings {
     /// The bytes that may wait for a client that reads slowly before the connection is
     /// closed with 1008 (`--websocket-send-buffer`).
     pub send_buffer: usize,
+    /// WebSockets open at once, across workers (`--max-websockets`).
+    pub max_open: usize,
+    /// WebSockets open at once from one client address (`--max-websockets-per-ip`).
+    pub max_per_address: usize,
+    /// Control frames (pings, pongs) a client may send a second (`--websocket-max-control-rate`).
+    pub max_control_rate: u32,
 }
 
 impl Default for WebSocketSettings {
     fn default() -> Self {
         Self {
             max_message: 10 << 20,
-            ping_interval: Duration::ZERO,
-            ping_timeout: Duration::ZERO,
+            ping_interval: Duration::from_secs(30),
+            ping_timeout: Duration::from_secs(30),
             send_buffer: 1 << 20,
+            max_open: 9_000,
+            max_per_address: 256,
+            max_control_rate: 50,
         }
     }
 }
@@ -76,6 +88,7 @@ impl Default for HandlerLimits {
             resident_memory: 256 << 10,
             reuse: Vec::new(),
             websocket: WebSocketSettings::default(),
+            topics: TopicLimits::default(),
         }
     }
 }
@@ -121,6 +134,8 @@ pub struct Runtime {
     pub slots: Arc<Semaphore>,
     /// Every plugin's topics, shared by all workers.
     pub topics: Arc<Topics>,
+    /// The places for open WebSockets, across workers.
+    pub websockets: Arc<WebSocketSlots>,
 }
 
 impl Runtime {
@@ -166,7 +181,11 @@ impl Runtime {
             engine,
             linker,
             slots: Arc::new(Semaphore::new(limits.instances as usize)),
-            topics: Arc::default(),
+            topics: Arc::new(Topics::new(limits.topics)),
+            websockets: Arc::new(WebSocketSlots::new(
+                limits.websocket.max_open,
+                limits.websocket.max_per_address,
+            )),
             limits,
         }))
     }
@@ -178,7 +197,7 @@ impl Runtime {
 
     /// A store for one request: memory capped, and a deadline checked at every epoch tick,
     /// where a running handler also yields to the loop.
-    pub fn new_store(&self, plugin: Arc<str>, request: RequestData) -> Store<Ctx> {
+    pub fn new_store(&self, plugin: Arc<str>, request: Arc<RequestData>) -> Store<Ctx> {
         let limits = StoreLimitsBuilder::new()
             .memory_size(self.limits.memory)
             .build();
@@ -189,6 +208,8 @@ impl Runtime {
             response_buffer: self.limits.response_buffer,
             timeout,
             topics: self.topics.clone(),
+            websocket_send_buffer: self.limits.websocket.send_buffer,
+            websockets: self.websockets.clone(),
         };
         let mut store = Store::new(&self.engine, Ctx::new(sandbox, request));
         store.limiter(|ctx| &mut ctx.sandbox.limits);

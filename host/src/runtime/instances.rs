@@ -1,12 +1,28 @@
 //! An instance for a request or an event: a `--max-instances` slot, then an idle instance
 //! of the plugin recycled (with `--reuse-instances`) or a fresh one; and after, the
-//! instance parked for the next or dropped.
+//! instance kept for the next or dropped.
+
+use std::sync::Arc;
 
 use tokio::sync::OwnedSemaphorePermit;
 
-use super::reuse::Parked;
+use wasmtime::Store;
+
+use super::bindings::PluginInstance;
+use super::ctx::Ctx;
 use super::{Plugin, Runtime};
 use crate::http::request::RequestData;
+
+/// An instance of a plugin that runs handlers: its bindings, its store, and how many
+/// requests it has served (a reused one serves several, one at a time).
+pub struct HandlerInstance {
+    /// The instance.
+    pub instance: PluginInstance,
+    /// Its store: the request's data, the sandbox's state.
+    pub store: Store<Ctx>,
+    /// The requests it has served.
+    pub served: u32,
+}
 
 /// An instance of `plugin` to handle `request`, with its `--max-instances` slot: an idle one
 /// recycled (with `--reuse-instances`) or a fresh one; `None` (logged) when no slot came
@@ -14,8 +30,8 @@ use crate::http::request::RequestData;
 pub(super) async fn acquire(
     runtime: &Runtime,
     plugin: &Plugin,
-    request: RequestData,
-) -> Option<(OwnedSemaphorePermit, Parked)> {
+    request: Arc<RequestData>,
+) -> Option<(OwnedSemaphorePermit, HandlerInstance)> {
     // Wait for a free instance at most as long as a handler may run.
     let wait = runtime.limits.timeout_for(&plugin.name);
     let waiting = std::time::Instant::now();
@@ -34,32 +50,41 @@ pub(super) async fn acquire(
         true => plugin.idle.take(),
         false => None,
     };
-    let parked = match idle {
-        Some(mut parked) => {
-            parked.store.data_mut().recycle(request);
-            parked.store.set_epoch_deadline(1);
-            parked
+    let instance = match idle {
+        Some(mut instance) => {
+            instance.store.data_mut().recycle(request);
+            instance.store.set_epoch_deadline(1);
+            instance
         }
         None => instantiate(runtime, plugin, request).await?,
     };
-    Some((slot, parked))
+    Some((slot, instance))
 }
 
 /// Parks an instance that served a request for the next, when its plugin reuses instances,
 /// it came through without a trap and has served fewer than its plugin's limit; else drops
 /// it.
-pub(super) fn release(runtime: &Runtime, plugin: &Plugin, parked: Parked, reusable: bool) {
-    let served = parked.served + 1;
+pub(super) fn release(
+    runtime: &Runtime,
+    plugin: &Plugin,
+    instance: HandlerInstance,
+    reusable: bool,
+) {
+    let served = instance.served + 1;
     if reusable && served < runtime.limits.reuse_for(&plugin.name) {
-        plugin.idle.park(Parked { served, ..parked });
+        plugin.idle.keep(HandlerInstance { served, ..instance });
     }
 }
 
 /// A fresh instance of `plugin` for `request`; `None` (logged) when none can be made.
-async fn instantiate(runtime: &Runtime, plugin: &Plugin, request: RequestData) -> Option<Parked> {
+async fn instantiate(
+    runtime: &Runtime,
+    plugin: &Plugin,
+    request: Arc<RequestData>,
+) -> Option<HandlerInstance> {
     let mut store = runtime.new_store(plugin.name.clone(), request);
     match plugin.pre.instantiate_async(&mut store).await {
-        Ok(instance) => Some(Parked {
+        Ok(instance) => Some(HandlerInstance {
             instance,
             store,
             served: 0,

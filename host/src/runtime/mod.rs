@@ -11,10 +11,11 @@ mod instances;
 mod long_poll;
 pub mod output;
 mod plugin;
+mod refusal;
 pub mod reuse;
 mod traps;
 mod websocket;
 
 pub use engine::{HandlerLimits, Runtime, WebSocketSettings};
 pub use plugin::Plugin;
-pub use websocket::{Counted, Follow};
+pub use websocket::Follow;

@@ -5,31 +5,18 @@
 
 use std::sync::Mutex;
 
-use wasmtime::Store;
-
-use super::bindings::PluginInstance;
-use super::ctx::Ctx;
+use super::instances::HandlerInstance;
 
 /// Idle instances kept per plugin; more are dropped when their request ends.
 pub const IDLE_PER_PLUGIN: usize = 64;
 
-/// An instance between two of its requests.
-pub struct Parked {
-    /// The instance.
-    pub instance: PluginInstance,
-    /// Its store, its request data cleared.
-    pub store: Store<Ctx>,
-    /// The requests it has served.
-    pub served: u32,
-}
-
 /// A plugin's idle instances (empty unless its instances are reused).
 #[derive(Default)]
-pub struct IdleInstances(Mutex<Vec<Parked>>);
+pub struct IdleInstances(Mutex<Vec<HandlerInstance>>);
 
 impl IdleInstances {
-    /// The most recently parked instance (its memory is the likeliest to be warm).
-    pub fn take(&self) -> Option<Parked> {
+    /// The instance kept most recently (its memory is the likeliest to be warm).
+    pub fn take(&self) -> Option<HandlerInstance> {
         self.0.lock().ok()?.pop()
     }
 
@@ -43,15 +30,23 @@ impl IdleInstances {
         self.len() == 0
     }
 
-    /// Keeps `parked` for a later request, unless enough are idle already.
-    pub fn park(&self, mut parked: Parked) {
+    /// Drops every idle instance: their plugin version has been swapped out or removed,
+    /// and their pool slots are for the version in force.
+    pub fn clear(&self) {
+        if let Ok(mut idle) = self.0.lock() {
+            idle.clear();
+        }
+    }
+
+    /// Keeps `instance` for a later request, unless enough are idle already.
+    pub fn keep(&self, mut instance: HandlerInstance) {
         // The request's data holds the route table, which holds this plugin: let it go, or
         // a swapped-out plugin would live on through its idle instances.
-        parked.store.data_mut().vacate();
+        instance.store.data_mut().vacate();
         if let Ok(mut idle) = self.0.lock()
             && idle.len() < IDLE_PER_PLUGIN
         {
-            idle.push(parked);
+            idle.push(instance);
         }
     }
 }

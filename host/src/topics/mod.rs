@@ -1,288 +1,278 @@
 //! Topics: publish/subscribe owned by the host, as Tornado's chat demo keeps its message
-//! buffer. Each plugin has its own topics (no plugin can reach another's subscribers); each
-//! topic keeps a bounded history, so a client that comes back catches up from its cursor
-//! (the id of the last message it saw). One registry serves every worker of the process:
-//! a publish takes the topic's lock, so every subscriber on every loop sees one order.
-//! With `--pubsub`, publishes go through Redis to every server (`relay.rs`).
+//! buffer. Each plugin has its own topics (no plugin can reach another's subscribers), and a
+//! byte budget they share; each topic keeps a bounded history, so a client that comes back
+//! catches up from its cursor (the id of the last message it saw), and subscribers read
+//! from that history, so a slow one pins nothing. One registry serves every worker of the
+//! process: a publish takes the topic's lock, so every subscriber on every loop sees one
+//! order. With `--pubsub`, publishes go through Redis to every server (`relay.rs`).
 
 pub mod relay;
+mod topic;
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use tokio::sync::broadcast;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+
+pub use topic::{Lagged, Published, Subscription, Topic};
 
 /// Messages a topic keeps for those who come back, as Tornado's chat demo (`cache_size`).
 pub const HISTORY: usize = 200;
 /// The bytes a topic's history may hold; older messages go first beyond it.
 pub const HISTORY_BYTES: usize = 1 << 20;
-/// The largest message a topic takes.
-pub const MAX_MESSAGE: usize = 64 << 10;
 /// The longest topic name or message id.
 pub const MAX_NAME: usize = 256;
-/// Topics a plugin may have.
+/// Topics a plugin may have; past it, the one idle longest without subscribers goes.
 pub const MAX_TOPICS: usize = 1024;
-/// Messages a subscriber may be behind before it is cut off (a slow consumer).
-pub const QUEUE: usize = 256;
 
-/// A published message: the publisher's id (the cursor clients resume from) and its data.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Published {
-    /// Its id.
-    pub id: Arc<str>,
-    /// Its data, as sent to WebSockets and event streams.
-    pub data: Arc<str>,
+/// What every plugin's topics run under (`--topic-max-message`, `--topic-memory`).
+#[derive(Debug, Clone, Copy)]
+pub struct TopicLimits {
+    /// The largest message a topic takes.
+    pub max_message: usize,
+    /// The bytes one plugin's topics may hold in their histories, together.
+    pub plugin_memory: usize,
 }
 
-/// Why a publish was refused: the handler's error.
+impl Default for TopicLimits {
+    fn default() -> Self {
+        Self {
+            max_message: 256 << 10,
+            plugin_memory: 16 << 20,
+        }
+    }
+}
+
+/// Why a publish or a subscription was refused: the handler's error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TopicError {
     /// A topic name or id longer than [`MAX_NAME`], or empty.
     BadName(&'static str),
-    /// A message longer than [`MAX_MESSAGE`].
-    TooLarge(usize),
-    /// The plugin has [`MAX_TOPICS`] topics already.
+    /// A message longer than the limit (the size, the limit).
+    TooLarge(usize, usize),
+    /// The plugin has [`MAX_TOPICS`] topics, each with a subscriber.
     TooManyTopics,
+    /// No plugin of that name is loaded (a relayed message for a plugin this server lacks).
+    UnknownPlugin,
 }
 
 impl std::fmt::Display for TopicError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::BadName(what) => {
-                write!(f, "a topic's {what} must be 1 to {MAX_NAME} bytes")
-            }
-            Self::TooLarge(bytes) => {
-                write!(
-                    f,
-                    "a topic message holds at most {MAX_MESSAGE} bytes, not {bytes}"
-                )
-            }
-            Self::TooManyTopics => write!(f, "a plugin has at most {MAX_TOPICS} topics"),
+            Self::BadName(what) => write!(f, "a topic's {what} must be 1 to {MAX_NAME} bytes"),
+            Self::TooLarge(bytes, limit) => write!(
+                f,
+                "a topic message holds at most {limit} bytes, not {bytes} (--topic-max-message)"
+            ),
+            Self::TooManyTopics => write!(
+                f,
+                "a plugin has at most {MAX_TOPICS} topics, and every one has subscribers"
+            ),
+            Self::UnknownPlugin => f.write_str("no such plugin is loaded here"),
         }
     }
 }
 
 impl std::error::Error for TopicError {}
 
-/// Every plugin's topics.
+/// Refuses an empty or overlong topic name.
+pub fn check_name(name: &str) -> Result<(), TopicError> {
+    match name.is_empty() || name.len() > MAX_NAME {
+        true => Err(TopicError::BadName("name")),
+        false => Ok(()),
+    }
+}
+
+/// What one plugin's topics hold together, and what they may.
+pub struct Budget {
+    held: AtomicUsize,
+    limits: TopicLimits,
+    /// Its publishes waiting for Redis (`--pubsub`), so one plugin cannot fill the queue.
+    relaying: AtomicUsize,
+    /// Counts its publishes: the topics' clock for "idle longest".
+    clock: AtomicU64,
+}
+
+impl Budget {
+    fn new(limits: TopicLimits) -> Self {
+        Self {
+            held: AtomicUsize::new(0),
+            limits,
+            relaying: AtomicUsize::new(0),
+            clock: AtomicU64::new(0),
+        }
+    }
+
+    /// Refuses an empty or overlong id, or overlong data.
+    fn check(&self, id: &str, data: &str) -> Result<(), TopicError> {
+        if id.is_empty() || id.len() > MAX_NAME {
+            return Err(TopicError::BadName("message id"));
+        }
+        let limit = self.limits.max_message;
+        match data.len() > limit {
+            true => Err(TopicError::TooLarge(data.len(), limit)),
+            false => Ok(()),
+        }
+    }
+
+    fn take(&self, bytes: usize) {
+        self.held.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    fn give(&self, bytes: usize) {
+        self.held.fetch_sub(bytes, Ordering::Relaxed);
+    }
+
+    /// Whether the plugin's histories hold more than it may.
+    fn over(&self) -> bool {
+        self.held.load(Ordering::Relaxed) > self.limits.plugin_memory
+    }
+
+    /// The next tick of the plugin's clock (one per publish): a topic published to later
+    /// has a later tick.
+    fn tick(&self) -> u64 {
+        self.clock.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// Every loaded plugin's topics.
 #[derive(Default)]
 pub struct Topics {
     by_plugin: Mutex<HashMap<Arc<str>, PluginTopics>>,
+    limits: TopicLimits,
     /// Where publishes go when topics are shared across servers (`--pubsub`).
     relay: OnceLock<Arc<relay::Relay>>,
 }
 
-/// One plugin's topics by name.
-type PluginTopics = HashMap<String, Arc<Topic>>;
+/// One plugin's topics by name, and their budget.
+struct PluginTopics {
+    topics: HashMap<String, Arc<Topic>>,
+    budget: Arc<Budget>,
+}
 
 impl Topics {
+    /// Topics under `limits`, for no plugin yet.
+    pub fn new(limits: TopicLimits) -> Self {
+        Self {
+            limits,
+            ..Self::default()
+        }
+    }
+
+    fn plugins(&self) -> MutexGuard<'_, HashMap<Arc<str>, PluginTopics>> {
+        self.by_plugin.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Shares publishes through `relay` from now on.
     fn relay_through(&self, relay: Arc<relay::Relay>) {
         let _ = self.relay.set(relay);
     }
 
+    /// Opens topics to `plugin`, loaded now (a swap keeps a plugin's topics).
+    pub fn register(&self, plugin: &Arc<str>) {
+        let limits = self.limits;
+        self.plugins()
+            .entry(plugin.clone())
+            .or_insert_with(|| PluginTopics {
+                topics: HashMap::new(),
+                budget: Arc::new(Budget::new(limits)),
+            });
+    }
+
+    /// Frees `plugin`'s topics, removed now: their histories go at once (subscribers still
+    /// open keep only the topic itself until they close).
+    pub fn remove(&self, plugin: &str) {
+        if let Some(gone) = self.plugins().remove(plugin) {
+            gone.topics.values().for_each(|topic| topic.clear());
+        }
+    }
+
     /// Publishes `data` under `id` to `plugin`'s topic `name`: with `--pubsub` through
     /// Redis, whence it comes back to every server (this one included, an instant later),
-    /// else (or while Redis is away) here at once.
+    /// else (or while Redis is away, or the plugin's share of its queue is full) here at once.
     pub fn publish(
         &self,
         plugin: &Arc<str>,
         name: &str,
         id: &str,
-        data: &str,
+        data: String,
     ) -> Result<(), TopicError> {
         let topic = self.topic(plugin, name)?;
-        check(id, data)?;
+        topic.budget.check(id, &data)?;
         if let Some(relay) = self.relay.get() {
             let message = relay::Relayed {
                 plugin: plugin.clone(),
                 topic: name.to_owned(),
                 id: id.to_owned(),
-                data: data.to_owned(),
+                data,
             };
-            if relay.send(message).is_ok() {
-                return Ok(());
+            match relay.send(message, &topic.budget) {
+                Ok(()) => return Ok(()),
+                Err(message) => return self.deliver(plugin, name, id, message.data),
             }
         }
-        topic.publish(id, data)
+        self.deliver(plugin, name, id, data)
     }
 
-    /// `plugin`'s topic `name`, made on first use.
-    pub fn topic(&self, plugin: &Arc<str>, name: &str) -> Result<Arc<Topic>, TopicError> {
-        if name.is_empty() || name.len() > MAX_NAME {
-            return Err(TopicError::BadName("name"));
+    /// Publishes to `plugin`'s topic `name` on this server alone: a local publish, or one
+    /// that came back from Redis.
+    pub fn deliver(
+        &self,
+        plugin: &Arc<str>,
+        name: &str,
+        id: &str,
+        data: String,
+    ) -> Result<(), TopicError> {
+        let topic = self.topic(plugin, name)?;
+        if topic.publish(id, Utf8Bytes::from(data))? {
+            self.make_room(plugin, &topic);
         }
-        let mut by_plugin = self.by_plugin.lock().unwrap_or_else(|e| e.into_inner());
-        let topics = by_plugin.entry(plugin.clone()).or_default();
-        if let Some(topic) = topics.get(name) {
-            return Ok(topic.clone());
-        }
-        if topics.len() >= MAX_TOPICS {
-            return Err(TopicError::TooManyTopics);
-        }
-        let topic = Arc::new(Topic::default());
-        topics.insert(name.to_owned(), topic.clone());
-        Ok(topic)
-    }
-}
-
-/// Refuses an empty or overlong id, or overlong data.
-fn check(id: &str, data: &str) -> Result<(), TopicError> {
-    if id.is_empty() || id.len() > MAX_NAME {
-        return Err(TopicError::BadName("message id"));
-    }
-    if data.len() > MAX_MESSAGE {
-        return Err(TopicError::TooLarge(data.len()));
-    }
-    Ok(())
-}
-
-/// One topic: its history and its subscribers.
-pub struct Topic {
-    history: Mutex<History>,
-    sender: broadcast::Sender<Arc<Published>>,
-}
-
-impl Default for Topic {
-    fn default() -> Self {
-        Self {
-            history: Mutex::default(),
-            sender: broadcast::channel(QUEUE).0,
-        }
-    }
-}
-
-/// The last messages, oldest first, within [`HISTORY`] and [`HISTORY_BYTES`].
-#[derive(Default)]
-struct History {
-    messages: VecDeque<Arc<Published>>,
-    bytes: usize,
-}
-
-impl History {
-    /// The messages after the one `cursor` names: all without a cursor, or when it is no
-    /// longer (or never was) in the history, as Tornado's `get_messages_since`.
-    fn since(&self, cursor: Option<&str>) -> Vec<Arc<Published>> {
-        let start = cursor
-            .and_then(|cursor| self.messages.iter().rposition(|m| &*m.id == cursor))
-            .map_or(0, |at| at + 1);
-        self.messages.iter().skip(start).cloned().collect()
-    }
-}
-
-impl Topic {
-    /// Publishes `data` under `id`: into the history, then to every subscriber, in one
-    /// order for all (the history's lock is held while sending).
-    pub fn publish(&self, id: &str, data: &str) -> Result<(), TopicError> {
-        check(id, data)?;
-        let message = Arc::new(Published {
-            id: id.into(),
-            data: data.into(),
-        });
-        let mut history = self.history.lock().unwrap_or_else(|e| e.into_inner());
-        history.bytes += message.id.len() + message.data.len();
-        history.messages.push_back(message.clone());
-        while history.messages.len() > HISTORY || history.bytes > HISTORY_BYTES {
-            let Some(old) = history.messages.pop_front() else {
-                break;
-            };
-            history.bytes -= old.id.len() + old.data.len();
-        }
-        // No subscriber is no error: the history keeps it.
-        let _ = self.sender.send(message);
         Ok(())
     }
 
-    /// The history after `cursor` (see [`History::since`]).
-    pub fn since(&self, cursor: Option<&str>) -> Vec<Arc<Published>> {
-        let history = self.history.lock().unwrap_or_else(|e| e.into_inner());
-        history.since(cursor)
+    /// `plugin`'s topic `name`, made on first use; past [`MAX_TOPICS`], the topic idle
+    /// longest without a subscriber makes way.
+    pub fn topic(&self, plugin: &Arc<str>, name: &str) -> Result<Arc<Topic>, TopicError> {
+        check_name(name)?;
+        let mut plugins = self.plugins();
+        let owned = plugins.get_mut(plugin).ok_or(TopicError::UnknownPlugin)?;
+        if let Some(topic) = owned.topics.get(name) {
+            return Ok(topic.clone());
+        }
+        if owned.topics.len() >= MAX_TOPICS {
+            let idlest = owned
+                .topics
+                .iter()
+                .filter(|(_, topic)| !topic.has_subscribers())
+                .min_by_key(|(_, topic)| topic.last_used())
+                .map(|(name, _)| name.clone())
+                .ok_or(TopicError::TooManyTopics)?;
+            if let Some(gone) = owned.topics.remove(&idlest) {
+                gone.clear();
+            }
+        }
+        let topic = Arc::new(Topic::new(owned.budget.clone()));
+        owned.topics.insert(name.to_owned(), topic.clone());
+        Ok(topic)
     }
 
-    /// The id of the newest message, if any: where a subscription made now starts.
-    pub fn newest(&self) -> Option<Arc<str>> {
-        let history = self.history.lock().unwrap_or_else(|e| e.into_inner());
-        history.messages.back().map(|message| message.id.clone())
-    }
-
-    /// A subscription from now on, with the history after `cursor` taken at the same
-    /// moment: nothing is missed or seen twice between the two.
-    pub fn subscribe(
-        &self,
-        cursor: Option<&str>,
-    ) -> (Vec<Arc<Published>>, broadcast::Receiver<Arc<Published>>) {
-        let history = self.history.lock().unwrap_or_else(|e| e.into_inner());
-        (history.since(cursor), self.sender.subscribe())
+    /// Brings `plugin` within its budget after a publish to `published`: its topics give up
+    /// their oldest messages, the topic idle longest first, `published` last and keeping the
+    /// message just published.
+    fn make_room(&self, plugin: &str, published: &Arc<Topic>) {
+        let plugins = self.plugins();
+        let Some(owned) = plugins.get(plugin) else {
+            return;
+        };
+        let mut by_age: Vec<&Arc<Topic>> = owned.topics.values().collect();
+        by_age.sort_by_key(|topic| (Arc::ptr_eq(topic, published), topic.last_used()));
+        for topic in by_age {
+            let keep = usize::from(Arc::ptr_eq(topic, published));
+            while owned.budget.over() && topic.shed_oldest(keep) {}
+        }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ids(messages: &[Arc<Published>]) -> Vec<&str> {
-        messages.iter().map(|m| &*m.id).collect()
-    }
-
-    #[test]
-    fn the_history_after_a_cursor_is_what_came_after_it_or_everything() {
-        let topic = Topic::default();
-        for id in ["a", "b", "c"] {
-            topic.publish(id, "x").unwrap();
-        }
-        assert_eq!(ids(&topic.since(Some("a"))), ["b", "c"]);
-        assert_eq!(ids(&topic.since(Some("c"))), Vec::<&str>::new());
-        assert_eq!(ids(&topic.since(None)), ["a", "b", "c"]);
-        assert_eq!(ids(&topic.since(Some("gone"))), ["a", "b", "c"]);
-    }
-
-    #[test]
-    fn the_history_keeps_the_last_200_messages() {
-        let topic = Topic::default();
-        for n in 0..250 {
-            topic.publish(&n.to_string(), "x").unwrap();
-        }
-        let kept = topic.since(None);
-        assert_eq!(kept.len(), HISTORY);
-        assert_eq!(&*kept[0].id, "50");
-    }
-
-    #[test]
-    fn a_subscriber_gets_what_is_published_after_it_in_order() {
-        let topic = Topic::default();
-        topic.publish("before", "0").unwrap();
-        let (missed, mut receiver) = topic.subscribe(None);
-        assert_eq!(ids(&missed), ["before"]);
-        topic.publish("1", "one").unwrap();
-        topic.publish("2", "two").unwrap();
-        assert_eq!(&*receiver.try_recv().unwrap().data, "one");
-        assert_eq!(&*receiver.try_recv().unwrap().data, "two");
-    }
-
-    #[test]
-    fn plugins_have_topics_of_their_own() {
-        let topics = Topics::default();
-        let (a, b): (Arc<str>, Arc<str>) = ("a".into(), "b".into());
-        topics
-            .topic(&a, "chat")
-            .unwrap()
-            .publish("1", "from a")
-            .unwrap();
-        assert!(topics.topic(&b, "chat").unwrap().since(None).is_empty());
-        assert_eq!(topics.topic(&a, "chat").unwrap().since(None).len(), 1);
-    }
-
-    #[test]
-    fn names_and_messages_are_bounded() {
-        let topics = Topics::default();
-        let plugin: Arc<str> = "p".into();
-        assert!(topics.topic(&plugin, "").is_err());
-        assert!(topics.topic(&plugin, &"n".repeat(MAX_NAME + 1)).is_err());
-        let topic = topics.topic(&plugin, "t").unwrap();
-        let large = "x".repeat(MAX_MESSAGE + 1);
-        assert_eq!(
-            topic.publish("1", &large),
-            Err(TopicError::TooLarge(large.len()))
-        );
-    }
-}
+mod tests;

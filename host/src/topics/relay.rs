@@ -1,23 +1,29 @@
-//! Topics across servers (`--pubsub redis://HOST:PORT`): every publish goes through one
-//! Redis channel and comes back to every server, the publisher's own included, so each
-//! topic has one order on all of them; each server keeps its own history from what comes
-//! back. While Redis cannot be reached, publishing is local (one log line), and shared
-//! again once it is back.
+//! Topics across servers (`--pubsub redis://HOST:PORT`, or `rediss://` over TLS): every
+//! publish goes through one Redis channel and comes back to every server, the publisher's
+//! own included, so each topic has one order on all of them; each server keeps its own
+//! history from what comes back. Each message carries an HMAC under a key derived from the
+//! cookie secret the servers share, so whoever else can publish to the channel cannot
+//! forge one; a message for a plugin this server has not loaded is dropped. While Redis
+//! cannot be reached, publishing is local (one log line), and shared again once it is back.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use hmac::{Hmac, Mac};
 use serde_json::json;
+use sha2::Sha256;
 use tokio::sync::mpsc;
 
-use super::Topics;
+use super::{Budget, TopicError, Topics};
 
 /// The channel every server publishes to and listens on.
 const CHANNEL: &str = "gale:topics";
 /// Publishes that may wait for the connection; beyond it they are delivered locally.
 const QUEUE: usize = 4096;
+/// Publishes one plugin may have waiting, so one busy plugin leaves room for the others.
+const SHARE: usize = QUEUE / 4;
 /// How long to wait before connecting again.
 const RETRY: Duration = Duration::from_secs(1);
 
@@ -31,37 +37,91 @@ pub(super) struct Relayed {
 
 /// What the topics hold of the relay: where to send a publish, and whether it comes back.
 pub struct Relay {
-    sender: mpsc::Sender<Relayed>,
+    sender: mpsc::Sender<(Relayed, Arc<Budget>)>,
     online: AtomicBool,
 }
 
 impl Relay {
-    /// Hands `message` to Redis; gives it back when it cannot (offline, or the queue full)
-    /// so that it is delivered locally instead.
-    pub(super) fn send(&self, message: Relayed) -> Result<(), Relayed> {
-        if !self.online.load(Ordering::Acquire) {
+    /// Hands `message` to Redis; gives it back when it cannot (offline, the queue full, or
+    /// the plugin's share of it) so that it is delivered locally instead.
+    pub(super) fn send(&self, message: Relayed, budget: &Arc<Budget>) -> Result<(), Relayed> {
+        if !self.online.load(Ordering::Acquire)
+            || budget.relaying.fetch_add(1, Ordering::AcqRel) >= SHARE
+        {
+            budget.relaying.fetch_sub(1, Ordering::AcqRel);
             return Err(message);
         }
-        self.sender.try_send(message).map_err(|error| match error {
-            mpsc::error::TrySendError::Full(message) => message,
-            mpsc::error::TrySendError::Closed(message) => message,
-        })
+        self.sender
+            .try_send((message, budget.clone()))
+            .map_err(|error| {
+                let (message, budget) = match error {
+                    mpsc::error::TrySendError::Full(queued) => queued,
+                    mpsc::error::TrySendError::Closed(queued) => queued,
+                };
+                budget.relaying.fetch_sub(1, Ordering::AcqRel);
+                message
+            })
     }
 }
 
-/// Checks `url` and makes the relay; the returned future connects, relays and reconnects
-/// for as long as the process runs (spawn it on a loop).
-pub fn start(url: &str, topics: Arc<Topics>) -> anyhow::Result<impl Future<Output = ()> + use<>> {
+/// `url` with its password, if any, replaced by `***`, for the log.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => format!("{scheme}://***@{host}"),
+    }
+}
+
+/// Checks `url` and makes the relay, signing and checking messages with `key`; the returned
+/// future connects, relays and reconnects for as long as the process runs (spawn it on a
+/// loop).
+pub fn start(
+    url: &str,
+    topics: Arc<Topics>,
+    key: &[u8],
+) -> anyhow::Result<impl Future<Output = ()> + use<>> {
+    let shown = redact(url);
     let client = redis::Client::open(url)
-        .map_err(|error| anyhow::anyhow!("--pubsub {url:?} is not a Redis URL: {error}"))?;
+        .map_err(|error| anyhow::anyhow!("--pubsub {shown:?} is not a Redis URL: {error}"))?;
     let (sender, receiver) = mpsc::channel(QUEUE);
     let relay = Arc::new(Relay {
         sender,
         online: AtomicBool::new(false),
     });
     topics.relay_through(relay.clone());
-    let shown = url.to_owned();
-    Ok(run(client, shown, topics, relay, receiver))
+    let signer = Signer::new(key);
+    Ok(run(client, shown, topics, relay, receiver, signer))
+}
+
+/// Signs and checks the messages on the channel.
+#[derive(Clone)]
+struct Signer(Hmac<Sha256>);
+
+impl Signer {
+    fn new(key: &[u8]) -> Self {
+        Self(Hmac::new_from_slice(key).expect("HMAC takes a key of any length"))
+    }
+
+    /// `HEX_MAC BODY`: the body's MAC, a space, the body.
+    fn sign(&self, body: &str) -> String {
+        let mac = self.0.clone().chain_update(body).finalize().into_bytes();
+        format!("{} {body}", crate::http::hex::encode(&mac))
+    }
+
+    /// The body of a signed payload, when its MAC is ours.
+    fn open<'a>(&self, payload: &'a [u8]) -> Option<&'a [u8]> {
+        let split = payload.iter().position(|byte| *byte == b' ')?;
+        let (mac, body) = (&payload[..split], &payload[split + 1..]);
+        let mac = crate::http::hex::decode(std::str::from_utf8(mac).ok()?, true)?;
+        self.0.clone().chain_update(body).verify_slice(&mac).ok()?;
+        Some(body)
+    }
 }
 
 async fn run(
@@ -69,7 +129,8 @@ async fn run(
     url: String,
     topics: Arc<Topics>,
     relay: Arc<Relay>,
-    mut outgoing: mpsc::Receiver<Relayed>,
+    mut outgoing: mpsc::Receiver<(Relayed, Arc<Budget>)>,
+    signer: Signer,
 ) {
     let mut was_down = false;
     loop {
@@ -82,8 +143,12 @@ async fn run(
                         "topics are shared with other servers through Redis at {url}"
                     ),
                 }
-                let lost =
-                    relay_while_up(&mut pubsub, &mut connection, &topics, &mut outgoing).await;
+                let mut link = Link {
+                    topics: &topics,
+                    signer: &signer,
+                    connection: &mut connection,
+                };
+                let lost = link.relay_while_up(&mut pubsub, &mut outgoing).await;
                 relay.online.store(false, Ordering::Release);
                 let Some(why) = lost else { return };
                 tracing::error!(
@@ -101,7 +166,8 @@ async fn run(
             Err(_) => {}
         }
         // What was queued as the connection went is delivered here, not lost.
-        while let Ok(message) = outgoing.try_recv() {
+        while let Ok((message, budget)) = outgoing.try_recv() {
+            budget.relaying.fetch_sub(1, Ordering::AcqRel);
             deliver_locally(&topics, message);
         }
         tokio::time::sleep(RETRY).await;
@@ -117,76 +183,129 @@ async fn connect(
     Ok((pubsub, connection))
 }
 
-/// Publishes what is queued and delivers what comes back, until the connection fails (the
-/// reason) or the process stops (`None`).
-async fn relay_while_up(
-    pubsub: &mut redis::aio::PubSub,
-    connection: &mut redis::aio::MultiplexedConnection,
-    topics: &Topics,
-    outgoing: &mut mpsc::Receiver<Relayed>,
-) -> Option<String> {
-    let mut incoming = pubsub.on_message();
-    loop {
-        tokio::select! {
-            message = incoming.next() => match message {
-                Some(message) => deliver(topics, message.get_payload_bytes()),
-                None => return Some("the subscription ended".into()),
-            },
-            message = outgoing.recv() => {
-                let message = message?;
-                let payload = json!({
-                    "plugin": &*message.plugin,
-                    "topic": message.topic,
-                    "id": message.id,
-                    "data": message.data,
-                })
-                .to_string();
-                let published = redis::cmd("PUBLISH")
-                    .arg(CHANNEL)
-                    .arg(payload)
-                    .query_async::<i64>(connection)
-                    .await;
-                if let Err(error) = published {
-                    deliver_locally(topics, message);
-                    return Some(error.to_string());
+/// A live connection to Redis, and what a message needs on its way in or out.
+struct Link<'a> {
+    topics: &'a Topics,
+    signer: &'a Signer,
+    connection: &'a mut redis::aio::MultiplexedConnection,
+}
+
+impl Link<'_> {
+    /// Publishes what is queued and delivers what comes back, until the connection fails
+    /// (the reason) or the process stops (`None`).
+    async fn relay_while_up(
+        &mut self,
+        pubsub: &mut redis::aio::PubSub,
+        outgoing: &mut mpsc::Receiver<(Relayed, Arc<Budget>)>,
+    ) -> Option<String> {
+        let mut incoming = pubsub.on_message();
+        loop {
+            tokio::select! {
+                message = incoming.next() => match message {
+                    Some(message) => self.deliver(message.get_payload_bytes()),
+                    None => return Some("the subscription ended".into()),
+                },
+                message = outgoing.recv() => {
+                    let (message, budget) = message?;
+                    budget.relaying.fetch_sub(1, Ordering::AcqRel);
+                    if let Err(error) = self.publish(&message).await {
+                        deliver_locally(self.topics, message);
+                        return Some(error.to_string());
+                    }
                 }
             }
         }
     }
-}
 
-/// A message that came back from Redis, into its topic on this server.
-fn deliver(topics: &Topics, payload: &[u8]) {
-    let Ok(message) = serde_json::from_slice::<serde_json::Value>(payload) else {
-        tracing::warn!("ignored a message on Redis channel {CHANNEL} that is not gale's");
-        return;
-    };
-    let text = |field: &str| message[field].as_str().map(str::to_owned);
-    let (Some(plugin), Some(topic), Some(id), Some(data)) =
-        (text("plugin"), text("topic"), text("id"), text("data"))
-    else {
-        tracing::warn!("ignored a message on Redis channel {CHANNEL} that is not gale's");
-        return;
-    };
-    deliver_locally(
-        topics,
-        Relayed {
-            plugin: plugin.into(),
-            topic,
-            id,
-            data,
-        },
-    );
+    async fn publish(&mut self, message: &Relayed) -> redis::RedisResult<()> {
+        let body = json!({
+            "plugin": &*message.plugin,
+            "topic": message.topic,
+            "id": message.id,
+            "data": message.data,
+        })
+        .to_string();
+        redis::cmd("PUBLISH")
+            .arg(CHANNEL)
+            .arg(self.signer.sign(&body))
+            .query_async::<i64>(self.connection)
+            .await
+            .map(drop)
+    }
+
+    /// A message that came back from Redis, into its topic on this server, if a server
+    /// that shares the key signed it.
+    fn deliver(&self, payload: &[u8]) {
+        let Some(body) = self.signer.open(payload) else {
+            tracing::warn!(
+                "ignored a message on Redis channel {CHANNEL} that no server of this \
+                 deployment signed (do all servers share the cookie secret?)"
+            );
+            return;
+        };
+        let Ok(message) = serde_json::from_slice::<serde_json::Value>(body) else {
+            return;
+        };
+        let text = |field: &str| message[field].as_str().map(str::to_owned);
+        if let (Some(plugin), Some(topic), Some(id), Some(data)) =
+            (text("plugin"), text("topic"), text("id"), text("data"))
+        {
+            let message = Relayed {
+                plugin: plugin.into(),
+                topic,
+                id,
+                data,
+            };
+            deliver_locally(self.topics, message);
+        }
+    }
 }
 
 fn deliver_locally(topics: &Topics, message: Relayed) {
-    let delivered = topics
-        .topic(&message.plugin, &message.topic)
-        .and_then(|topic| topic.publish(&message.id, &message.data));
-    if let Err(error) = delivered {
-        tracing::warn!(
-            plugin = &*message.plugin,
-            "a relayed message was refused: {error}"
+    let Relayed {
+        plugin,
+        topic,
+        id,
+        data,
+    } = message;
+    match topics.deliver(&plugin, &topic, &id, data) {
+        Ok(()) => {}
+        // Another server may serve a plugin this one does not (yet): not an error here.
+        Err(TopicError::UnknownPlugin) => {
+            tracing::debug!(
+                plugin = &*plugin,
+                "a relayed message for a plugin not loaded here"
+            )
+        }
+        Err(error) => tracing::warn!(plugin = &*plugin, "a relayed message was refused: {error}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_is_logged_without_its_password() {
+        assert_eq!(
+            redact("redis://user:s3cret@h:6379/0"),
+            "redis://user:***@h:6379/0"
         );
+        assert_eq!(redact("rediss://:s3cret@h:6380"), "rediss://:***@h:6380");
+        assert_eq!(redact("redis://h:6379"), "redis://h:6379");
+    }
+
+    #[test]
+    fn a_message_opens_only_under_the_key_it_was_signed_with() {
+        let (ours, theirs) = (Signer::new(b"shared"), Signer::new(b"other"));
+        let signed = ours.sign("{\"plugin\":\"chat\"}");
+        assert_eq!(
+            ours.open(signed.as_bytes()),
+            Some(&b"{\"plugin\":\"chat\"}"[..])
+        );
+        assert_eq!(theirs.open(signed.as_bytes()), None);
+        let forged = signed.replace("chat", "evil");
+        assert_eq!(ours.open(forged.as_bytes()), None);
+        assert_eq!(ours.open(b"{\"plugin\":\"chat\"}"), None);
     }
 }

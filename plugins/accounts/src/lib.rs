@@ -86,6 +86,17 @@ impl RequestHandler for RegisterHandler {
     }
 }
 
+/// Whether `next` is a path on this site: an open redirect would make a phishing link. A
+/// browser ignores tabs and line breaks anywhere in a URL (`/\t/evil.com` is `//evil.com`,
+/// another site), and reads a backslash as `/`: a path with either, or starting `//`, is
+/// not local.
+fn is_local_path(next: &str) -> bool {
+    next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace())
+}
+
 /// `/login`: GET the form (keeping `next`); POST an account and password. A good pair
 /// starts a session and goes to `next` (a path on this site) or `/me`; anything else is 401
 /// with one message.
@@ -114,10 +125,7 @@ impl RequestHandler for LoginHandler {
         match req.login(&account, &password) {
             Ok(_) => {
                 let next = req.get_argument_or("next", HOME)?;
-                // Only a path on this site: an open redirect would make a phishing link.
-                let local =
-                    next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
-                req.redirect(if local { &next } else { HOME })
+                req.redirect(if is_local_path(&next) { &next } else { HOME })
             }
             Err(AccountError::BadCredentials | AccountError::Invalid(_)) => {
                 req.set_status(401)?;

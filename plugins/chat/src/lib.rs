@@ -79,7 +79,16 @@ impl WebSocketHandler for ChatSocket {
         };
         match body {
             // The sender gets it too, through its subscription, as everyone does.
-            Some(body) => new_message(ws, &body).map(drop),
+            Some(body) => {
+                if let Err(error) = new_message(ws, &body) {
+                    // Past the topic's limit once in its envelope (a body of control
+                    // characters escapes to six times its length): too big, as a message
+                    // past the socket's own limit is.
+                    gale_sdk::log::warn(&format!("a message was not published: {}", error.message));
+                    ws.close(Some(1009), Some("message too big to publish"));
+                }
+                Ok(())
+            }
             None => {
                 ws.close(Some(1003), Some("expected {\"body\": text}"));
                 Ok(())

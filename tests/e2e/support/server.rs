@@ -203,13 +203,28 @@ impl Server {
 
     /// The server's peak resident memory so far (`VmHWM`), in KiB.
     pub fn peak_rss_kib(&self) -> u64 {
+        self.status_kib("VmHWM:")
+    }
+
+    /// The server's resident memory now (`VmRSS`), in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        self.status_kib("VmRSS:")
+    }
+
+    /// A line of the server's `/proc/PID/status`, in KiB.
+    fn status_kib(&self, field: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .expect("reading the server's /proc status");
         status
             .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .find_map(|line| line.strip_prefix(field))
             .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("a VmHWM line")
+            .unwrap_or_else(|| panic!("a {field} line"))
+    }
+
+    /// Whether the process is still running (it has not aborted).
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().expect("waiting for gale").is_none()
     }
 
     /// The admin endpoint's address (under `--admin`), from the line the server logs.

@@ -11,11 +11,11 @@ use std::time::Instant;
 use super::cookies::CookieJar;
 use crate::accounts::{AccountError, AccountStore, SESSION_SECONDS, User};
 use crate::http::cookies::CookieOptions;
-use crate::http::response::ResponseState;
 use crate::runtime::bindings::gale::web::accounts::{
     self, AccountError as WitError, User as WitUser,
 };
 use crate::runtime::ctx::SessionUser;
+use crate::runtime::refusal::Refusal;
 
 /// The cookie that carries the session id.
 pub(crate) const SESSION_COOKIE: &str = "gale_session";
@@ -64,46 +64,16 @@ pub(super) struct Accounts<'a> {
 /// What an account call answers the plugin.
 type Answer<T> = Result<std::result::Result<T, WitError>>;
 
-/// A request the host answers itself whatever the handler makes of it: a login throttled
-/// (429) or the password-hashing queue full (503), each with a `Retry-After`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Refusal {
-    status: u16,
-    retry_after_seconds: u64,
-}
-
-impl Refusal {
-    /// The refusal an account error calls for, if any.
-    fn of(error: &AccountError) -> Option<Self> {
-        match error {
-            AccountError::Busy => Some(Self {
-                status: 503,
-                retry_after_seconds: 1,
-            }),
-            AccountError::Throttled => Some(Self {
-                status: 429,
-                retry_after_seconds: crate::accounts::THROTTLE_WINDOW.as_secs(),
-            }),
-            _ => None,
-        }
-    }
-
-    /// Replaces `response` with the refusal: its status, `Retry-After` and the default page.
-    pub fn apply(self, response: &mut ResponseState) {
-        response.clear();
-        response.set_error_status(self.status, None);
-        // Digits: always a valid header value.
-        let _ = response.set_header("Retry-After", &self.retry_after_seconds.to_string());
-        response.clear_body();
-        let _ = response.finish_with_error_page();
-    }
-}
-
 impl Accounts<'_> {
     /// An account error as the plugin sees it, noting the refusal the host will answer.
     fn refused(&mut self, error: AccountError) -> WitError {
-        if let Some(refusal) = Refusal::of(&error) {
-            *self.refusal = Some(refusal);
+        let refusal = match error {
+            AccountError::Busy => Some(Refusal::busy()),
+            AccountError::Throttled => Some(Refusal::throttled(crate::accounts::THROTTLE_WINDOW)),
+            _ => None,
+        };
+        if refusal.is_some() {
+            *self.refusal = refusal;
         }
         error.into()
     }

@@ -13,7 +13,7 @@ use crate::runtime::ctx::Sandbox;
 /// table it was routed with and the site's settings.
 pub(super) struct Application<'a> {
     pub(super) sandbox: &'a Sandbox,
-    pub(super) request: &'a mut RequestData,
+    pub(super) request: &'a RequestData,
     /// Where the handler's time limit counts from (`static_url` may wait on a file's hash).
     pub(super) running_since: Instant,
 }

@@ -41,7 +41,7 @@ impl From<WitCookieOptions> for CookieOptions {
 /// session cookie.
 pub(super) struct CookieJar<'a> {
     pub(super) sandbox: &'a Sandbox,
-    pub(super) request: &'a mut RequestData,
+    pub(super) request: &'a RequestData,
     pub(super) response: &'a mut ResponseState,
     /// The request's xsrf token, once read or made.
     pub(super) xsrf: &'a mut Option<XsrfState>,
@@ -313,13 +313,27 @@ fn refuse_session_name(name: &str) -> Result<(), ResponseError> {
     Ok(())
 }
 
-/// Refuses a `Set-Cookie` header a plugin writes by hand for the session cookie.
+/// Refuses a `Set-Cookie` header a plugin writes by hand that a browser could take for the
+/// session cookie: that name, no name at all (a browser stores `=gale_session=x` as a
+/// cookie named `gale_session`), or the name anywhere in the value (a header a browser
+/// might split).
 pub(super) fn refuse_session_header(name: &str, value: &str) -> Result<(), ResponseError> {
     if !name.eq_ignore_ascii_case("set-cookie") {
         return Ok(());
     }
-    let cookie = value.split_once('=').map_or(value, |(name, _)| name);
-    refuse_session_name(cookie.trim())
+    let cookie = value.split_once('=').map_or(value, |(name, _)| name).trim();
+    if cookie.is_empty() {
+        return Err(ResponseError::Invalid(
+            "a Set-Cookie header needs a cookie name before its '='".into(),
+        ));
+    }
+    let smuggled = format!("{SESSION_COOKIE}=");
+    if value.to_ascii_lowercase().contains(&smuggled) {
+        return Err(ResponseError::Invalid(format!(
+            "a Set-Cookie header may not carry the {SESSION_COOKIE} cookie: it is the host's"
+        )));
+    }
+    refuse_session_name(cookie)
 }
 
 /// A `Cookie` header without the session cookie, for a plugin's eyes.
@@ -351,6 +365,9 @@ mod tests {
     #[test]
     fn a_set_cookie_header_for_the_session_cookie_is_refused() {
         assert!(refuse_session_header("Set-Cookie", " gale_session=x; Path=/").is_err());
+        assert!(refuse_session_header("Set-Cookie", "=gale_session=x; Path=/").is_err());
+        assert!(refuse_session_header("Set-Cookie", "=x").is_err());
+        assert!(refuse_session_header("Set-Cookie", "a=1, GALE_SESSION=x").is_err());
         assert!(refuse_session_header("set-cookie", "other=x").is_ok());
         assert!(refuse_session_header("X-Note", "gale_session=x").is_ok());
     }

@@ -21,7 +21,6 @@ use std::time::Instant;
 use wasmtime::component::{HasData, Linker};
 
 use accounts::Accounts;
-pub(crate) use accounts::Refusal;
 use application::Application;
 use cookies::CookieJar;
 use log::PluginLog;
@@ -29,6 +28,7 @@ use request::Incoming;
 use response::Outgoing;
 use topics::Board;
 use websocket::Socket;
+pub(crate) use websocket::{FRAME_OVERHEAD, queued_size};
 
 use super::bindings::gale::web;
 use super::ctx::{Ctx, RequestMemo, Sandbox};
@@ -49,7 +49,7 @@ pub(crate) fn add_to_linker(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
         })*};
     }
     link! {
-        request => Incoming by |ctx| Incoming { request: &mut ctx.request },
+        request => Incoming by |ctx| Incoming { request: &ctx.request },
         response => Outgoing by |ctx| Outgoing {
             sandbox: &ctx.sandbox,
             head_only: ctx.request.method == hyper::Method::HEAD,
@@ -60,7 +60,7 @@ pub(crate) fn add_to_linker(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
         cookies => CookieJar by |ctx| ctx.accounts().jar,
         application => Application by |ctx| Application {
             sandbox: &ctx.sandbox,
-            request: &mut ctx.request,
+            request: &ctx.request,
             running_since: ctx.delivery.running_since,
         },
         log => PluginLog by |ctx| PluginLog { plugin: &ctx.sandbox.plugin },
@@ -72,9 +72,10 @@ pub(crate) fn add_to_linker(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
         },
         websocket => Socket by |ctx| Socket {
             sandbox: &ctx.sandbox,
-            request: &mut ctx.request,
+            request: &ctx.request,
             response: &mut ctx.response,
             socket: &mut ctx.memo.socket,
+            refusal: &mut ctx.memo.refusal,
             upgradable: ctx.delivery.upgrade.is_some(),
         },
     }

@@ -11,7 +11,7 @@ use crate::runtime::bindings::gale::web::request;
 /// What the `request` interface sees of the store: the request (borrowed mutably only
 /// because its lazily parsed parts are not `Sync`).
 pub(super) struct Incoming<'a> {
-    pub(super) request: &'a mut RequestData,
+    pub(super) request: &'a RequestData,
 }
 
 impl From<request::ArgSource> for ArgSource {

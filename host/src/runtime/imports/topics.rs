@@ -35,7 +35,7 @@ impl topics::Host for Board<'_> {
         data: String,
     ) -> Result<std::result::Result<(), String>> {
         let (topics, plugin) = (&self.sandbox.topics, &self.sandbox.plugin);
-        let published = topics.publish(plugin, &topic, &id, &data);
+        let published = topics.publish(plugin, &topic, &id, data);
         if published.is_ok() {
             crate::metrics::record(|metrics| metrics.published(&self.sandbox.plugin));
         }

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use tokio::sync::broadcast;
 use tokio_tungstenite::tungstenite::Message as Frame;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -15,7 +14,7 @@ use crate::http::request::RequestData;
 use crate::runtime::bindings::exports::gale::web::app::{SocketEvent, Stage};
 use crate::runtime::ctx::SocketMemo;
 use crate::runtime::instances::{acquire, release};
-use crate::topics::Published;
+use crate::topics::{Lagged, Published, Subscription};
 
 /// What the connection does after an event.
 pub(super) enum Next {
@@ -38,49 +37,43 @@ pub(super) struct Connection<'a> {
     pub(super) plugin: Arc<Plugin>,
     pub(super) handler: u32,
     pub(super) accounts: Arc<AccountStore>,
-    pub(super) request: RequestData,
+    pub(super) request: Arc<RequestData>,
     pub(super) state: Vec<u8>,
     /// The client's close frame, for `on_close`.
     pub(super) peer_close: Option<(u16, String)>,
-    /// The topics it is subscribed to.
-    pub(super) subscriptions: Vec<Subscription>,
+    /// The topics it is subscribed to, by name.
+    pub(super) subscriptions: Vec<(Arc<str>, Subscription)>,
 }
 
-/// A topic's name and the connection's place in it.
-pub(super) type Subscription = (String, broadcast::Receiver<Arc<Published>>);
-
-/// The next message of any topic the connection is subscribed to; `None` when it has
-/// fallen more than [`crate::topics::QUEUE`] messages behind (a slow consumer). Never ready
+/// The next message of any topic the connection is subscribed to; [`Lagged`] when the
+/// topic's history has let go of one it had yet to read (a slow consumer). Never ready
 /// without subscriptions.
-pub(super) async fn next_published(subscriptions: &mut [Subscription]) -> Option<Arc<Published>> {
+pub(super) async fn next_published(
+    subscriptions: &mut [(Arc<str>, Subscription)],
+) -> Result<Arc<Published>, Lagged> {
     if subscriptions.is_empty() {
         return std::future::pending().await;
     }
     let receiving = subscriptions
         .iter_mut()
-        .map(|(_, receiver)| Box::pin(receiver.recv()));
+        .map(|(_, subscription)| Box::pin(subscription.next()));
     let (received, _, _) = futures_util::future::select_all(receiving).await;
-    received.ok()
+    received
 }
 
 impl Connection<'_> {
-    /// Applies an event's subscriptions, then queues its frames and says whether it closes.
+    /// Applies an event's subscriptions (each reads from the moment of its `subscribe`
+    /// call, so nothing published meanwhile is missed), then queues its frames and says
+    /// whether it closes.
     pub(super) fn deliver(&mut self, outgoing: &mut Outgoing, memo: SocketMemo) -> Next {
-        let mut missed = Vec::new();
-        for (name, topic) in memo.subscriptions {
+        for (name, change) in memo.subscriptions {
             self.subscriptions
                 .retain(|(subscribed, _)| *subscribed != name);
-            if let Some((topic, newest)) = topic {
-                // What was published between the `subscribe` call and now goes first.
-                let (since, receiver) = topic.subscribe(newest.as_deref());
-                missed.extend(since.iter().map(|message| Frame::text(&*message.data)));
-                self.subscriptions.push((name, receiver));
+            if let Some(subscription) = change {
+                self.subscriptions.push((name, subscription));
             }
         }
-        match (
-            self.queue(outgoing, memo.outbox.into_iter().chain(missed)),
-            memo.close,
-        ) {
+        match (self.queue(outgoing, memo.outbox), memo.close) {
             (Next::Continue, Some(frame)) => Next::Close(frame),
             (next, _) => next,
         }
@@ -120,6 +113,8 @@ impl Connection<'_> {
         ctx.accounts = Some(self.accounts.clone());
         ctx.memo.socket.open = true;
         ctx.memo.socket.state = std::mem::take(&mut self.state);
+        let names = self.subscriptions.iter().map(|(name, _)| name.clone());
+        ctx.memo.socket.subscribed = names.collect();
         if let SocketEvent::Close = event {
             ctx.memo.socket.peer_close = self.peer_close.take();
         }

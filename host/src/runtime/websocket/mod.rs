@@ -4,11 +4,12 @@
 //! its socket, its buffers and its state, never an instance.
 
 mod connection;
+mod control;
 mod outgoing;
 mod pinger;
+mod slots;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -23,50 +24,55 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message as Frame};
 
 use super::bindings::exports::gale::web::app::SocketEvent;
 use super::bindings::gale::web::websocket::Message;
-use super::ctx::SocketMemo;
+use super::ctx::{Ctx, SocketMemo};
 use super::{Plugin, Runtime};
 use crate::accounts::AccountStore;
 use crate::http::request::RequestData;
 use connection::{Connection, Next, next_published};
+use control::ControlRate;
+use outgoing::FRAGMENT;
 use outgoing::Outgoing;
 use pinger::{Ping, Pinger};
+pub use slots::{WebSocketSlot, WebSocketSlots};
 
 /// A connection the handler has just accepted, with what its upgrade request queued.
 pub struct Opened {
     /// hyper's hand-over of the connection, once the 101 is out.
     pub upgrade: OnUpgrade,
-    /// The upgrade request: every event sees it, as Tornado's `self.request`.
-    pub request: RequestData,
+    /// The upgrade request: every event sees it (shared, not copied), as Tornado's
+    /// `self.request`.
+    pub request: Arc<RequestData>,
     /// What `open` queued and kept.
     pub first: SocketMemo,
 }
 
-/// One open WebSocket, counted while it lives.
-pub struct Counted(Arc<AtomicUsize>);
-
-impl Counted {
-    /// Counts one more on `count`.
-    pub fn new(count: &Arc<AtomicUsize>) -> Self {
-        count.fetch_add(1, Ordering::Relaxed);
-        Self(count.clone())
-    }
-}
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+impl Opened {
+    /// The connection a handler has just switched to WebSocket, with what its upgrade
+    /// request queued (messages, a close) and left as state.
+    pub fn take(ctx: &mut Ctx) -> Option<Self> {
+        let upgrade = ctx.delivery.upgrade.take()?;
+        ctx.memo.socket.accepted.as_ref()?;
+        let first = std::mem::take(&mut ctx.memo.socket);
+        let request = std::mem::replace(&mut ctx.request, RequestData::placeholder());
+        Some(Self {
+            upgrade,
+            request,
+            first,
+        })
     }
 }
 
 /// The bytes read from a connection at a time.
 const READ_BUFFER: usize = 4096;
 
+/// What tungstenite may hold for the socket: a fragment and its header, and the pongs and
+/// close frame it answers with, several times over.
+const MAX_WRITE_BUFFER: usize = 4 * FRAGMENT;
+
 /// What a connection keeps of its worker.
 pub struct Ties {
     /// Turns true when the worker stops (the connection closes with 1001).
     pub stopping: watch::Receiver<bool>,
-    /// The worker's count of open WebSockets.
-    pub open: Arc<AtomicUsize>,
     /// How its events follow a swap of its plugin.
     pub follow: Option<Follow>,
 }
@@ -93,6 +99,9 @@ async fn swapped(follow: &mut Option<Follow>) -> Option<(Arc<Plugin>, u32)> {
     (follow.resolve)()
 }
 
+/// The frames a closing connection reads while it waits for the client's close frame.
+const FRAMES_AFTER_CLOSE: usize = 64;
+
 /// How long a closing connection waits for what it has queued to go out and for the
 /// client's answering close frame, as Tornado's 5 seconds before it aborts the stream.
 const CLOSE_WAIT: Duration = Duration::from_secs(5);
@@ -109,26 +118,27 @@ enum Io {
 /// events' messages, published messages, pings) is written as the client reads it.
 pub async fn serve(
     runtime: &Runtime,
-    plugin: &Arc<Plugin>,
+    plugin: Arc<Plugin>,
     handler: u32,
     accounts: Arc<AccountStore>,
     opened: Opened,
     ties: Ties,
 ) {
+    // The connection holds the version in force (`connection.plugin`), not the one it
+    // opened on: a swapped-out version is freed while its connections live on.
+    let name = plugin.name.clone();
     let Ties {
         mut stopping,
-        open,
         mut follow,
     } = ties;
-    let _counted = Counted::new(&open);
+    let mut first = opened.first;
+    // Its place among the open WebSockets, taken by `accept`, given back as it ends.
+    let _slot = first.slot.take();
     let _held = crate::metrics::hold(crate::metrics::Hold::WebSocket);
     let upgraded = match opened.upgrade.await {
         Ok(upgraded) => upgraded,
         Err(error) => {
-            tracing::debug!(
-                plugin = &*plugin.name,
-                "the upgrade did not happen: {error}"
-            );
+            tracing::debug!(plugin = &*name, "the upgrade did not happen: {error}");
             return;
         }
     };
@@ -137,27 +147,31 @@ pub async fn serve(
     // tungstenite's buffers are 128 KiB each by default, allocated up front: 10,000 idle
     // connections would hold 1.3 GiB for reading alone. A read buffer grows for a large
     // message; frames are written as they come (the kernel's buffer coalesces them), and
-    // what the kernel will not take waits in `Outgoing`, bounded.
+    // what the kernel will not take waits in `Outgoing`, bounded. The write buffer is
+    // bounded too: unbounded, it queued a pong for every ping of a client that reads
+    // nothing (257 MB of pings: 247 MiB held).
     let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(0)
+        .max_write_buffer_size(MAX_WRITE_BUFFER)
         .max_message_size(Some(limit))
         .max_frame_size(Some(limit));
     let io = TokioIo::new(upgraded);
     let mut socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
     let mut connection = Connection {
         runtime,
-        plugin: plugin.clone(),
+        plugin,
         handler,
         accounts,
         request: opened.request,
-        state: opened.first.state.clone(),
+        state: first.state.clone(),
         peer_close: None,
         subscriptions: Vec::new(),
     };
     let mut outgoing = Outgoing::new(settings.send_buffer);
-    let mut next = connection.deliver(&mut outgoing, opened.first);
+    let mut next = connection.deliver(&mut outgoing, first);
     let mut pinger = Pinger::new(settings.ping_interval, settings.ping_timeout);
+    let mut control = ControlRate::new(settings.max_control_rate);
     while let Next::Continue = next {
         // Reading and writing share the socket: one future polls both.
         let io = std::future::poll_fn(|cx| {
@@ -199,14 +213,29 @@ pub async fn serve(
             }
             published = next_published(&mut connection.subscriptions) => {
                 next = match published {
-                    Some(message) => connection.queue(&mut outgoing, [Frame::text(&*message.data)]),
-                    None => Next::too_slow(),
+                    // The topic's copy of the data, shared with every other subscriber.
+                    Ok(message) => connection.queue(&mut outgoing, [Frame::Text(message.data.clone())]),
+                    Err(_lagged) => Next::too_slow(),
                 };
                 continue;
             }
         };
         if let Some(Ok(Frame::Text(_) | Frame::Binary(_))) = &frame {
-            crate::metrics::record(|metrics| metrics.websocket_message(&plugin.name, true));
+            crate::metrics::record(|metrics| metrics.websocket_message(&name, true));
+        }
+        if let Some(Ok(Frame::Ping(_) | Frame::Pong(_))) = &frame
+            && !control.allows_another()
+        {
+            tracing::info!(
+                plugin = &*name,
+                "closing a WebSocket whose client sent over {} control frames a second (--websocket-max-control-rate)",
+                settings.max_control_rate
+            );
+            next = Next::Close(Some(close_frame(
+                CloseCode::Policy,
+                "too many control frames",
+            )));
+            continue;
         }
         let event = match frame {
             Some(Ok(Frame::Text(text))) => SocketEvent::Message(Message::Text(text.to_string())),
@@ -233,7 +262,7 @@ pub async fn serve(
                 // A broken stream (a bad client: its close code, when RFC 6455 has one), or
                 // a client gone without a close frame.
                 if let Some(Err(error)) = broken {
-                    tracing::debug!(plugin = &*plugin.name, "WebSocket closed: {error}");
+                    tracing::debug!(plugin = &*name, "WebSocket closed: {error}");
                     if let Some(code) = close_code_for(&error) {
                         let closing = socket.close(Some(close_frame(code, "")));
                         let _ = close_wait(closing).await;
@@ -251,11 +280,18 @@ pub async fn serve(
     let Next::Close(frame) = next else { return };
     // What is queued goes first, then the close frame; then read until the client answers
     // it (or goes), as RFC 6455 asks, but not longer than a client that reads nothing may
-    // hold the connection.
+    // hold the connection, nor past a few frames of a client that sends on regardless (a
+    // flood of pings went on for the whole wait: 1.1 GB read in 5 s).
     let closing = async {
         outgoing.write_all(&mut socket).await?;
         socket.close(frame).await?;
-        while let Some(Ok(_)) = socket.next().await {}
+        let mut ignored = 0;
+        while let Some(Ok(_)) = socket.next().await {
+            ignored += 1;
+            if ignored > FRAMES_AFTER_CLOSE {
+                break;
+            }
+        }
         Ok::<_, WsError>(())
     };
     let _ = close_wait(closing).await;

@@ -87,11 +87,12 @@ impl Outgoing {
         while !self.frames.is_empty() {
             ready!(socket.poll_ready_unpin(cx))?;
             let front = self.frames.pop_front().expect("a frame is waiting");
+            self.bytes -= size(&front);
             let (frame, rest) = fragment(front);
             if let Some(rest) = rest {
+                self.bytes += size(&rest);
                 self.frames.push_front(rest);
             }
-            self.bytes -= size(&frame);
             socket.start_send_unpin(frame)?;
             self.unflushed = true;
         }
@@ -109,11 +110,15 @@ impl Outgoing {
     }
 }
 
-/// A frame's payload bytes, as the queue counts them.
+/// A frame's bytes, as the queue counts them: its payload, and at least what its place in
+/// the queue takes (an empty frame is not free).
 fn size(frame: &Frame) -> usize {
     match frame {
-        Frame::Frame(raw) => raw.payload().len(),
-        other => other.len(),
+        Frame::Frame(raw) => raw
+            .payload()
+            .len()
+            .max(crate::runtime::imports::FRAME_OVERHEAD),
+        other => crate::runtime::imports::queued_size(other),
     }
 }
 

@@ -6,6 +6,8 @@ use std::time::{Duration, SystemTime};
 
 use gale_sdk::{CookieOptions, PathArgs, Request, RequestHandler, Result};
 
+mod long_lived;
+
 /// A mebibyte of header-safe text.
 fn mebibyte() -> String {
     "x".repeat(1 << 20)
@@ -204,4 +206,8 @@ gale_sdk::routes![
     (r"/session/mint", MintSession),
     (r"/cookie/far", FarCookie),
     (r"/markup/<script>window.pwned=1</script>", Markup),
+    (r"/ws/attack", long_lived::Attack),
+    (r"/topics/fill", long_lived::FillTopics),
+    (r"/poll/repark", long_lived::Repark),
+    (r"/cookie/(nameless|carrying)", long_lived::SmuggledSession),
 ];
