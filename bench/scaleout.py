@@ -99,9 +99,11 @@ def direct(plugins, seconds, connections):
 
 
 def broadcast(plugins, servers, subscribers, redis_url):
-    flags = ["--max-connections", "20000", "--max-websockets", "20000"]
+    flags = ["--max-connections", "20000", "--max-websockets", "15000",
+             "--max-websockets-per-ip", "15000"]
     if redis_url:
-        flags += ["--pubsub", redis_url]
+        # The servers sign their messages with a key of the secret they share.
+        flags += ["--pubsub", redis_url, "--cookie-secret", "one deployment"]
     started = [start(plugins, "--listen", f"127.0.0.{n + 1}:0", *flags)
                for n in range(servers)]
     time.sleep(1.5)  # the relay connects to Redis

@@ -93,8 +93,10 @@ def main():
     c10k(baseline[1], "/", n, 2)
     hyper_peak = memory(baseline[0], "VmHWM")
     stop(baseline[0])
-    # Room for every subscriber and the publishing request beside them.
-    room = ("--max-connections", str(3 * n), "--max-websockets", str(3 * n))
+    # Room for every subscriber and the publishing request beside them, all from one
+    # address (the load client's).
+    room = ("--max-connections", str(3 * n), "--max-websockets", str(2 * n),
+            "--max-websockets-per-ip", str(2 * n))
     admin = free_address()
     servers = [("gale", admin, lambda: start(plugins, *room, "--admin", admin)),
                ("gale, `--reuse-instances probe=1000`", admin,

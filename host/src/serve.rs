@@ -118,6 +118,14 @@ fn warn_of_risky_settings(options: &ServeOptions) {
              your proxies' addresses with --trusted-proxies"
         );
     }
+    let secret = options.cookie_secret.is_some() || options.cookie_secret_file.is_some();
+    if options.pubsub.is_some() && !secret {
+        tracing::warn!(
+            "--pubsub without --cookie-secret: this server signs its topic messages with a \
+             random secret, so other servers refuse them and it refuses theirs; give every \
+             server the same --cookie-secret"
+        );
+    }
 }
 
 /// The directory watcher, unless `--no-watch` (or the platform refuses, which is logged).

@@ -9,6 +9,7 @@ import uuid
 import tornado.escape
 import tornado.web
 import tornado.websocket
+from tornado.log import gen_log
 
 TOPIC = "chat"
 MAX_MESSAGE = 65536
@@ -40,7 +41,13 @@ class ChatSocket(tornado.websocket.WebSocketHandler):
         if not isinstance(body, str):
             return self.close(1003, 'expected {"body": text}')
         # The sender gets it too, through its subscription, as everyone does.
-        new_message(self, body)
+        try:
+            new_message(self, body)
+        except ValueError as refused:
+            # Past the topic's limit once in its envelope (a body of control characters
+            # escapes to six times its length): too big, as a message past our own limit.
+            gen_log.warning("a message was not published: %s", refused)
+            self.close(1009, "message too big to publish")
 
 
 class MessageNew(tornado.web.RequestHandler):

@@ -232,7 +232,13 @@ fn clients_that_stop_reading_free_their_handlers_and_are_closed_at_the_write_tim
 
 #[test]
 fn large_websocket_messages_leave_no_large_buffers_on_their_connections() {
-    let server = Server::with(&["probe"], &["--max-connections", "1000"]);
+    let flags = [
+        "--max-connections",
+        "1000",
+        "--max-websockets-per-ip",
+        "1000",
+    ];
+    let server = Server::with(&["probe"], &flags);
     // 300 WebSockets, each sending a 96 KiB message in 1 KiB fragments and receiving its
     // 96 KiB echo: a buffer that kept its largest size would hold 300 × 96 KiB from then on.
     let mut sockets = Vec::new();

@@ -113,6 +113,20 @@ macro_rules! chat_suite {
         }
 
         #[test]
+        fn a_message_as_large_as_the_socket_takes_reaches_everyone() {
+            let Some(server) = chat() else { return };
+            let (mut sender, mut other) =
+                (connect(server.addr, "/chat/socket"), connect(server.addr, "/chat/socket"));
+            // 65,536 bytes: the chat's websocket_max_message_size, envelope included.
+            let body = "x".repeat(65_536 - r#"{"body": ""}"#.len());
+            sender.send(Message::text(format!(r#"{{"body": "{body}"}}"#))).unwrap();
+            for socket in [&mut sender, &mut other] {
+                let heard: Value = serde_json::from_str(&text(socket)).unwrap();
+                assert_eq!(heard["body"].as_str().map(str::len), Some(body.len()));
+            }
+        }
+
+        #[test]
         fn what_is_not_a_message_is_refused() {
             let Some(server) = chat() else { return };
             for frame in [Message::text("not json"), Message::binary(vec![1u8])] {

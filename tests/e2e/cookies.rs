@@ -157,8 +157,10 @@ fn clear_cookie_and_clear_all_cookies_expire_them() {
 
 #[test]
 fn signed_cookies_round_trip_and_refuse_tampering_expiry_and_other_secrets() {
-    let server = Server::with(&["tutorial"], &["--cookie-secret", SECRET]);
-    let probe = Server::with(&["probe"], &["--cookie-secret", SECRET]);
+    // One secret for every plugin, so that the probe judges the tutorial's values.
+    let shared = ["--cookie-secret", SECRET, "--shared-cookie-secret"];
+    let server = Server::with(&["tutorial"], &shared);
+    let probe = Server::with(&["probe"], &shared);
     let set = get(server.addr, "/cookie/signed/set?value=hello%20world");
     assert_eq!(set.text(), "hello world");
     let signed = set_value(&set, "signed");
@@ -200,7 +202,8 @@ fn signed_cookies_pass_between_gale_and_tornado_sharing_a_secret() {
     let Some(tornado) = Tornado::start(SECRET) else {
         return;
     };
-    let server = Server::with(&["tutorial"], &["--cookie-secret", SECRET]);
+    let flags = ["--cookie-secret", SECRET, "--shared-cookie-secret"];
+    let server = Server::with(&["tutorial"], &flags);
     let made_by_tornado = get(tornado.addr, "/sign?name=signed&value=from%20tornado").text();
     assert_eq!(read_signed(server.addr, &made_by_tornado), "from tornado");
     assert_eq!(tornado_reads(&tornado, &server, "from gale"), "from gale");
@@ -233,9 +236,8 @@ fn the_cookie_secret_can_come_from_a_file() {
 }
 
 #[test]
-fn with_a_secret_per_plugin_no_plugin_accepts_another_plugins_signed_cookie() {
-    let flags = ["--cookie-secret", SECRET, "--cookie-secret-per-plugin"];
-    let server = Server::with(&["tutorial", "probe"], &flags);
+fn each_plugin_signs_with_a_secret_of_its_own_unless_the_secret_is_shared() {
+    let server = Server::with(&["tutorial", "probe"], &["--cookie-secret", SECRET]);
     let signed = set_value(&get(server.addr, "/cookie/signed/set?value=mine"), "signed");
     assert_eq!(
         read_signed(server.addr, &signed),
@@ -251,7 +253,8 @@ fn with_a_secret_per_plugin_no_plugin_accepts_another_plugins_signed_cookie() {
         .text()
     };
     assert_eq!(probe_reads(&signed), "none", "another plugin refuses it");
-    let shared = Server::with(&["tutorial", "probe"], &["--cookie-secret", SECRET]);
+    let flags = ["--cookie-secret", SECRET, "--shared-cookie-secret"];
+    let shared = Server::with(&["tutorial", "probe"], &flags);
     let signed = set_value(&get(shared.addr, "/cookie/signed/set?value=ours"), "signed");
     let read = with_cookie(
         shared.addr,
@@ -261,7 +264,7 @@ fn with_a_secret_per_plugin_no_plugin_accepts_another_plugins_signed_cookie() {
     assert_eq!(
         read.text(),
         "ours",
-        "without the flag one secret serves all"
+        "with --shared-cookie-secret one secret serves all"
     );
     // The derived secret is Tornado's to use: a Tornado app given it reads the plugin's.
     let Some(tornado) = Tornado::start(&derived_secret("tutorial")) else {
@@ -273,7 +276,7 @@ fn with_a_secret_per_plugin_no_plugin_accepts_another_plugins_signed_cookie() {
     );
 }
 
-/// The secret `--cookie-secret-per-plugin` gives `plugin`.
+/// The secret `plugin` signs with, unless `--shared-cookie-secret`.
 fn derived_secret(plugin: &str) -> String {
     let derived = gale_host::__private::signed::derive_secret(SECRET.as_bytes(), plugin);
     String::from_utf8(derived).unwrap()

@@ -4,14 +4,14 @@
 //! the client.
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    Connection, Nginx, Server, TestStore, Visitor, binary, deploy, mysql_server, plugin, report,
+    Connection, Nginx, Redis, Server, Swaps, TestStore, Unit, Visitor, binary, deploy,
+    mysql_server, plugin, report,
 };
 use crate::swap::{ORIGINAL, REPLACED, probe_as};
 
@@ -25,45 +25,69 @@ fn shared_store() -> TestStore {
     }
 }
 
-/// Three servers (on 127.0.0.1, .2 and .3) of the accounts, chat and probe (as `app`)
-/// plugins, on one store with one cookie secret, trusting nginx (127.0.0.1) to name the
-/// client, behind nginx; `None` when nginx is missing.
-struct Deployment {
-    nginx: Nginx,
-    backends: Vec<Server>,
+/// What the backends of a deployment share: the account store, the site (static files and
+/// the cookie secret's file) and, when the run has Redis, the topics' Redis.
+struct Shared {
     store: TestStore,
-    static_dir: PathBuf,
-    /// Flags every backend gets besides the deployment's own.
-    more: Vec<String>,
-    _site: tempfile::TempDir,
+    site: tempfile::TempDir,
+    redis: Option<Redis>,
 }
 
-impl Deployment {
-    fn up() -> Option<Deployment> {
-        Self::with(&[])
-    }
-
-    /// Backends with `more` flags.
-    fn with(more: &[&str]) -> Option<Deployment> {
-        let more: Vec<String> = more.iter().map(|flag| flag.to_string()).collect();
+impl Shared {
+    fn new() -> Shared {
         let site = tempfile::tempdir().unwrap();
         let static_dir = site.path().join("static");
         std::fs::create_dir(&static_dir).unwrap();
         std::fs::write(static_dir.join("app.css"), "body { color: teal }\n").unwrap();
-        let store = shared_store();
+        std::fs::write(site.path().join("cookie-secret"), format!("{SECRET}\n")).unwrap();
+        Shared {
+            store: shared_store(),
+            site,
+            redis: Redis::start(),
+        }
+    }
+
+    fn static_dir(&self) -> String {
+        self.site.path().join("static").display().to_string()
+    }
+
+    fn secret_file(&self) -> String {
+        self.site.path().join("cookie-secret").display().to_string()
+    }
+}
+
+/// Three servers (on 127.0.0.1, .2 and .3) of the accounts, chat and probe (as `app`)
+/// plugins, started as `deploy/` starts them, sharing one store, one cookie secret and
+/// Redis, trusting nginx (127.0.0.1) to name the client, behind nginx; `None` when nginx
+/// is missing.
+struct Deployment {
+    nginx: Nginx,
+    backends: Vec<Server>,
+    shared: Shared,
+    /// Flags every backend gets besides the deployment's own.
+    more: Vec<String>,
+}
+
+impl Deployment {
+    fn up() -> Option<Deployment> {
+        Self::with(&[], &[])
+    }
+
+    /// Backends with `more` flags, and `changes` made to the site.
+    fn with(more: &[&str], changes: &[(&str, &str)]) -> Option<Deployment> {
+        let more: Vec<String> = more.iter().map(|flag| flag.to_string()).collect();
+        let shared = Shared::new();
         let backends: Vec<Server> = ["127.0.0.1:0", "127.0.0.2:0", "127.0.0.3:0"]
             .iter()
-            .map(|listen| backend(listen, &store, &static_dir, &more))
+            .map(|listen| backend(listen, &shared, &more))
             .collect();
         let addrs: Vec<SocketAddr> = backends.iter().map(|server| server.addr).collect();
-        let nginx = Nginx::fronting(&addrs, site.path())?;
+        let nginx = Nginx::fronting_with(&addrs, shared.site.path(), changes)?;
         Some(Deployment {
             nginx,
             backends,
-            store,
-            static_dir,
+            shared,
             more,
-            _site: site,
         })
     }
 
@@ -72,33 +96,38 @@ impl Deployment {
         let addr = self.backends[index].addr.to_string();
         self.backends[index].signal("KILL");
         std::thread::sleep(down_for);
-        self.backends[index] = backend(&addr, &self.store, &self.static_dir, &self.more);
+        self.backends[index] = backend(&addr, &self.shared, &self.more);
     }
 }
 
-/// A backend listening on `listen`, with `more` flags.
-fn backend(listen: &str, store: &TestStore, static_dir: &Path, more: &[String]) -> Server {
-    let static_dir = static_dir.display().to_string();
-    let mut flags = store.flags();
-    flags.extend([
-        "--listen",
+/// A backend listening on `listen` as `deploy/gale@.service` and `deploy/gale.env` start
+/// one (its store, its static directory, the secret's file and Redis the test's own), with
+/// `more` flags.
+fn backend(listen: &str, deployment: &Shared, more: &[String]) -> Server {
+    let (static_dir, secret) = (deployment.static_dir(), deployment.secret_file());
+    let pubsub = deployment.redis.as_ref().map(|redis| redis.url());
+    let unit = Unit::read(&Swaps {
         listen,
-        "--xheaders",
-        "--trusted-proxies",
-        "127.0.0.1",
-        "--cookie-secret",
-        SECRET,
-        "--static",
-        &static_dir,
-    ]);
+        static_dir: &static_dir,
+        secret_file: &secret,
+        database: None,
+        pubsub: pubsub.as_deref(),
+    });
+    let mut flags: Vec<&str> = unit.flags.iter().map(String::as_str).collect();
+    flags.extend(deployment.store.flags());
     flags.extend(more.iter().map(String::as_str));
+    let env: Vec<(&str, &str)> = unit
+        .env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let read = |name| std::fs::read(plugin(name)).unwrap();
     let files = [
         ("accounts.wasm", read("accounts")),
         ("chat.wasm", read("chat")),
         ("app.wasm", probe_as(ORIGINAL)),
     ];
-    Server::start(&[], &files, &flags, &[])
+    Server::start(&[], &files, &flags, &env)
 }
 
 /// Clients that `GET /version` through nginx, each on a keep-alive connection of its own,
@@ -254,6 +283,7 @@ fn a_backend_killed_under_load_loses_no_get_and_no_registration_and_rejoins() {
     );
 
     let rows: Vec<String> = deployment
+        .shared
         .store
         .rows("SELECT account FROM users")
         .into_iter()
@@ -311,12 +341,12 @@ fn a_rolling_plugin_upgrade_under_load_fails_no_request() {
 
 #[test]
 fn clients_on_different_backends_chat_through_nginx_with_topics_shared_by_redis() {
-    let Some(redis) = crate::support::Redis::start() else {
+    let Some(deployment) = Deployment::up() else {
         return;
     };
-    let Some(deployment) = Deployment::with(&["--pubsub", &redis.url()]) else {
+    if deployment.shared.redis.is_none() {
         return;
-    };
+    }
     for server in &deployment.backends {
         server.wait_for_log("topics are shared with other servers through Redis");
     }
@@ -379,4 +409,71 @@ fn only_a_trusted_proxy_names_the_client_and_the_chain_is_walked_past_trusted_on
         stderr.contains("neither an address nor a network"),
         "{stderr}"
     );
+}
+
+/// The number of seconds in a setting such as `75s` or `30s`.
+fn seconds(setting: &str) -> u64 {
+    setting
+        .trim()
+        .trim_end_matches(';')
+        .trim_end_matches('s')
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn an_idle_websocket_through_nginx_is_pinged_before_nginx_would_cut_it() {
+    // The files' own numbers: gale pings more often than nginx gives up on a quiet socket.
+    let root = crate::support::root();
+    let site = std::fs::read_to_string(root.join("deploy/nginx.conf")).unwrap();
+    let timeout = site.split("proxy_read_timeout").nth(1).unwrap();
+    let env = std::fs::read_to_string(root.join("deploy/gale.env")).unwrap();
+    let ping = env.split("GALE_WEBSOCKET_PING_INTERVAL=").nth(1).unwrap();
+    let (timeout, ping) = (
+        seconds(timeout.lines().next().unwrap()),
+        seconds(ping.lines().next().unwrap()),
+    );
+    assert!(
+        ping < timeout,
+        "a {ping} s ping against nginx's {timeout} s"
+    );
+    // The same, 25 times faster: a ping each 1.2 s against nginx's 3 s, for 7 s of silence.
+    let more = ["--websocket-ping-interval", "1200ms"];
+    let Some(deployment) = Deployment::with(
+        &more,
+        &[("proxy_read_timeout 75s", "proxy_read_timeout 3s")],
+    ) else {
+        return;
+    };
+    let mut socket = crate::websocket::connect(deployment.nginx.addr, "/chat/socket");
+    // Quiet for 7 s but for the pongs to gale's pings, as a browser answers them.
+    socket
+        .get_mut()
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let (quiet, mut pings) = (Instant::now(), 0);
+    while quiet.elapsed() < Duration::from_secs(7) {
+        match socket.read() {
+            Ok(tungstenite::Message::Ping(_)) => pings += 1,
+            Ok(other) => panic!("unexpected {other:?}"),
+            Err(tungstenite::Error::Io(error))
+                if error.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(error) => panic!("cut while quiet: {error}"),
+        }
+    }
+    assert!(pings >= 4, "{pings} pings in 7 s");
+    socket
+        .get_mut()
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    socket
+        .send(tungstenite::Message::text(r#"{"body": "still here"}"#))
+        .unwrap();
+    let heard = loop {
+        match socket.read().unwrap() {
+            tungstenite::Message::Text(text) => break text.to_string(),
+            _ => continue,
+        }
+    };
+    assert!(heard.contains("still here"), "{heard}");
 }

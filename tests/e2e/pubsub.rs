@@ -13,9 +13,19 @@ use crate::chat::{events, next_event, post};
 use crate::support::{Redis, Server, plugin};
 use crate::websocket::{connect, text};
 
+/// The cookie secret the servers of one deployment share: their relayed messages are
+/// signed with a key derived from it.
+const SHARED_SECRET: &str = "one deployment's secret";
+
 /// A chat server sharing its topics through `redis`, once it says it does.
 fn chat_server(redis: &Redis) -> Server {
-    let server = Server::start(&[plugin("chat")], &[], &["--pubsub", &redis.url()], &[]);
+    chat_server_with(redis, &[])
+}
+
+/// A chat server sharing its topics through `redis`, with `env` (a CA to trust, say).
+fn chat_server_with(redis: &Redis, env: &[(&str, &str)]) -> Server {
+    let flags = ["--pubsub", &redis.url(), "--cookie-secret", SHARED_SECRET];
+    let server = Server::start(&[plugin("chat")], &[], &flags, env);
     server.wait_for_log("topics are shared with other servers through Redis");
     server
 }
@@ -136,4 +146,53 @@ fn a_pubsub_url_that_is_not_redis_is_a_clear_error() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(!run.status.success(), "{stderr}");
     assert!(stderr.contains("is not a Redis URL"), "{stderr}");
+}
+
+#[test]
+fn a_redis_password_never_reaches_the_log() {
+    let Some(redis) = Redis::start_with(Some("s3cret-pass"), None) else {
+        return;
+    };
+    let server = chat_server(&redis);
+    let line = server.wait_for_log("topics are shared with other servers through Redis");
+    assert!(line.contains("redis://:***@127.0.0.1"), "{line}");
+    assert!(!server.log().contains("s3cret-pass"), "{}", server.log());
+}
+
+#[test]
+fn topics_are_shared_through_a_redis_that_speaks_only_tls() {
+    let ca = crate::support::TestCa::new();
+    let (cert, key) = ca.issue("redis");
+    let Some(redis) = Redis::start_with(None, Some((&cert, &key))) else {
+        return;
+    };
+    let trust = [("SSL_CERT_FILE", ca.cert.to_str().unwrap())];
+    let (first, second) = (
+        chat_server_with(&redis, &trust),
+        chat_server_with(&redis, &trust),
+    );
+    let mut on_second = connect(second.addr, "/chat/socket");
+    say(&first, "over TLS");
+    assert_eq!(message(&mut on_second)["body"], "over TLS");
+}
+
+#[test]
+fn a_message_put_on_the_channel_by_another_client_of_redis_is_not_delivered() {
+    let Some(redis) = Redis::start() else {
+        return;
+    };
+    let server = chat_server(&redis);
+    let forged =
+        r#"{"plugin":"chat","topic":"chat","id":"f","data":"{\"id\":\"f\",\"body\":\"forged\"}"}"#;
+    assert_eq!(redis.command(&["PUBLISH", "gale:topics", forged]), ":1");
+    server.wait_for_log("that no server of this deployment signed");
+    say(&server, "genuine");
+    let history = post(server.addr, "/chat/a/message/updates", "").json();
+    let bodies: Vec<&Value> = history["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| &m["body"])
+        .collect();
+    assert_eq!(bodies, ["genuine"]);
 }

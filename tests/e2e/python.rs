@@ -212,3 +212,19 @@ fn a_python_plugin_is_compiled_once_then_loaded_from_the_compiled_code_cache() {
     let second = Server::start(&[faults], &[], &[], &env);
     second.wait_for_log("from the compiled-code cache");
 }
+
+#[test]
+fn a_plugins_build_code_cannot_change_the_sdk_a_later_build_embeds() {
+    if python_plugin("tutorial").is_none() {
+        return;
+    }
+    let (root, out) = (crate::support::root(), tempfile::tempdir().unwrap());
+    let wasm_target = root.join(gale_host::__private::build::WASM_TARGET_DIR);
+    // The tamperer's module body appends to the SDK's web.py as it is built.
+    for plugin in ["tests/plugins-py/tamper", "plugins-py/tutorial"] {
+        gale_host::__private::build::build_plugins(&[root.join(plugin)], &wasm_target, out.path())
+            .unwrap_or_else(|error| panic!("building {plugin}: {error:#}"));
+    }
+    let server = Server::start(&[out.path().join("tutorial.wasm")], &[], &[], &[]);
+    assert_eq!(get(server.addr, "/").text(), "hello world");
+}

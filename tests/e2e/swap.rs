@@ -315,3 +315,43 @@ fn a_websocket_outlives_a_swap_and_runs_its_later_events_on_the_new_version() {
     let closed = crate::websocket::closed_with(&mut socket);
     assert_eq!(closed.map(|(code, _)| code), Some(1001));
 }
+
+#[test]
+fn an_open_websocket_keeps_only_the_version_in_force_and_old_idle_instances_go() {
+    use tungstenite::Message;
+    let flags = ["--admin", "127.0.0.1:0", "--reuse-instances", "app=100"];
+    let tutorial = std::fs::read(plugin("tutorial")).unwrap();
+    let files = [
+        ("app.wasm", probe_as(ORIGINAL)),
+        ("tutorial.wasm", tutorial),
+    ];
+    let server = Server::start(&[], &files, &flags, &[]);
+    let held = || {
+        let load = get(server.admin_addr(), "/load").json();
+        (
+            load["plugin_versions_held"].clone(),
+            load["instances_idle"].clone(),
+        )
+    };
+    let mut socket = crate::websocket::greeted(server.addr);
+    for (at, version) in ["probe-version:second00", "probe-version:third000"]
+        .iter()
+        .enumerate()
+    {
+        for _ in 0..5 {
+            assert_eq!(get(server.addr, "/echo/a/b").status, 200);
+        }
+        deploy(server.plugin_dir(), "app.wasm", &probe_as(version));
+        wait_for_version(&server, version);
+        socket.send(Message::text("version")).unwrap();
+        assert_eq!(crate::websocket::text(&mut socket), *version, "swap {at}");
+    }
+    // The probe in force and the tutorial; the first versions freed, with their idle
+    // instances, though the socket opened on the first is still open.
+    wait_until("old versions to be freed", || held().0 == 2);
+    assert_eq!(
+        held().1,
+        1,
+        "one idle instance, of the version in force (/version's)"
+    );
+}

@@ -264,8 +264,16 @@ fn past_max_websockets_an_upgrade_is_503_until_one_closes() {
 #[test]
 fn an_upgraded_connection_still_counts_in_max_connections() {
     use std::io::{Read, Write};
-    let server = Server::with(&["probe"], &["--max-connections", "1"]);
+    let flags = ["--max-connections", "2", "--max-websockets", "1"];
+    let server = Server::with(&["probe"], &flags);
     let mut socket = greeted(server.addr);
+    // A keep-alive connection takes the other place.
+    let mut kept = crate::support::Connection::open(server.addr);
+    assert_eq!(
+        kept.send("GET /echo/a/b HTTP/1.1\r\nHost: x\r\n\r\n")
+            .status,
+        200
+    );
     let mut waiting = TcpStream::connect(server.addr).unwrap();
     waiting
         .set_read_timeout(Some(Duration::from_millis(800)))

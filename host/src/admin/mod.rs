@@ -125,6 +125,7 @@ fn answer(
                 "instances_in_use": now.instances_in_use,
                 "instances_idle": now.instances_idle,
                 "connections_open": now.connections_open,
+                "plugin_versions_held": now.versions_held,
             });
             (StatusCode::OK, JSON, json(&load))
         }
@@ -169,6 +170,7 @@ fn now(set: &Mutex<PluginSet>, shared: &Shared) -> Now {
         connections_open: shared.open_connections.load(Ordering::Relaxed),
         instances_in_use: shared.runtime.instances_in_use(),
         instances_idle: set.idle_instances(),
+        versions_held: crate::runtime::versions_held(),
         database_up: shared.database.is_up(),
         plugins: set
             .versions()

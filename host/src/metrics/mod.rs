@@ -62,6 +62,8 @@ pub struct Now {
     pub instances_in_use: usize,
     /// Instances parked for reuse between requests.
     pub instances_idle: usize,
+    /// Plugin versions in memory: in force, or still run by requests and connections.
+    pub versions_held: usize,
     /// Whether the account store's last operation reached the database.
     pub database_up: bool,
     /// The plugins in force: name and version (content hash).
@@ -341,6 +343,11 @@ impl Collector for Scraped {
                 "gale_instances_idle",
                 "Handler instances parked for reuse (--reuse-instances)",
                 now.instances_idle,
+            ),
+            (
+                "gale_plugin_versions_held",
+                "Plugin versions in memory: those in force, and older ones still run by requests or connections in flight",
+                now.versions_held,
             ),
             (
                 "gale_database_up",

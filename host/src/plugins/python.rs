@@ -61,6 +61,8 @@ pub fn build(dir: &Path, target_dir: &Path) -> anyhow::Result<PathBuf> {
         .to_string_lossy()
         .replace('-', "_");
     let work = target_dir.join("python");
+    // The plugin's module body runs during the build, with the SDK on its path: each build
+    // gets a copy of its own, so no plugin's build can change what a later one embeds.
     let sdk = write_sdk(&work)?;
     // The component's entry: the SDK's export, after importing the plugin's module.
     let entry = work.join(format!("entry-{name}"));
@@ -72,14 +74,14 @@ pub fn build(dir: &Path, target_dir: &Path) -> anyhow::Result<PathBuf> {
     let out = work.join(format!("{name}.wasm"));
     let status = Command::new(&componentize)
         .arg("-d")
-        .arg(sdk.join("wit"))
+        .arg(sdk.path().join("wit"))
         .args(["-w", "plugin", "componentize", "gale_entry"])
         .arg("-p")
         .arg(&entry)
         .arg("-p")
         .arg(dir)
         .arg("-p")
-        .arg(&sdk)
+        .arg(sdk.path())
         .arg("-o")
         .arg(&out)
         // Its progress goes to stderr: gale's stdout says where it listens.
@@ -153,22 +155,16 @@ fn is_identifier(part: &str) -> bool {
         && chars.all(|c| c.is_alphanumeric() || c == '_')
 }
 
-/// Writes the SDK under `work`, in a directory named by its content so a build never mixes
-/// two versions; returns it.
-fn write_sdk(work: &Path) -> anyhow::Result<PathBuf> {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    (SDK, WIT).hash(&mut hasher);
-    let dir = work.join(format!("sdk-{:016x}", hasher.finish()));
-    if dir.join(".complete").is_file() {
-        return Ok(dir);
-    }
+/// Writes the SDK (the 20 files this binary carries, 90 KB) into a fresh directory under
+/// `work`, removed when the returned handle is dropped.
+fn write_sdk(work: &Path) -> anyhow::Result<tempfile::TempDir> {
+    std::fs::create_dir_all(work)?;
+    let dir = tempfile::Builder::new().prefix("sdk-").tempdir_in(work)?;
     for (path, text) in SDK.iter().chain([&("wit/gale.wit", WIT)]) {
-        let file = dir.join(path);
+        let file = dir.path().join(path);
         std::fs::create_dir_all(file.parent().expect("SDK files are in directories"))?;
         std::fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))?;
     }
-    std::fs::write(dir.join(".complete"), "")?;
     Ok(dir)
 }
 
@@ -196,6 +192,23 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("not a Python module")
+        );
+    }
+
+    #[test]
+    fn each_build_writes_the_sdk_afresh_whatever_an_earlier_one_did_to_its_copy() {
+        let work = tempfile::tempdir().unwrap();
+        let first = write_sdk(work.path()).unwrap();
+        let web = first.path().join("gale/web.py");
+        std::fs::write(&web, "tampered").unwrap();
+        let second = write_sdk(work.path()).unwrap();
+        let fresh = std::fs::read_to_string(second.path().join("gale/web.py")).unwrap();
+        assert_ne!(fresh, "tampered");
+        drop((first, second));
+        assert_eq!(
+            std::fs::read_dir(work.path()).unwrap().count(),
+            0,
+            "removed after"
         );
     }
 

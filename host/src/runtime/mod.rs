@@ -17,5 +17,5 @@ mod traps;
 mod websocket;
 
 pub use engine::{HandlerLimits, Runtime, WebSocketSettings};
-pub use plugin::Plugin;
+pub use plugin::{Plugin, versions_held};
 pub use websocket::Follow;

@@ -3,7 +3,7 @@
 //! needs nothing of how.)
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::bindings::PluginPre;
 use super::bindings::exports::gale::web::app;
@@ -25,6 +25,33 @@ pub struct Plugin {
     /// By handler index: whether the handler's `on_finish` proved to be the SDK's default,
     /// which does nothing (learnt at its first request; the handler's type decides it).
     on_finish_unused: Box<[AtomicBool]>,
+    _held: Held,
+}
+
+/// Plugin versions in memory now.
+static HELD: AtomicUsize = AtomicUsize::new(0);
+
+/// Plugin versions held in memory: those in force, and older ones that requests or
+/// connections in flight still run. Above the plugins in force for as long as something
+/// keeps an old version (a WebSocket once kept every version of its day).
+pub fn versions_held() -> usize {
+    HELD.load(Ordering::Relaxed)
+}
+
+/// A version's place in [`versions_held`].
+struct Held;
+
+impl Held {
+    fn new() -> Self {
+        HELD.fetch_add(1, Ordering::Relaxed);
+        Self
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        HELD.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Plugin {
@@ -43,6 +70,7 @@ impl Plugin {
             routes,
             idle: IdleInstances::default(),
             on_finish_unused,
+            _held: Held::new(),
         }
     }
 

@@ -8,7 +8,9 @@ mod files;
 mod nginx;
 mod redis;
 mod server;
+mod tls;
 mod tornado;
+mod unit;
 mod visitor;
 
 pub use client::{Connection, Response, get, send};
@@ -17,7 +19,9 @@ pub use files::{deploy, patched, wait_until};
 pub use nginx::Nginx;
 pub use redis::Redis;
 pub use server::{Server, binary, plugin, python_plugin, root};
+pub use tls::TestCa;
 pub use tornado::Tornado;
+pub use unit::{Swaps, Unit};
 pub use visitor::Visitor;
 
 /// Whether the tool at `path` (a Debian package's binary) is here. When it is not, the test

@@ -1,4 +1,5 @@
-//! Real nginx (Debian's package) running `deploy/nginx.conf` in front of test servers, in a
+//! Real nginx (Debian's package) running `deploy/nginx.conf` inside Debian's own
+//! `/etc/nginx/nginx.conf`, as a reader installs it, in front of test servers: in a
 //! directory of its own, as one process that stops with the test.
 
 use std::net::{IpAddr, SocketAddr, TcpListener};
@@ -19,10 +20,56 @@ pub struct Nginx {
     dir: tempfile::TempDir,
 }
 
+/// Debian's `/etc/nginx/nginx.conf` as it wraps an enabled site, run by the test's user as
+/// one process: its own pid, logs, temporary files and `sites-enabled` under `path("")`.
+fn debian_main(path: &dyn Fn(&str) -> String) -> String {
+    let debian = std::fs::read_to_string("/etc/nginx/nginx.conf")
+        .expect("Debian's /etc/nginx/nginx.conf, installed with nginx");
+    let temp: String = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
+        .iter()
+        .map(|kind| format!("\t{kind}_temp_path {};\n", path(kind)))
+        .collect();
+    let swaps = [
+        ("pid /run/nginx.pid;", format!("pid {};", path("nginx.pid"))),
+        (
+            "error_log /var/log/nginx/error.log;",
+            format!("error_log {};", path("error.log")),
+        ),
+        (
+            "access_log /var/log/nginx/access.log;",
+            format!("access_log {};", path("access.log")),
+        ),
+        (
+            "include /etc/nginx/sites-enabled/*;",
+            format!("include {};", path("sites-enabled/*")),
+        ),
+        ("http {\n", format!("http {{\n{temp}")),
+    ];
+    let mut main = String::from("daemon off;\nmaster_process off;\n");
+    main.push_str(
+        &debian
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("user "))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    main.push('\n');
+    for (text, replacement) in swaps {
+        assert!(main.contains(text), "Debian's nginx.conf has no {text:?}");
+        main = main.replacen(text, &replacement, 1);
+    }
+    main
+}
+
 impl Nginx {
     /// `None` (SKIPPED) when nginx is not installed; with `GALE_REQUIRE_NGINX` set (as
     /// .ci/run does), its absence fails the test.
-    pub fn fronting(backends: &[SocketAddr], static_root: &Path) -> Option<Nginx> {
+    /// `changes` (text, replacement) are made to the site first.
+    pub fn fronting_with(
+        backends: &[SocketAddr],
+        static_root: &Path,
+        changes: &[(&str, &str)],
+    ) -> Option<Nginx> {
         if !installed(NGINX, "GALE_REQUIRE_NGINX", "the deployment tests", "nginx") {
             return None;
         }
@@ -37,28 +84,21 @@ impl Nginx {
             .collect();
         let upstream = site.split("upstream gale {\n").nth(1).unwrap();
         let listed = &upstream[..upstream.find("    keepalive").unwrap()];
-        let site = site
+        let mut site = site
             .replace(listed, &servers)
             .replace("listen 80;", &format!("listen {addr};"))
             .replace(
                 "root /srv/gale;",
                 &format!("root {};", static_root.display()),
             );
+        for (text, replacement) in changes {
+            assert!(site.contains(text), "deploy/nginx.conf has no {text:?}");
+            site = site.replace(text, replacement);
+        }
         let path = |name: &str| dir.path().join(name).display().to_string();
-        std::fs::write(path("gale.conf"), site).unwrap();
-        let temp: String = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
-            .iter()
-            .map(|kind| format!("  {kind}_temp_path {};\n", path(kind)))
-            .collect();
-        let main = format!(
-            "daemon off;\nmaster_process off;\npid {};\nerror_log {};\nevents {{}}\n\
-             http {{\n  access_log {};\n{temp}  types {{ text/css css; }}\n  include {};\n}}\n",
-            path("nginx.pid"),
-            path("error.log"),
-            path("access.log"),
-            path("gale.conf"),
-        );
-        std::fs::write(path("nginx.conf"), main).unwrap();
+        std::fs::create_dir(path("sites-enabled")).unwrap();
+        std::fs::write(path("sites-enabled/gale.conf"), site).unwrap();
+        std::fs::write(path("nginx.conf"), debian_main(&path)).unwrap();
         let child = Command::new(NGINX)
             .args([
                 "-p",
