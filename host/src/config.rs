@@ -494,22 +494,22 @@ mod tests {
     }
 
     #[test]
-    fn every_flag_and_variable_is_in_the_readme_configuration_table() {
-        let readme = include_str!("../../README.md");
+    fn every_flag_and_variable_is_in_the_operating_manuals_configuration_table() {
+        let manual = include_str!("../../docs/operating.md");
         let command = <ServeOptions as clap::Args>::augment_args(clap::Command::new("serve"));
         for argument in command.get_arguments() {
             let Some(long) = argument.get_long() else {
                 continue;
             };
             assert!(
-                readme.contains(&format!("| `--{long}")),
-                "--{long} is missing from README.md's configuration table"
+                manual.contains(&format!("| `--{long}")),
+                "--{long} is missing from docs/operating.md's configuration table"
             );
             if let Some(env) = argument.get_env() {
                 let env = env.to_string_lossy();
                 assert!(
-                    readme.contains(&format!("| `{env}`")),
-                    "{env} is not in README.md"
+                    manual.contains(&format!("| `{env}`")),
+                    "{env} is not in docs/operating.md"
                 );
             }
         }
