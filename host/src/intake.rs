@@ -13,9 +13,9 @@ use tokio::sync::oneshot;
 
 use crate::builtin::static_files;
 use crate::http::body::ResponseBody;
-use crate::http::error_page::error_response;
 use crate::http::framing::AmbiguousLength;
 use crate::http::request::RequestData;
+use crate::http::response::error_response;
 use crate::http::xheaders::Client;
 use crate::metrics::{self, RouteLabel};
 use crate::plugins::Target;

@@ -7,9 +7,9 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_encode};
 
 use crate::http::args::Arguments;
 use crate::http::body::ResponseBody;
-use crate::http::error_page::error_response;
 use crate::http::request::{ArgSource, RequestData};
 use crate::http::response::ResponseState;
+use crate::http::response::error_response;
 use crate::router::PathArgs;
 
 /// A configured redirect route.

@@ -13,8 +13,8 @@ use hyper::{HeaderMap, Method};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use crate::http::body::ResponseBody;
-use crate::http::error_page::error_response;
 use crate::http::response::ResponseState;
+use crate::http::response::error_response;
 use crate::http::static_dir::{CHUNK, Opened};
 pub use crate::http::static_dir::{PREFIX, StaticFiles};
 use crate::http::{date, ranges};

@@ -1,20 +1,6 @@
 //! Tornado's default error page, which the host sends for what it answers itself (404,
 //! 413, a trap) and the SDK's default `write_error` asks for.
 
-use hyper::Method;
-
-use super::body::ResponseBody;
-use super::response::ResponseState;
-
-/// A finished response with Tornado's default error page.
-pub fn error_response(status: u16, method: &Method) -> hyper::Response<ResponseBody> {
-    let mut response = ResponseState::default();
-    response.set_error_status(status, None);
-    // A fresh response is unfinished, so this cannot fail.
-    let _ = response.finish_with_error_page();
-    response.into_response(method, None)
-}
-
 /// Tornado's default error page, byte for byte (the reason HTML-escaped as `html.escape`).
 pub fn error_page(status: u16, reason: &str) -> String {
     let reason = html_escape(reason);

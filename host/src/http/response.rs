@@ -365,6 +365,15 @@ fn header_pair(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Str
     Ok((name, value))
 }
 
+/// A finished response with Tornado's default error page.
+pub fn error_response(status: u16, method: &Method) -> hyper::Response<ResponseBody> {
+    let mut response = ResponseState::default();
+    response.set_error_status(status, None);
+    // A fresh response is unfinished, so this cannot fail.
+    let _ = response.finish_with_error_page();
+    response.into_response(method, None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

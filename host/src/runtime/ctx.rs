@@ -54,7 +54,7 @@ pub struct Sandbox {
     /// The bytes a WebSocket event may queue (`--websocket-send-buffer`).
     pub websocket_send_buffer: usize,
     /// The places for open WebSockets, taken by `accept`.
-    pub websockets: Arc<super::websocket::WebSocketSlots>,
+    pub websockets: Arc<super::slots::WebSocketSlots>,
 }
 
 /// How a request's response reaches hyper.
@@ -118,7 +118,17 @@ pub struct RequestMemo {
     /// The topic the response is to stream as events, once the handler returns.
     pub event_stream: Option<Arc<Topic>>,
     /// What the request is to wait for, parked, once the handler returns.
-    pub wait: Option<super::long_poll::Wait>,
+    pub wait: Option<Wait>,
+}
+
+/// What a handler asked to wait for.
+pub struct Wait {
+    /// The topic.
+    pub topic: Arc<Topic>,
+    /// The id of the last message the client has.
+    pub cursor: Option<String>,
+    /// How long at most.
+    pub timeout: Duration,
 }
 
 /// What a WebSocket event (or the upgrade) exchanges with the handler.
@@ -127,7 +137,7 @@ pub struct SocketMemo {
     /// Set by `accept`: the `Sec-WebSocket-Accept` value the 101 carries.
     pub accepted: Option<String>,
     /// The connection's place among the open WebSockets, taken by `accept`.
-    pub slot: Option<super::websocket::WebSocketSlot>,
+    pub slot: Option<super::slots::WebSocketSlot>,
     /// Frames to send when the event ends, in order, and their bytes.
     pub outbox: Vec<tokio_tungstenite::tungstenite::Message>,
     /// The bytes of `outbox`.

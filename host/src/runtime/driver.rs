@@ -14,15 +14,16 @@ use super::bindings::PluginInstance;
 use super::bindings::exports::gale::web::app::{HttpError, Stage};
 use super::ctx::Ctx;
 use super::events::EventStream;
-use super::instances::{HandlerInstance, acquire, release};
+use super::instances::{acquire, release};
 use super::long_poll::ParkedRequest;
+use super::reuse::HandlerInstance;
 use super::websocket::Opened;
 use super::{Plugin, Runtime};
 use crate::accounts::AccountStore;
 use crate::http::body::ResponseBody;
-use crate::http::error_page::error_response;
 use crate::http::request::RequestData;
 use crate::http::response::ResponseState;
+use crate::http::response::error_response;
 
 /// Turns a parked request may take: a handler that parks again each time it is woken (or
 /// a cursor the history no longer holds, which wakes it at once) is answered as it stands
@@ -381,7 +382,7 @@ async fn send_error(instance: &PluginInstance, store: &mut Store<Ctx>, error: Ht
 /// past its deadline, 500 otherwise) unless it had already finished.
 fn contain_trap(store: &mut Store<Ctx>, trap: &wasmtime::Error) {
     let ctx = store.data_mut();
-    super::traps::count(&ctx.sandbox, trap);
+    super::traps::count(&ctx.sandbox.plugin, ctx.sandbox.limits.refused, trap);
     let timed_out = matches!(trap.downcast_ref::<Trap>(), Some(Trap::Interrupt));
     let route = ctx.request.path().to_owned();
     if timed_out {
@@ -432,7 +433,11 @@ async fn on_finish(instance: &PluginInstance, store: &mut Store<Ctx>) -> bool {
             true
         }
         Err(trap) => {
-            super::traps::count(&store.data().sandbox, &trap);
+            super::traps::count(
+                &store.data().sandbox.plugin,
+                store.data().sandbox.limits.refused,
+                &trap,
+            );
             tracing::error!(plugin, "on_finish trapped: {}", trap.root_cause());
             false
         }

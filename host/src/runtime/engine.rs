@@ -12,7 +12,7 @@ use wasmtime::{
 };
 
 use super::ctx::{Ctx, Sandbox};
-use super::websocket::WebSocketSlots;
+use super::slots::WebSocketSlots;
 use crate::http::request::RequestData;
 use crate::topics::{TopicLimits, Topics};
 

@@ -6,23 +6,9 @@ use std::sync::Arc;
 
 use tokio::sync::OwnedSemaphorePermit;
 
-use wasmtime::Store;
-
-use super::bindings::PluginInstance;
-use super::ctx::Ctx;
+use super::reuse::HandlerInstance;
 use super::{Plugin, Runtime};
 use crate::http::request::RequestData;
-
-/// An instance of a plugin that runs handlers: its bindings, its store, and how many
-/// requests it has served (a reused one serves several, one at a time).
-pub struct HandlerInstance {
-    /// The instance.
-    pub instance: PluginInstance,
-    /// Its store: the request's data, the sandbox's state.
-    pub store: Store<Ctx>,
-    /// The requests it has served.
-    pub served: u32,
-}
 
 /// An instance of `plugin` to handle `request`, with its `--max-instances` slot: an idle one
 /// recycled (with `--reuse-instances`) or a fresh one; `None` (logged) when no slot came

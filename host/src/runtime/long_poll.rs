@@ -4,29 +4,15 @@
 //! on its buffer's condition.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::sync::oneshot;
 
 use super::bindings::gale::web::topics::Published as WitPublished;
-use super::ctx::Ctx;
+use super::ctx::{Ctx, Wait};
 use crate::http::body::ResponseBody;
 use crate::http::request::RequestData;
 use crate::http::response::ResponseState;
-use crate::topics::{Published, Topic};
-
-/// The longest a request may be parked.
-pub const MAX_WAIT: Duration = Duration::from_secs(600);
-
-/// What a handler asked to wait for.
-pub struct Wait {
-    /// The topic.
-    pub topic: Arc<Topic>,
-    /// The id of the last message the client has.
-    pub cursor: Option<String>,
-    /// How long at most.
-    pub timeout: Duration,
-}
+use crate::topics::Published;
 
 /// A parked request: what it waits for, and what the woken handler continues.
 pub struct ParkedRequest {

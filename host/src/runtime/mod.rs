@@ -13,6 +13,7 @@ pub mod output;
 mod plugin;
 mod refusal;
 pub mod reuse;
+mod slots;
 mod traps;
 mod websocket;
 

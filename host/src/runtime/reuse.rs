@@ -5,7 +5,21 @@
 
 use std::sync::Mutex;
 
-use super::instances::HandlerInstance;
+use wasmtime::Store;
+
+use super::bindings::PluginInstance;
+use super::ctx::Ctx;
+
+/// An instance of a plugin that runs handlers: its bindings, its store, and how many
+/// requests it has served (a reused one serves several, one at a time).
+pub struct HandlerInstance {
+    /// The instance.
+    pub instance: PluginInstance,
+    /// Its store: the request's data, the sandbox's state.
+    pub store: Store<Ctx>,
+    /// The requests it has served.
+    pub served: u32,
+}
 
 /// Idle instances kept per plugin; more are dropped when their request ends.
 pub const IDLE_PER_PLUGIN: usize = 64;

@@ -103,9 +103,10 @@ pub fn kind_of(trap: &wasmtime::Error, memory_refused: bool) -> Option<TrapKind>
     })
 }
 
-/// Counts a trap of an instance of `sandbox`'s plugin in the metrics.
-pub fn count(sandbox: &super::ctx::Sandbox, trap: &wasmtime::Error) {
-    if let Some(kind) = kind_of(trap, sandbox.limits.refused) {
-        crate::metrics::record(|metrics| metrics.trapped(&sandbox.plugin, kind));
+/// Counts a trap of an instance of `plugin` in the metrics, given whether its memory cap
+/// refused a growth first.
+pub fn count(plugin: &std::sync::Arc<str>, memory_refused: bool, trap: &wasmtime::Error) {
+    if let Some(kind) = kind_of(trap, memory_refused) {
+        crate::metrics::record(|metrics| metrics.trapped(plugin, kind));
     }
 }

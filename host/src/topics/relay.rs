@@ -296,6 +296,34 @@ mod tests {
     }
 
     #[test]
+    fn one_plugin_has_at_most_its_share_of_the_queue_and_the_others_still_relay() {
+        let (sender, _receiver) = mpsc::channel(QUEUE);
+        let relay = Relay {
+            sender,
+            online: AtomicBool::new(true),
+        };
+        let limits = super::super::TopicLimits::default();
+        let (busy, quiet) = (Arc::new(Budget::new(limits)), Arc::new(Budget::new(limits)));
+        let message = || Relayed {
+            plugin: "p".into(),
+            topic: "t".into(),
+            id: "1".into(),
+            data: String::new(),
+        };
+        for _ in 0..SHARE {
+            assert!(relay.send(message(), &busy).is_ok());
+        }
+        assert!(
+            relay.send(message(), &busy).is_err(),
+            "past its share: delivered here"
+        );
+        assert!(
+            relay.send(message(), &quiet).is_ok(),
+            "another plugin's goes on"
+        );
+    }
+
+    #[test]
     fn a_message_opens_only_under_the_key_it_was_signed_with() {
         let (ours, theirs) = (Signer::new(b"shared"), Signer::new(b"other"));
         let signed = ours.sign("{\"plugin\":\"chat\"}");

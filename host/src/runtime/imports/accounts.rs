@@ -17,9 +17,6 @@ use crate::runtime::bindings::gale::web::accounts::{
 use crate::runtime::ctx::SessionUser;
 use crate::runtime::refusal::Refusal;
 
-/// The cookie that carries the session id.
-pub(crate) const SESSION_COOKIE: &str = "gale_session";
-
 /// How old a session cookie's signature may be; the store's expiry is the real limit.
 const COOKIE_MAX_AGE_DAYS: f64 = 31.0;
 

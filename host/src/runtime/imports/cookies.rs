@@ -7,7 +7,6 @@ use std::time::SystemTime;
 
 use wasmtime::Result;
 
-use super::accounts::SESSION_COOKIE;
 use crate::http::args::decode_value;
 use crate::http::cookies::{CookieOptions, clear_cookie_header, set_cookie_header};
 use crate::http::date::unix_now;
@@ -17,6 +16,9 @@ use crate::http::response_error::ResponseError;
 use crate::http::{signed, xsrf};
 use crate::runtime::bindings::gale::web::cookies::{self, CookieOptions as WitCookieOptions};
 use crate::runtime::ctx::{Sandbox, XsrfState};
+
+/// The cookie that carries the session id: the host's, never a plugin's.
+pub(crate) const SESSION_COOKIE: &str = "gale_session";
 
 /// The cookie Tornado keeps the xsrf token in.
 const XSRF_COOKIE: &str = "_xsrf";

@@ -7,9 +7,11 @@ use std::time::Duration;
 use wasmtime::Result;
 
 use crate::runtime::bindings::gale::web::topics::{self, Published};
-use crate::runtime::ctx::Sandbox;
-use crate::runtime::long_poll::{MAX_WAIT, Wait};
+use crate::runtime::ctx::{Sandbox, Wait};
 use crate::topics::{Topic, TopicError};
+
+/// The longest a request may be parked.
+const MAX_WAIT: Duration = Duration::from_secs(600);
 
 /// What the `topics` interface sees of the store.
 pub(super) struct Board<'a> {

@@ -138,7 +138,11 @@ impl Connection<'_> {
                 false
             }
             Err(trap) => {
-                crate::runtime::traps::count(&parked.store.data().sandbox, &trap);
+                crate::runtime::traps::count(
+                    &parked.store.data().sandbox.plugin,
+                    parked.store.data().sandbox.limits.refused,
+                    &trap,
+                );
                 tracing::error!(
                     plugin = &*self.plugin.name,
                     "WebSocket handler trapped: {}",

@@ -7,7 +7,6 @@ mod connection;
 mod control;
 mod outgoing;
 mod pinger;
-mod slots;
 
 use std::sync::Arc;
 use std::task::Poll;
@@ -33,7 +32,6 @@ use control::ControlRate;
 use outgoing::FRAGMENT;
 use outgoing::Outgoing;
 use pinger::{Ping, Pinger};
-pub use slots::{WebSocketSlot, WebSocketSlots};
 
 /// A connection the handler has just accepted, with what its upgrade request queued.
 pub struct Opened {
