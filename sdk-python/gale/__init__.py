@@ -4,5 +4,3 @@ A plugin is a directory with an ``app.py`` that builds a ``tornado.web.Applicati
 ``gale.web.Application``, the same class). ``gale build DIR`` compiles it to a component;
 gale serves every request in a fresh, sandboxed instance of it.
 """
-
-version = "0.2.0"

@@ -79,11 +79,7 @@ class CookieMethods:
 
     def check_xsrf_cookie(self):
         """403 unless the ``_xsrf`` argument or header carries the cookie's token."""
-        from gale.web import HTTPError
-        try:
-            cookies.check_xsrf_cookie()
-        except Err as refused:
-            raise HTTPError(403, refused.value) from None
+        call(cookies.check_xsrf_cookie)
 
 
 def _account_error(error):

@@ -89,5 +89,4 @@ class Application:
     def reverse_url(self, name, *args):
         """The path of the route named ``name`` with ``args`` filled in."""
         from gale._host import application, call
-        return call(application.reverse_url, name, [str(arg) for arg in args],
-                    error=KeyError)
+        return call(application.reverse_url, name, [str(arg) for arg in args])

@@ -174,8 +174,7 @@ class RequestHandler(CookieMethods, AccountMethods, TopicMethods):
         return default
 
     def _get_arguments(self, name, source, strip):
-        return call(host_request.argument, source, name, strip,
-                    error=lambda message: HTTPError(400, message))
+        return call(host_request.argument, source, name, strip)
 
     def decode_argument(self, value, name=None):
         """Arguments arrive decoded: returns ``value`` as str."""
@@ -244,7 +243,7 @@ class RequestHandler(CookieMethods, AccountMethods, TopicMethods):
 
     def redirect(self, url, permanent=False, status=None):
         """Redirects (302, 301 when ``permanent``, or ``status``) and finishes."""
-        call(response.redirect, url, permanent, status, error=Exception)
+        call(response.redirect, url, permanent, status)
 
     def send_error(self, status_code=500, **kwargs):
         """Clears the response and sends the error page ``write_error`` renders."""

@@ -11,9 +11,9 @@ import json
 import urllib.parse
 
 from gale import escape
-from gale._host import call, debug
+from gale._host import Err, call, debug, exception_for
+from gale._host import websocket as host
 from gale.web import RequestHandler
-from wit_world.imports import websocket as host
 
 __all__ = ["WebSocketClosedError", "WebSocketHandler"]
 
@@ -44,9 +44,13 @@ class WebSocketHandler(RequestHandler):
                    if p.strip()]
         chosen = self.select_subprotocol(offered) if offered else None
         try:
-            call(host.accept, chosen)
-        except ValueError as refused:
-            return self._refuse(400, str(refused))
+            host.accept(chosen)
+        except Err as refused:
+            if isinstance(refused.value, host.SocketError_NotUpgradable):
+                return self._refuse(400, "Missing/Invalid WebSocket headers")
+            if isinstance(refused.value, host.SocketError_NoRoom):
+                return self._refuse(503, "")  # the host answers its own 503
+            raise exception_for(refused.value) from None
         return self.open(*args, **kwargs)
 
     def _refuse(self, status, message):
@@ -105,7 +109,7 @@ class WebSocketHandler(RequestHandler):
             frame = host.Message_Binary(escape.utf8(message))
         else:
             frame = host.Message_Text(message)
-        call(host.write_message, frame, error=WebSocketClosedError)
+        call(host.write_message, frame)
 
     def close(self, code=None, reason=None):
         """Closes the connection, as Tornado's ``close(code, reason)``."""

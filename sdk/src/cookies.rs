@@ -4,7 +4,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::bindings::gale::web::cookies::{self as host_cookies, CookieOptions as WitOptions};
-use crate::{HttpError, Request, Result};
+use crate::{Request, Result};
 
 /// The keyword arguments of Tornado's `set_cookie`; `CookieOptions::default()` is Tornado's
 /// defaults (`path="/"`, nothing else).
@@ -141,7 +141,7 @@ impl Request {
     /// # }
     /// ```
     pub fn set_cookie_with(&mut self, name: &str, value: &str, options: &CookieOptions) -> Result {
-        host_cookies::set_cookie(name, value, &options.into()).map_err(HttpError::internal)
+        host_cookies::set_cookie(name, value, &options.into()).map_err(crate::refused::refused)
     }
 
     /// Deletes a cookie set with path `/` and no domain.
@@ -172,7 +172,7 @@ impl Request {
         path: Option<&str>,
         domain: Option<&str>,
     ) -> Result {
-        host_cookies::clear_cookie(name, path, domain).map_err(HttpError::internal)
+        host_cookies::clear_cookie(name, path, domain).map_err(crate::refused::refused)
     }
 
     /// Deletes every cookie the request carried (path `/`).
@@ -185,7 +185,7 @@ impl Request {
     /// # }
     /// ```
     pub fn clear_all_cookies(&mut self) -> Result {
-        host_cookies::clear_all_cookies(Some("/"), None).map_err(HttpError::internal)
+        host_cookies::clear_all_cookies(Some("/"), None).map_err(crate::refused::refused)
     }
 
     /// Sets a cookie signed by the host, for 30 days (Tornado's `set_signed_cookie`).
@@ -221,7 +221,8 @@ impl Request {
         value: &[u8],
         options: &CookieOptions,
     ) -> Result {
-        host_cookies::set_signed_cookie(name, value, &options.into()).map_err(HttpError::internal)
+        host_cookies::set_signed_cookie(name, value, &options.into())
+            .map_err(crate::refused::refused)
     }
 
     /// A signed cookie's value if valid and at most 31 days old; `None` when absent,
@@ -293,7 +294,6 @@ impl Request {
     /// # }
     /// ```
     pub fn check_xsrf_cookie(&self) -> Result {
-        host_cookies::check_xsrf_cookie()
-            .map_err(|message| HttpError::new(403).with_message(message))
+        host_cookies::check_xsrf_cookie().map_err(crate::refused::refused)
     }
 }

@@ -93,12 +93,6 @@ impl HttpError {
         self.message = message.into();
         self
     }
-
-    /// A 500 for something the host refused, as Tornado raises `ValueError` (a bad cookie,
-    /// a header the host keeps): a programming error.
-    pub(crate) fn internal(message: String) -> Self {
-        Self::new(500).with_message(message)
-    }
 }
 
 impl fmt::Display for HttpError {

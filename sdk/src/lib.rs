@@ -10,6 +10,7 @@ mod handler;
 pub mod json;
 pub mod log;
 mod path_args;
+mod refused;
 mod request;
 mod response;
 #[doc(hidden)]

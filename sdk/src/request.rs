@@ -324,8 +324,7 @@ impl Request {
         name: &str,
         strip: bool,
     ) -> Result<Vec<String>> {
-        host_request::argument(source, name, strip)
-            .map_err(|message| HttpError::new(400).with_message(message))
+        host_request::argument(source, name, strip).map_err(crate::refused::refused)
     }
 
     /// The last value of an argument, or `default`; missing with no default is HTTP 400
@@ -364,7 +363,7 @@ impl Request {
     /// # }
     /// ```
     pub fn static_url(&self, path: &str) -> Result<String> {
-        host_application::static_url(path).map_err(HttpError::internal)
+        host_application::static_url(path).map_err(crate::refused::refused)
     }
 
     /// The path of the route named `name` with `args` filled in and URL-escaped.
@@ -379,6 +378,6 @@ impl Request {
     /// ```
     pub fn reverse_url(&self, name: &str, args: &[&str]) -> Result<String> {
         let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
-        host_application::reverse_url(name, &args).map_err(HttpError::internal)
+        host_application::reverse_url(name, &args).map_err(crate::refused::refused)
     }
 }

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use crate::bindings::gale::web::response as host_response;
-use crate::{HttpError, Request, Result, Value};
+use crate::{Request, Result, Value};
 
 /// Something `write` accepts: text, bytes, or a JSON object (which also sets
 /// `Content-Type: application/json; charset=UTF-8`, as Tornado's `write(dict)`).
@@ -192,7 +192,7 @@ impl Request {
     /// # }
     /// ```
     pub fn set_status(&mut self, code: u16) -> Result {
-        host_response::set_status(code, None).map_err(HttpError::internal)
+        host_response::set_status(code, None).map_err(crate::refused::refused)
     }
 
     /// Sets the status and the reason phrase.
@@ -205,7 +205,7 @@ impl Request {
     /// # }
     /// ```
     pub fn set_status_reason(&mut self, code: u16, reason: &str) -> Result {
-        host_response::set_status(code, Some(reason)).map_err(HttpError::internal)
+        host_response::set_status(code, Some(reason)).map_err(crate::refused::refused)
     }
 
     /// The status set so far.
@@ -248,7 +248,7 @@ impl Request {
     /// # }
     /// ```
     pub fn set_header(&mut self, name: &str, value: impl ToString) -> Result {
-        host_response::set_header(name, &value.to_string()).map_err(HttpError::internal)
+        host_response::set_header(name, &value.to_string()).map_err(crate::refused::refused)
     }
 
     /// Adds another value for a response header; refused as [`Request::set_header`] is.
@@ -262,7 +262,7 @@ impl Request {
     /// # }
     /// ```
     pub fn add_header(&mut self, name: &str, value: impl ToString) -> Result {
-        host_response::add_header(name, &value.to_string()).map_err(HttpError::internal)
+        host_response::add_header(name, &value.to_string()).map_err(crate::refused::refused)
     }
 
     /// Removes a response header.
@@ -314,6 +314,6 @@ impl Request {
     /// # }
     /// ```
     pub fn redirect_with(&mut self, url: &str, permanent: bool, status: Option<u16>) -> Result {
-        host_response::redirect(url, permanent, status).map_err(HttpError::internal)
+        host_response::redirect(url, permanent, status).map_err(crate::refused::refused)
     }
 }

@@ -15,7 +15,7 @@ use crate::bindings::gale::web::topics as host;
 /// # }
 /// ```
 pub use crate::bindings::gale::web::topics::Published;
-use crate::{HttpError, Request, Result};
+use crate::{Request, Result};
 
 impl Request {
     /// Publishes `data` under `id` (the cursor clients resume from) to `topic`: every
@@ -32,7 +32,7 @@ impl Request {
     /// # }
     /// ```
     pub fn publish(&mut self, topic: &str, id: &str, data: &str) -> Result {
-        host::publish(topic, id, data).map_err(HttpError::internal)
+        host::publish(topic, id, data).map_err(crate::refused::refused)
     }
 
     /// The messages of `topic` after the one `cursor` names, oldest first: all of its
@@ -48,7 +48,7 @@ impl Request {
     /// # }
     /// ```
     pub fn topic_history(&self, topic: &str, cursor: Option<&str>) -> Result<Vec<Published>> {
-        host::history(topic, cursor).map_err(HttpError::internal)
+        host::history(topic, cursor).map_err(crate::refused::refused)
     }
 
     /// Answers the request, once the handler returns, as a `text/event-stream` of `topic`
@@ -63,7 +63,7 @@ impl Request {
     /// # }
     /// ```
     pub fn stream_events(&mut self, topic: &str) -> Result {
-        host::stream_events(topic).map_err(HttpError::internal)
+        host::stream_events(topic).map_err(crate::refused::refused)
     }
 
     /// Long polling, as Tornado's chat `MessageUpdatesHandler` awaits its buffer: once the
@@ -87,6 +87,6 @@ impl Request {
         timeout: std::time::Duration,
     ) -> Result {
         let millis = u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX);
-        host::wait_for_messages(topic, cursor, millis).map_err(HttpError::internal)
+        host::wait_for_messages(topic, cursor, millis).map_err(crate::refused::refused)
     }
 }

@@ -2,6 +2,7 @@
 //! template), `cargo test` in the new crate (its test runs a real server through
 //! `gale-testing`), `gale build` and `gale serve` on what it made.
 
+use gale_host::__private::WIT_VERSION;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -172,7 +173,10 @@ fn building_against_an_sdk_of_another_contract_says_which_sdk_to_use() {
     let wit = std::fs::read_to_string(root().join("wit/gale.wit")).unwrap();
     std::fs::write(
         other.join("wit/gale.wit"),
-        wit.replace("package gale:web@0.2.0;", "package gale:web@0.1.0;"),
+        wit.replace(
+            &format!("package gale:web@{WIT_VERSION};"),
+            "package gale:web@0.1.0;",
+        ),
     )
     .unwrap();
 
@@ -190,7 +194,7 @@ fn building_against_an_sdk_of_another_contract_says_which_sdk_to_use() {
     assert!(!built.status.success());
     assert!(
         stderr(&built).contains("built against gale:web@0.1.0")
-            && stderr(&built).contains("rebuild it with gale-sdk 0.2.0"),
+            && stderr(&built).contains(&format!("rebuild it with gale-sdk {WIT_VERSION}")),
         "{}",
         stderr(&built)
     );

@@ -15,7 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use crate::http::body::ResponseBody;
 use crate::http::response::ResponseState;
 use crate::http::response::error_response;
-use crate::http::static_dir::{CHUNK, Opened};
+use crate::http::static_dir::{CHUNK, OpenFile};
 pub use crate::http::static_dir::{PREFIX, StaticFiles};
 use crate::http::{date, ranges};
 
@@ -53,7 +53,7 @@ impl StaticFiles {
         method: &Method,
         headers: &HeaderMap,
         query: &str,
-        opened: Opened,
+        opened: OpenFile,
     ) -> std::io::Result<hyper::Response<ResponseBody>> {
         let size = opened.meta.len();
         // HTTP dates have whole seconds, as Tornado's `modified.replace(microsecond=0)`.

@@ -48,9 +48,18 @@ pub struct BodySender {
     room: Arc<Semaphore>,
 }
 
-/// The client has gone: the body can no longer be sent.
+/// The client has gone: the body can no longer be sent. As a trap, it stops the handler
+/// that flushed to it, through no fault of its own (the metrics do not count it).
 #[derive(Debug)]
 pub struct ClientGone;
+
+impl std::fmt::Display for ClientGone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the client closed the connection during flush()")
+    }
+}
+
+impl std::error::Error for ClientGone {}
 
 impl BodySender {
     /// Queues `chunk`, waiting for room.

@@ -7,7 +7,7 @@ use sha1::{Digest, Sha1};
 
 use super::body::{BodySender, ResponseBody};
 use super::error_page::error_page;
-use super::response_error::{Misuse, ResponseError};
+use super::response_error::{Misuse, Refused, ResponseError};
 use super::set_cookies::SetCookies;
 use super::status::{is_valid_reason, reason_phrase};
 
@@ -85,20 +85,17 @@ impl ResponseState {
     /// refused.
     pub fn set_status(&mut self, code: u16, reason: Option<&str>) -> Result<(), ResponseError> {
         if !(100..=999).contains(&code) {
-            return Err(ResponseError::Invalid(format!(
-                "invalid status code {code}: it must be from 100 to 999"
-            )));
+            return Err(Refused::UnknownStatus(code).into());
         }
         let reason = match reason {
             Some(reason) if is_valid_reason(reason) => reason,
             Some(reason) => {
-                return Err(ResponseError::Invalid(format!(
+                return Err(Refused::InvalidValue(format!(
                     "invalid reason phrase {reason:?}: visible text only, no '<'"
-                )));
+                ))
+                .into());
             }
-            None => reason_phrase(code).ok_or_else(|| {
-                ResponseError::Invalid(format!("unknown status code {code}: give a reason phrase"))
-            })?,
+            None => reason_phrase(code).ok_or(Refused::UnknownStatus(code))?,
         };
         self.status = code;
         self.reason = reason.to_owned();
@@ -118,6 +115,14 @@ impl ResponseState {
             self.status = code;
             self.reason = reason.to_owned();
         }
+    }
+
+    /// Makes the response a 101 Switching Protocols with no body type: what an accepted
+    /// WebSocket upgrade answers (the handshake headers are added when it is sent).
+    pub fn switch_protocols(&mut self) {
+        self.status = 101;
+        self.reason = "Switching Protocols".to_owned();
+        self.clear_header("Content-Type");
     }
 
     /// The status.
@@ -256,18 +261,16 @@ impl ResponseState {
         status: Option<u16>,
     ) -> Result<(), ResponseError> {
         if self.finished {
-            return Err(ResponseError::Invalid(
-                "Cannot redirect after finish()".into(),
-            ));
+            let why = "Cannot redirect after finish()".into();
+            return Err(Refused::InvalidValue(why).into());
         }
         let status = match status {
             None if permanent => 301,
             None => 302,
             Some(status @ 300..=399) => status,
             Some(status) => {
-                return Err(ResponseError::Invalid(format!(
-                    "a redirect status must be 3xx, not {status}"
-                )));
+                let why = format!("a redirect status must be 3xx, not {status}");
+                return Err(Refused::InvalidValue(why).into());
             }
         };
         self.set_header("Location", url)?;
@@ -347,21 +350,21 @@ fn with_head(
 
 /// A validated header name and value; values may hold tabs and visible text only, as
 /// Tornado's `_convert_header_value`; the framing headers are the host's.
-fn header_pair(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), String> {
+fn header_pair(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Refused> {
     let name = HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| format!("invalid header name {name:?}"))?;
+        .map_err(|_| Refused::InvalidValue(format!("invalid header name {name:?}")))?;
     if HOST_OWNED.contains(&name) {
-        return Err(format!(
+        return Err(Refused::HostOwned(format!(
             "the {name} header is set by the host, which frames every response"
-        ));
+        )));
     }
+    let unsafe_value = || Refused::InvalidValue(format!("Unsafe header value {value:?}"));
     if value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
-        return Err(format!(
+        return Err(Refused::InvalidValue(format!(
             "Unsafe header value {value:?}: control characters are not allowed"
-        ));
+        )));
     }
-    let value = HeaderValue::from_bytes(value.as_bytes())
-        .map_err(|_| format!("Unsafe header value {value:?}"))?;
+    let value = HeaderValue::from_bytes(value.as_bytes()).map_err(|_| unsafe_value())?;
     Ok((name, value))
 }
 

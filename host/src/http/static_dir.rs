@@ -90,7 +90,7 @@ impl std::fmt::Display for StaticUrlError {
 impl std::error::Error for StaticUrlError {}
 
 /// A file opened for a request: its descriptor, metadata, and the path it was asked by.
-pub struct Opened {
+pub struct OpenFile {
     /// Its descriptor.
     pub file: File,
     /// Its metadata, read from the descriptor.
@@ -138,7 +138,7 @@ impl StaticFiles {
     /// Opens the file `path` names, on the blocking pool, or says the status that refuses
     /// it: 403 outside the directory (`..`, a symlink out) or for a directory, 404 when
     /// missing.
-    pub async fn open(&self, path: &str) -> Result<Opened, u16> {
+    pub async fn open(&self, path: &str) -> Result<OpenFile, u16> {
         let root = self.root.clone();
         let relative = path.to_owned();
         let opened = tokio::task::spawn_blocking(move || {
@@ -148,7 +148,7 @@ impl StaticFiles {
         .await
         .map_err(|_| 500u16)?;
         match opened {
-            Ok((file, meta)) => Ok(Opened {
+            Ok((file, meta)) => Ok(OpenFile {
                 file,
                 meta,
                 path: path.trim_start_matches('/').to_owned(),
@@ -162,7 +162,7 @@ impl StaticFiles {
     }
 
     /// The content's SHA-512 in hex, as Tornado's `get_content_version`.
-    pub async fn version(&self, opened: &Opened) -> std::io::Result<String> {
+    pub async fn version(&self, opened: &OpenFile) -> std::io::Result<String> {
         let stamp = (opened.meta.modified()?, opened.meta.len());
         if let Some((modified, len, hash)) = self.versions.lock().unwrap().get(&opened.path)
             && (*modified, *len) == stamp

@@ -202,9 +202,14 @@ enum Contract {
     Other,
 }
 
-/// The contract policy, semver on the WIT package: a host serves plugins of its own major
-/// (before 1.0, its own minor) up to its own version.
+/// The contract policy for this host's contract ([`WIT_VERSION`]).
 fn compatible(version: &str) -> Contract {
+    compatible_with(version, WIT_VERSION)
+}
+
+/// The contract policy, semver on the WIT package: a host of contract `host` serves plugins
+/// of its own major (before 1.0, its own minor) up to its own version.
+fn compatible_with(version: &str, host: &str) -> Contract {
     let parse = |v: &str| -> Option<(u64, u64, u64)> {
         let mut parts = v.split(['.', '-', '+']).map(str::parse::<u64>);
         Some((
@@ -215,7 +220,7 @@ fn compatible(version: &str) -> Contract {
     };
     let contract =
         |(major, minor, _): (u64, u64, u64)| if major == 0 { (0, minor) } else { (major, 0) };
-    match (parse(version), parse(WIT_VERSION)) {
+    match (parse(version), parse(host)) {
         (Some(plugin), Some(host)) if contract(plugin) == contract(host) => match plugin <= host {
             true => Contract::Served,
             false => Contract::Newer,
@@ -226,16 +231,31 @@ fn compatible(version: &str) -> Contract {
 
 #[cfg(test)]
 mod tests {
-    use super::{Contract, compatible};
+    use super::{Contract, compatible, compatible_with};
 
     #[test]
     fn a_host_serves_its_own_minor_up_to_its_own_version() {
-        assert_eq!(crate::runtime::bindings::WIT_VERSION, "0.2.0");
-        assert_eq!(compatible("0.2.0"), Contract::Served);
-        assert_eq!(compatible("0.2.7"), Contract::Newer);
-        assert_eq!(compatible("0.3.0"), Contract::Other);
-        assert_eq!(compatible("0.1.9"), Contract::Other);
-        assert_eq!(compatible("1.1.0"), Contract::Other);
-        assert_eq!(compatible("none"), Contract::Other);
+        let cases = [
+            ("0.3.0", "0.3.0", Contract::Served),
+            ("0.3.0", "0.3.4", Contract::Served),
+            ("0.3.7", "0.3.4", Contract::Newer),
+            ("0.2.0", "0.3.0", Contract::Other),
+            ("0.4.0", "0.3.0", Contract::Other),
+            ("1.0.0", "1.4.2", Contract::Served),
+            ("1.5.0", "1.4.2", Contract::Newer),
+            ("2.0.0", "1.4.2", Contract::Other),
+            ("1.1.0", "0.3.0", Contract::Other),
+            ("none", "0.3.0", Contract::Other),
+            ("0.3", "0.3.0", Contract::Other),
+        ];
+        for (plugin, host, expected) in cases {
+            assert_eq!(
+                compatible_with(plugin, host),
+                expected,
+                "{plugin} on {host}"
+            );
+        }
+        let host = crate::runtime::bindings::WIT_VERSION;
+        assert_eq!(compatible(host), Contract::Served, "its own");
     }
 }

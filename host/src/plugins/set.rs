@@ -36,7 +36,7 @@ struct Serving {
 }
 
 /// Why a plugin's last load failed.
-struct Refusal {
+struct LoadError {
     hash: Option<String>,
     message: String,
     at: SystemTime,
@@ -63,7 +63,7 @@ impl std::fmt::Display for RouteConflict {
 pub struct PluginSet {
     registry: Arc<Registry>,
     serving: BTreeMap<Arc<str>, Serving>,
-    refused: BTreeMap<Arc<str>, Refusal>,
+    refused: BTreeMap<Arc<str>, LoadError>,
     history: VecDeque<Change>,
 }
 
@@ -153,7 +153,7 @@ impl PluginSet {
         self.note(name, LoadOutcome::Refused, hash);
         self.refused.insert(
             name.into(),
-            Refusal {
+            LoadError {
                 hash: hash.map(str::to_owned),
                 message,
                 at: SystemTime::now(),

@@ -62,8 +62,18 @@ const fn eq(one: &[u8], other: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::package_version;
+
     #[test]
-    fn the_version_is_the_wit_package_lines() {
-        assert_eq!(super::WIT_VERSION, "0.2.0");
+    fn the_version_is_read_from_the_package_line_wherever_it_is() {
+        assert_eq!(package_version("package gale:web@0.3.0;\n"), "0.3.0");
+        let documented = "/// The contract.\npackage gale:web@1.12.7-rc.1;\ninterface x {}";
+        assert_eq!(package_version(documented), "1.12.7-rc.1");
+        assert_eq!(
+            package_version("// gale:web@9.9.9\npackage gale:web@0.4.2;"),
+            "0.4.2"
+        );
+        let wit = include_str!("../../../wit/gale.wit");
+        assert!(wit.contains(&format!("package gale:web@{};", super::WIT_VERSION)));
     }
 }

@@ -100,7 +100,7 @@ pub struct XsrfState {
 }
 
 /// Tornado's `current_user` once looked up: `None` for a request without a live session.
-pub type SessionUser = Option<User>;
+pub type CurrentUser = Option<User>;
 
 /// What a request has looked up or decided once, and keeps for its rest.
 #[derive(Default)]
@@ -108,7 +108,7 @@ pub struct RequestMemo {
     /// The xsrf token.
     pub xsrf: Option<XsrfState>,
     /// The session's user, once looked up.
-    pub current_user: Option<SessionUser>,
+    pub current_user: Option<CurrentUser>,
     /// Set when the SDK reports that the handler's `on_finish` is the default no-op.
     pub on_finish_unused: bool,
     /// A refusal the host answers instead of the handler's response.

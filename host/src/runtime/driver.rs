@@ -17,7 +17,7 @@ use super::events::EventStream;
 use super::instances::{acquire, release};
 use super::long_poll::ParkedRequest;
 use super::reuse::HandlerInstance;
-use super::websocket::Opened;
+use super::websocket::OpenedSocket;
 use super::{Plugin, Runtime};
 use crate::accounts::AccountStore;
 use crate::http::body::ResponseBody;
@@ -82,7 +82,7 @@ enum After {
     /// Nothing more: its response has gone, or streams from the turn's own `flush`es.
     Done,
     /// A WebSocket the handler accepted.
-    Socket(Opened),
+    Socket(OpenedSocket),
     /// An event stream the response became.
     Events(EventStream),
     /// A request parked on a topic, to wake in another turn.
@@ -191,7 +191,7 @@ async fn serve(
     ctx.accounts = Some(accounts.clone());
     let reusable = Box::pin(handle(&instance, &mut store, plugin, &turn.stage)).await;
     let ctx = store.data_mut();
-    let after = if let Some(opened) = Opened::take(ctx) {
+    let after = if let Some(opened) = OpenedSocket::take(ctx) {
         After::Socket(opened)
     } else if let Some(events) = ctx.delivery.events.take() {
         After::Events(events)

@@ -4,6 +4,7 @@
 
 use wasmtime::{ResourceLimiter, StoreLimits, Trap};
 
+use crate::http::body::ClientGone;
 use crate::metrics::TrapKind;
 
 /// `StoreLimits`, remembering whether it refused a memory growth.
@@ -69,19 +70,6 @@ impl std::fmt::Display for OverBudget {
 }
 
 impl std::error::Error for OverBudget {}
-
-/// The client went while a handler flushed to it: the handler stops, through no fault of
-/// its own.
-#[derive(Debug)]
-pub struct ClientGone;
-
-impl std::fmt::Display for ClientGone {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the client closed the connection during flush()")
-    }
-}
-
-impl std::error::Error for ClientGone {}
 
 /// What a trap is counted as, given whether the memory cap refused a growth first; `None`
 /// when it was not the handler's doing (its client left).

@@ -35,7 +35,7 @@ use crate::bindings::gale::web::websocket as host;
 /// # }
 /// ```
 pub use crate::bindings::gale::web::websocket::Message;
-use crate::{HttpError, Request, Result, Value};
+use crate::{Request, Result, Value};
 
 /// The connection as a handler sees it: Tornado's `write_message`, `close`, `ping`, and the
 /// request that opened it (its arguments, cookies and `current_user`, through `Deref`).
@@ -79,7 +79,7 @@ impl WebSocket<'_> {
     /// # }
     /// ```
     pub fn write_message(&mut self, message: impl Into<Message>) -> Result {
-        host::write_message(&message.into()).map_err(HttpError::internal)
+        host::write_message(&message.into()).map_err(crate::refused::refused)
     }
 
     /// Closes the connection, as Tornado's `close(code, reason)`.
@@ -105,7 +105,7 @@ impl WebSocket<'_> {
     /// # }
     /// ```
     pub fn ping(&mut self, data: &[u8]) -> Result {
-        host::ping(data).map_err(HttpError::internal)
+        host::ping(data).map_err(crate::refused::refused)
     }
 
     /// The code of the client's close frame, in `on_close`.
@@ -159,7 +159,7 @@ impl WebSocket<'_> {
     /// # }
     /// ```
     pub fn set_state(&mut self, state: &[u8]) -> Result {
-        host::set_state(state).map_err(HttpError::internal)
+        host::set_state(state).map_err(crate::refused::refused)
     }
 
     /// The state as JSON, `Value::Null` when empty or not JSON.
@@ -187,7 +187,7 @@ impl WebSocket<'_> {
     /// # }
     /// ```
     pub fn subscribe(&mut self, topic: &str) -> Result {
-        host::subscribe(topic).map_err(HttpError::internal)
+        host::subscribe(topic).map_err(crate::refused::refused)
     }
 
     /// Ends the connection's subscription to `topic`.

@@ -82,8 +82,9 @@ impl<W: WebSocketHandler> RequestHandler for W {
             .map(|header| header.split(',').map(|p| p.trim().to_owned()).collect())
             .unwrap_or_default();
         let chosen = self.select_subprotocol(&offered);
-        if let Err(why) = host::accept(chosen.as_deref()) {
-            return refuse(req, 400, &why);
+        if let Err(refusal) = host::accept(chosen.as_deref()) {
+            use crate::refused::Refused;
+            return refuse(req, refusal.status(), &refusal.message());
         }
         self.open(&mut WebSocket { req }, args)
     }

@@ -3,18 +3,17 @@
 //! host's secret, HttpOnly and SameSite=Lax; the store decides whether it is still live, so
 //! logging out or expiring ends it for every host that shares the database.
 
-use wasmtime::Result;
-
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::cookies::CookieJar;
+use super::HostResult;
+use super::cookies::CookieView;
 use crate::accounts::{AccountError, AccountStore, SESSION_SECONDS, User};
 use crate::http::cookies::CookieOptions;
 use crate::runtime::bindings::gale::web::accounts::{
     self, AccountError as WitError, User as WitUser,
 };
-use crate::runtime::ctx::SessionUser;
+use crate::runtime::ctx::CurrentUser;
 use crate::runtime::refusal::Refusal;
 
 /// How old a session cookie's signature may be; the store's expiry is the real limit.
@@ -46,22 +45,19 @@ impl From<AccountError> for WitError {
 
 /// What the `accounts` interface sees of the store: the cookie jar (for the session
 /// cookie), the worker's store and what the request has learned of its user.
-pub(super) struct Accounts<'a> {
-    pub(super) jar: CookieJar<'a>,
+pub(super) struct AccountsView<'a> {
+    pub(super) jar: CookieView<'a>,
     /// Absent while a plugin's routes are read at load.
     pub(super) store: Option<&'a Arc<AccountStore>>,
     /// Tornado's `current_user`, once looked up.
-    pub(super) current_user: &'a mut Option<SessionUser>,
+    pub(super) current_user: &'a mut Option<CurrentUser>,
     /// A refusal the host answers instead of the handler's response.
     pub(super) refusal: &'a mut Option<Refusal>,
     /// Where the handler's time limit counts from.
     pub(super) running_since: Instant,
 }
 
-/// What an account call answers the plugin.
-type Answer<T> = Result<std::result::Result<T, WitError>>;
-
-impl Accounts<'_> {
+impl AccountsView<'_> {
     /// An account error as the plugin sees it, noting the refusal the host will answer.
     fn refused(&mut self, error: AccountError) -> WitError {
         let refusal = match error {
@@ -100,7 +96,7 @@ impl Accounts<'_> {
         &self,
         call: &'static str,
         wait: impl std::future::Future<Output = std::result::Result<T, AccountError>>,
-    ) -> wasmtime::Result<std::result::Result<T, AccountError>> {
+    ) -> HostResult<T, AccountError> {
         let outcome = self
             .jar
             .sandbox
@@ -116,8 +112,12 @@ impl Accounts<'_> {
     }
 }
 
-impl accounts::Host for Accounts<'_> {
-    async fn register(&mut self, account: String, password: String) -> Answer<WitUser> {
+impl accounts::Host for AccountsView<'_> {
+    async fn register(
+        &mut self,
+        account: String,
+        password: String,
+    ) -> HostResult<WitUser, WitError> {
         let Some(store) = self.store.cloned() else {
             return Ok(Err(WitError::Unavailable));
         };
@@ -129,7 +129,7 @@ impl accounts::Host for Accounts<'_> {
             .map_err(|error| self.refused(error)))
     }
 
-    async fn login(&mut self, account: String, password: String) -> Answer<WitUser> {
+    async fn login(&mut self, account: String, password: String) -> HostResult<WitUser, WitError> {
         let Some(store) = self.store.cloned() else {
             return Ok(Err(WitError::Unavailable));
         };
@@ -145,7 +145,7 @@ impl accounts::Host for Accounts<'_> {
         })
     }
 
-    async fn current_user(&mut self) -> Answer<Option<WitUser>> {
+    async fn current_user(&mut self) -> HostResult<Option<WitUser>, WitError> {
         if let Some(known) = &*self.current_user {
             return Ok(Ok(known.clone().map(Into::into)));
         }
@@ -173,7 +173,7 @@ impl accounts::Host for Accounts<'_> {
         Ok(Ok(user.map(Into::into)))
     }
 
-    async fn logout(&mut self) -> Answer<()> {
+    async fn logout(&mut self) -> HostResult<(), WitError> {
         if let Some(id) = self.session_id() {
             let Some(store) = self.store.cloned() else {
                 return Ok(Err(WitError::Unavailable));

@@ -7,14 +7,19 @@ use std::time::SystemTime;
 
 use wasmtime::Result;
 
+use super::HostResult;
 use crate::http::args::decode_value;
+use crate::http::cookies::CookieError;
 use crate::http::cookies::{CookieOptions, clear_cookie_header, set_cookie_header};
 use crate::http::date::unix_now;
 use crate::http::request::{ArgSource, RequestData};
 use crate::http::response::ResponseState;
+use crate::http::response_error::Refused;
 use crate::http::response_error::ResponseError;
 use crate::http::{signed, xsrf};
-use crate::runtime::bindings::gale::web::cookies::{self, CookieOptions as WitCookieOptions};
+use crate::runtime::bindings::gale::web::cookies::{
+    self, CookieError as WitCookieError, CookieOptions as WitCookieOptions,
+};
 use crate::runtime::ctx::{Sandbox, XsrfState};
 
 /// The cookie that carries the session id: the host's, never a plugin's.
@@ -41,7 +46,7 @@ impl From<WitCookieOptions> for CookieOptions {
 
 /// What the `cookies` interface sees of the store; the accounts interface uses it for the
 /// session cookie.
-pub(super) struct CookieJar<'a> {
+pub(super) struct CookieView<'a> {
     pub(super) sandbox: &'a Sandbox,
     pub(super) request: &'a RequestData,
     pub(super) response: &'a mut ResponseState,
@@ -49,7 +54,7 @@ pub(super) struct CookieJar<'a> {
     pub(super) xsrf: &'a mut Option<XsrfState>,
 }
 
-impl CookieJar<'_> {
+impl CookieView<'_> {
     /// One `Set-Cookie` for `name`, whatever the name: the host's own cookies come here.
     fn put_cookie(
         &mut self,
@@ -241,7 +246,19 @@ impl CookieJar<'_> {
     }
 }
 
-impl cookies::Host for CookieJar<'_> {
+impl From<Refused> for WitCookieError {
+    fn from(refused: Refused) -> Self {
+        let text = refused.to_string();
+        match refused {
+            Refused::HostOwned(_) => Self::HostOwned,
+            Refused::Cookie(CookieError::Name(_)) => Self::InvalidName(text),
+            Refused::Cookie(CookieError::Attribute { .. }) => Self::InvalidAttribute(text),
+            _ => Self::InvalidValue(text),
+        }
+    }
+}
+
+impl cookies::Host for CookieView<'_> {
     fn cookie(&mut self, name: String) -> Result<Option<String>> {
         Ok(self.visible_cookie(&name).map(str::to_owned))
     }
@@ -255,8 +272,8 @@ impl cookies::Host for CookieJar<'_> {
         name: String,
         value: String,
         options: WitCookieOptions,
-    ) -> Result<Result<(), String>> {
-        let outcome = CookieJar::set_cookie(self, &name, &value, &options.into());
+    ) -> HostResult<(), WitCookieError> {
+        let outcome = CookieView::set_cookie(self, &name, &value, &options.into());
         self.sandbox.answer(self.response, outcome)
     }
 
@@ -265,7 +282,7 @@ impl cookies::Host for CookieJar<'_> {
         name: String,
         path: Option<String>,
         domain: Option<String>,
-    ) -> Result<Result<(), String>> {
+    ) -> HostResult<(), WitCookieError> {
         let outcome = self.clear_cookies(Some(&name), path.as_deref(), domain.as_deref());
         self.sandbox.answer(self.response, outcome)
     }
@@ -274,13 +291,13 @@ impl cookies::Host for CookieJar<'_> {
         &mut self,
         path: Option<String>,
         domain: Option<String>,
-    ) -> Result<Result<(), String>> {
+    ) -> HostResult<(), WitCookieError> {
         let outcome = self.clear_cookies(None, path.as_deref(), domain.as_deref());
         self.sandbox.answer(self.response, outcome)
     }
 
     fn signed_cookie(&mut self, name: String, max_age_days: f64) -> Result<Option<Vec<u8>>> {
-        Ok(CookieJar::signed_cookie(self, &name, max_age_days))
+        Ok(CookieView::signed_cookie(self, &name, max_age_days))
     }
 
     fn set_signed_cookie(
@@ -288,27 +305,40 @@ impl cookies::Host for CookieJar<'_> {
         name: String,
         value: Vec<u8>,
         options: WitCookieOptions,
-    ) -> Result<Result<(), String>> {
-        let outcome = CookieJar::set_signed_cookie(self, &name, &value, &options.into());
+    ) -> HostResult<(), WitCookieError> {
+        let outcome = CookieView::set_signed_cookie(self, &name, &value, &options.into());
         self.sandbox.answer(self.response, outcome)
     }
 
     fn xsrf_token(&mut self) -> Result<String> {
-        let token =
-            CookieJar::xsrf_token(self).map_err(|error| wasmtime::Error::msg(error.to_string()))?;
-        self.sandbox.within_budget(self.response)?;
-        Ok(token)
+        let outcome = CookieView::xsrf_token(self);
+        let token = outcome.as_ref().ok().cloned().unwrap_or_default();
+        // Its cookie counts against the caps and the budget as any other.
+        match self
+            .sandbox
+            .answer::<Refused>(self.response, outcome.map(drop))?
+        {
+            Ok(()) => Ok(token),
+            // A fresh `_xsrf` cookie is always valid: only a cap refuses it, above.
+            Err(refused) => Err(wasmtime::Error::msg(refused.to_string())),
+        }
     }
 
-    fn check_xsrf_cookie(&mut self) -> Result<Result<(), String>> {
-        Ok(CookieJar::check_xsrf_cookie(self).map_err(|error| error.to_string()))
+    fn check_xsrf_cookie(&mut self) -> HostResult<(), cookies::XsrfError> {
+        Ok(
+            CookieView::check_xsrf_cookie(self).map_err(|error| match error {
+                xsrf::XsrfError::Missing => cookies::XsrfError::Missing,
+                xsrf::XsrfError::Malformed => cookies::XsrfError::Malformed,
+                xsrf::XsrfError::Mismatch => cookies::XsrfError::Mismatch,
+            }),
+        )
     }
 }
 
 /// Refuses a plugin's use of the session cookie's name.
-fn refuse_session_name(name: &str) -> Result<(), ResponseError> {
+fn refuse_session_name(name: &str) -> Result<(), Refused> {
     if name == SESSION_COOKIE {
-        return Err(ResponseError::Invalid(format!(
+        return Err(Refused::HostOwned(format!(
             "the {SESSION_COOKIE} cookie is the host's: use login and logout"
         )));
     }
@@ -319,19 +349,19 @@ fn refuse_session_name(name: &str) -> Result<(), ResponseError> {
 /// session cookie: that name, no name at all (a browser stores `=gale_session=x` as a
 /// cookie named `gale_session`), or the name anywhere in the value (a header a browser
 /// might split).
-pub(super) fn refuse_session_header(name: &str, value: &str) -> Result<(), ResponseError> {
+pub(super) fn refuse_session_header(name: &str, value: &str) -> Result<(), Refused> {
     if !name.eq_ignore_ascii_case("set-cookie") {
         return Ok(());
     }
     let cookie = value.split_once('=').map_or(value, |(name, _)| name).trim();
     if cookie.is_empty() {
-        return Err(ResponseError::Invalid(
+        return Err(Refused::InvalidValue(
             "a Set-Cookie header needs a cookie name before its '='".into(),
         ));
     }
     let smuggled = format!("{SESSION_COOKIE}=");
     if value.to_ascii_lowercase().contains(&smuggled) {
-        return Err(ResponseError::Invalid(format!(
+        return Err(Refused::HostOwned(format!(
             "a Set-Cookie header may not carry the {SESSION_COOKIE} cookie: it is the host's"
         )));
     }

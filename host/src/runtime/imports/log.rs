@@ -9,11 +9,11 @@ use crate::runtime::bindings::gale::web::log;
 use crate::runtime::output;
 
 /// What the `log` interface sees of the store: the plugin's name.
-pub(super) struct PluginLog<'a> {
+pub(super) struct LogView<'a> {
     pub(super) plugin: &'a Arc<str>,
 }
 
-impl log::Host for PluginLog<'_> {
+impl log::Host for LogView<'_> {
     fn log(&mut self, level: log::Level, message: String) -> Result<()> {
         if !output::rate_limit(self.plugin) {
             return Ok(());

@@ -3,8 +3,9 @@
 //! `WasiHttpCtxView`). A request read cannot reach the response, a cookie call cannot reach
 //! the delivery, and the borrow checker says so.
 //!
-//! How a failure reaches the plugin is a type: a `ResponseError::Invalid` (or
-//! `CookieError`) is the plugin's error value, an `OverCap` or a `Misuse` traps it.
+//! How a failure reaches the plugin is a type: each interface's error of the WIT, made at
+//! the boundary from the host's own (`From` impls in each file); a `ResponseError::OverCap`
+//! or a `Misuse` traps the handler instead.
 
 mod accounts;
 mod application;
@@ -20,21 +21,25 @@ use std::time::Instant;
 
 use wasmtime::component::{HasData, Linker};
 
-use accounts::Accounts;
-use application::Application;
-use cookies::CookieJar;
-use log::PluginLog;
-use request::Incoming;
-use response::Outgoing;
-use topics::Board;
-use websocket::Socket;
+use accounts::AccountsView;
+use application::ApplicationView;
+use cookies::CookieView;
+use log::LogView;
+use request::RequestView;
+use response::ResponseView;
+use topics::TopicsView;
+use websocket::WebSocketView;
 pub(crate) use websocket::{FRAME_OVERHEAD, queued_size};
 
 use super::bindings::gale::web;
 use super::ctx::{Ctx, RequestMemo, Sandbox};
 use super::traps::OverBudget;
 use crate::http::response::ResponseState;
-use crate::http::response_error::ResponseError;
+use crate::http::response_error::{Refused, ResponseError};
+
+/// What a host call answers the plugin: a trap (the outer error), or the call's own
+/// outcome, whose error is its interface's.
+pub(crate) type HostResult<T, E> = wasmtime::Result<Result<T, E>>;
 
 /// Adds every gale interface to `linker`, each reaching the store through its view.
 pub(crate) fn add_to_linker(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
@@ -49,28 +54,28 @@ pub(crate) fn add_to_linker(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
         })*};
     }
     link! {
-        request => Incoming by |ctx| Incoming { request: &ctx.request },
-        response => Outgoing by |ctx| Outgoing {
+        request => RequestView by |ctx| RequestView { request: &ctx.request },
+        response => ResponseView by |ctx| ResponseView {
             sandbox: &ctx.sandbox,
             head_only: ctx.request.method == hyper::Method::HEAD,
             response: &mut ctx.response,
             delivery: &mut ctx.delivery,
             on_finish_unused: &mut ctx.memo.on_finish_unused,
         },
-        cookies => CookieJar by |ctx| ctx.accounts().jar,
-        application => Application by |ctx| Application {
+        cookies => CookieView by |ctx| ctx.accounts().jar,
+        application => ApplicationView by |ctx| ApplicationView {
             sandbox: &ctx.sandbox,
             request: &ctx.request,
             running_since: ctx.delivery.running_since,
         },
-        log => PluginLog by |ctx| PluginLog { plugin: &ctx.sandbox.plugin },
-        accounts => Accounts by Ctx::accounts,
-        topics => Board by |ctx| Board {
+        log => LogView by |ctx| LogView { plugin: &ctx.sandbox.plugin },
+        accounts => AccountsView by Ctx::accounts,
+        topics => TopicsView by |ctx| TopicsView {
             sandbox: &ctx.sandbox,
             event_stream: &mut ctx.memo.event_stream,
             wait: &mut ctx.memo.wait,
         },
-        websocket => Socket by |ctx| Socket {
+        websocket => WebSocketView by |ctx| WebSocketView {
             sandbox: &ctx.sandbox,
             request: &ctx.request,
             response: &mut ctx.response,
@@ -84,7 +89,7 @@ pub(crate) fn add_to_linker(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
 
 impl Ctx {
     /// The accounts interface's view, whose cookie jar is the cookies interface's view.
-    fn accounts(&mut self) -> Accounts<'_> {
+    fn accounts(&mut self) -> AccountsView<'_> {
         let Ctx {
             sandbox,
             request,
@@ -100,8 +105,8 @@ impl Ctx {
             refusal,
             ..
         } = memo;
-        Accounts {
-            jar: CookieJar {
+        AccountsView {
+            jar: CookieView {
                 sandbox,
                 request,
                 response,
@@ -118,14 +123,14 @@ impl Ctx {
 impl Sandbox {
     /// A change's outcome as the plugin sees it: an invalid value is its error; a cap passed,
     /// or the response grown past the handler's budget, stops the handler.
-    fn answer(
+    fn answer<E: From<Refused>>(
         &self,
         response: &ResponseState,
         outcome: Result<(), ResponseError>,
-    ) -> wasmtime::Result<Result<(), String>> {
+    ) -> HostResult<(), E> {
         match outcome {
             Ok(()) => self.within_budget(response).map(Ok),
-            Err(ResponseError::Invalid(why)) => Ok(Err(why)),
+            Err(ResponseError::Refused(refused)) => Ok(Err(refused.into())),
             Err(ResponseError::OverCap(why)) => Err(wasmtime::Error::new(OverBudget(why))),
         }
     }

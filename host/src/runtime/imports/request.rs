@@ -3,6 +3,7 @@
 
 use wasmtime::Result;
 
+use super::HostResult;
 use super::cookies::hide_session_cookie;
 use crate::http::args::decode_value;
 use crate::http::request::{ArgSource, RequestData};
@@ -10,7 +11,7 @@ use crate::runtime::bindings::gale::web::request;
 
 /// What the `request` interface sees of the store: the request (borrowed mutably only
 /// because its lazily parsed parts are not `Sync`).
-pub(super) struct Incoming<'a> {
+pub(super) struct RequestView<'a> {
     pub(super) request: &'a RequestData,
 }
 
@@ -24,7 +25,7 @@ impl From<request::ArgSource> for ArgSource {
     }
 }
 
-impl request::Host for Incoming<'_> {
+impl request::Host for RequestView<'_> {
     fn method(&mut self) -> Result<String> {
         Ok(self.request.method.to_string())
     }
@@ -86,12 +87,13 @@ impl request::Host for Incoming<'_> {
         source: request::ArgSource,
         name: String,
         strip: bool,
-    ) -> Result<Result<Vec<String>, String>> {
+    ) -> HostResult<Vec<String>, request::RequestError> {
         Ok(self
             .request
             .argument(source.into(), &name)
-            .map(|raw| decode_value(&name, raw, strip).map_err(|error| error.to_string()))
-            .collect())
+            .map(|raw| decode_value(&name, raw, strip))
+            .collect::<Result<_, _>>()
+            .map_err(|_| request::RequestError::InvalidUnicode(name)))
     }
 
     fn arguments(&mut self, source: request::ArgSource) -> Result<Vec<(String, Vec<String>)>> {

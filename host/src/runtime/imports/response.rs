@@ -3,14 +3,15 @@
 
 use wasmtime::Result;
 
+use super::HostResult;
 use super::cookies::refuse_session_header;
 use crate::http::response::ResponseState;
-use crate::runtime::bindings::gale::web::response;
+use crate::http::response_error::{Misuse, Refused};
+use crate::runtime::bindings::gale::web::response::{self, ResponseError};
 use crate::runtime::ctx::{Delivery, Sandbox};
-use crate::runtime::traps::ClientGone;
 
 /// What the `response` interface sees of the store.
-pub(super) struct Outgoing<'a> {
+pub(super) struct ResponseView<'a> {
     pub(super) sandbox: &'a Sandbox,
     /// Whether the request is a `HEAD`, whose streamed chunks go nowhere.
     pub(super) head_only: bool,
@@ -19,8 +20,20 @@ pub(super) struct Outgoing<'a> {
     pub(super) on_finish_unused: &'a mut bool,
 }
 
-impl response::Host for Outgoing<'_> {
-    fn set_status(&mut self, code: u16, reason: Option<String>) -> Result<Result<(), String>> {
+impl From<Refused> for ResponseError {
+    fn from(refused: Refused) -> Self {
+        match refused {
+            Refused::UnknownStatus(code) => Self::UnknownStatus(code),
+            Refused::HostOwned(why) => Self::HostOwned(why),
+            refused @ (Refused::InvalidValue(_) | Refused::Cookie(_)) => {
+                Self::InvalidValue(refused.to_string())
+            }
+        }
+    }
+}
+
+impl response::Host for ResponseView<'_> {
+    fn set_status(&mut self, code: u16, reason: Option<String>) -> HostResult<(), ResponseError> {
         let outcome = self.response.set_status(code, reason.as_deref());
         self.sandbox.answer(self.response, outcome)
     }
@@ -33,14 +46,16 @@ impl response::Host for Outgoing<'_> {
         Ok(self.response.reason().to_owned())
     }
 
-    fn set_header(&mut self, name: String, value: String) -> Result<Result<(), String>> {
+    fn set_header(&mut self, name: String, value: String) -> HostResult<(), ResponseError> {
         let outcome = refuse_session_header(&name, &value)
+            .map_err(Into::into)
             .and_then(|()| self.response.set_header(&name, &value));
         self.sandbox.answer(self.response, outcome)
     }
 
-    fn add_header(&mut self, name: String, value: String) -> Result<Result<(), String>> {
+    fn add_header(&mut self, name: String, value: String) -> HostResult<(), ResponseError> {
         let outcome = refuse_session_header(&name, &value)
+            .map_err(Into::into)
             .and_then(|()| self.response.add_header(&name, &value));
         self.sandbox.answer(self.response, outcome)
     }
@@ -72,14 +87,14 @@ impl response::Host for Outgoing<'_> {
         url: String,
         permanent: bool,
         status: Option<u16>,
-    ) -> Result<Result<(), String>> {
+    ) -> HostResult<(), ResponseError> {
         let outcome = self.response.redirect(&url, permanent, status);
         self.sandbox.answer(self.response, outcome)
     }
 
     async fn flush(&mut self) -> Result<()> {
         if self.response.finished() {
-            return Err(wasmtime::Error::msg("Cannot flush() after finish()"));
+            return Err(wasmtime::Error::new(Misuse::FlushAfterFinish));
         }
         let chunk = self.response.take_body();
         if self.delivery.stream.is_none() {
@@ -110,7 +125,7 @@ impl response::Host for Outgoing<'_> {
         if progress {
             self.delivery.running_since = std::time::Instant::now();
         }
-        sent.map_err(|_| wasmtime::Error::new(ClientGone))
+        Ok(sent?)
     }
 
     fn clear(&mut self) -> Result<()> {

@@ -7,9 +7,10 @@ use tokio_tungstenite::tungstenite::Message as Frame;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use wasmtime::Result;
 
+use super::HostResult;
 use crate::http::request::RequestData;
 use crate::http::response::ResponseState;
-use crate::runtime::bindings::gale::web::websocket::{self, Message};
+use crate::runtime::bindings::gale::web::websocket::{self, Message, SocketError};
 use crate::runtime::ctx::{Sandbox, SocketMemo};
 use crate::runtime::refusal::Refusal;
 use crate::runtime::traps::OverBudget;
@@ -27,7 +28,7 @@ const MAX_CLOSE_REASON: usize = 123;
 const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 /// What the `websocket` interface sees of the store.
-pub(super) struct Socket<'a> {
+pub(super) struct WebSocketView<'a> {
     pub(super) sandbox: &'a Sandbox,
     pub(super) request: &'a RequestData,
     pub(super) response: &'a mut ResponseState,
@@ -38,23 +39,21 @@ pub(super) struct Socket<'a> {
     pub(super) upgradable: bool,
 }
 
-impl Socket<'_> {
+impl WebSocketView<'_> {
     /// Whether the handler may send: an open connection, or an accepted upgrade, not closing.
-    fn sendable(&self) -> std::result::Result<(), String> {
-        if !self.socket.open && self.socket.accepted.is_none() {
-            return Err("the WebSocket is not open: accept the upgrade first".into());
+    fn sendable(&self) -> Result<(), SocketError> {
+        let open = self.socket.open || self.socket.accepted.is_some();
+        match open && self.socket.close.is_none() {
+            true => Ok(()),
+            false => Err(SocketError::Closed),
         }
-        if self.socket.close.is_some() {
-            return Err("the WebSocket is closing".into());
-        }
-        Ok(())
     }
 
     /// Queues `frame`, trapping when an event queues more than the connection may hold for
     /// its client (`--websocket-send-buffer`; an empty frame counts its overhead).
-    fn queue(&mut self, frame: Frame) -> Result<std::result::Result<(), String>> {
-        if let Err(why) = self.sendable() {
-            return Ok(Err(why));
+    fn queue(&mut self, frame: Frame) -> HostResult<(), SocketError> {
+        if let Err(closed) = self.sendable() {
+            return Ok(Err(closed));
         }
         self.socket.outbox_bytes += queued_size(&frame);
         let limit = self.sandbox.websocket_send_buffer;
@@ -145,17 +144,17 @@ fn accept_value(key: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(digest)
 }
 
-impl websocket::Host for Socket<'_> {
-    fn accept(&mut self, subprotocol: Option<String>) -> Result<std::result::Result<(), String>> {
+impl websocket::Host for WebSocketView<'_> {
+    fn accept(&mut self, subprotocol: Option<String>) -> HostResult<(), SocketError> {
         if self.socket.open || self.socket.accepted.is_some() {
-            return Ok(Err("the WebSocket is already open".into()));
+            return Ok(Err(SocketError::AlreadyOpen));
         }
         let key = self.request.header("Sec-WebSocket-Key").unwrap_or_default();
         let complete = ["Host", "Sec-WebSocket-Version"]
             .iter()
             .all(|name| self.request.header(name).is_some_and(|v| !v.is_empty()));
         if key.is_empty() || !complete || !self.upgradable || !self.request.body.is_empty() {
-            return Ok(Err("Missing/Invalid WebSocket headers".into()));
+            return Ok(Err(SocketError::NotUpgradable));
         }
         match self.sandbox.websockets.reserve(self.request.client.ip) {
             Ok(slot) => self.socket.slot = Some(slot),
@@ -165,7 +164,7 @@ impl websocket::Host for Socket<'_> {
                     "503 for a WebSocket upgrade: {full}"
                 );
                 *self.refusal = Some(Refusal::no_room());
-                return Ok(Err(full.to_string()));
+                return Ok(Err(SocketError::NoRoom));
             }
         }
         if let Some(subprotocol) = &subprotocol
@@ -173,25 +172,25 @@ impl websocket::Host for Socket<'_> {
                 .response
                 .set_header("Sec-WebSocket-Protocol", subprotocol)
         {
-            return Ok(Err(error.to_string()));
+            return Ok(Err(SocketError::InvalidValue(error.to_string())));
         }
-        self.response.clear_header("Content-Type");
-        self.response.set_error_status(101, None);
+        self.response.switch_protocols();
         self.response.finish()?;
         self.socket.accepted = Some(accept_value(key.trim()));
         Ok(Ok(()))
     }
 
-    fn write_message(&mut self, message: Message) -> Result<std::result::Result<(), String>> {
+    fn write_message(&mut self, message: Message) -> HostResult<(), SocketError> {
         self.queue(match message {
             Message::Text(text) => Frame::text(text),
             Message::Binary(bytes) => Frame::binary(bytes),
         })
     }
 
-    fn ping(&mut self, data: Vec<u8>) -> Result<std::result::Result<(), String>> {
+    fn ping(&mut self, data: Vec<u8>) -> HostResult<(), SocketError> {
         if data.len() > 125 {
-            return Ok(Err("a ping carries at most 125 bytes".into()));
+            let why = format!("a ping carries at most 125 bytes, not {}", data.len());
+            return Ok(Err(SocketError::TooLarge(why)));
         }
         self.queue(Frame::Ping(data.into()))
     }
@@ -219,33 +218,33 @@ impl websocket::Host for Socket<'_> {
         Ok(self.socket.state.clone())
     }
 
-    fn set_state(&mut self, state: Vec<u8>) -> Result<std::result::Result<(), String>> {
+    fn set_state(&mut self, state: Vec<u8>) -> HostResult<(), SocketError> {
         if state.len() > MAX_STATE {
-            return Ok(Err(format!(
+            return Ok(Err(SocketError::TooLarge(format!(
                 "a WebSocket's state holds at most {MAX_STATE} bytes, not {}",
                 state.len()
-            )));
+            ))));
         }
         self.socket.state = state;
         Ok(Ok(()))
     }
 
-    fn subscribe(&mut self, topic: String) -> Result<std::result::Result<(), String>> {
-        if let Err(why) = self.sendable() {
-            return Ok(Err(why));
+    fn subscribe(&mut self, topic: String) -> HostResult<(), SocketError> {
+        if let Err(closed) = self.sendable() {
+            return Ok(Err(closed));
         }
         let (subscribed, pending) = self.pending(&topic);
         if subscribed {
             return Ok(Ok(()));
         }
         if self.subscription_count() >= MAX_SUBSCRIPTIONS {
-            return Ok(Err(format!(
+            return Ok(Err(SocketError::TooLarge(format!(
                 "a WebSocket is subscribed to at most {MAX_SUBSCRIPTIONS} topics"
-            )));
+            ))));
         }
         let found = match self.sandbox.topics.topic(&self.sandbox.plugin, &topic) {
             Ok(found) => found,
-            Err(error) => return Ok(Err(error.to_string())),
+            Err(error) => return Ok(Err(SocketError::Topic(error.into()))),
         };
         let change = Some(found.subscribe_from_now());
         match pending {

@@ -7,7 +7,7 @@ use tokio_tungstenite::tungstenite::Message as Frame;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use super::outgoing::{Outgoing, Overflow};
+use super::send_queue::{Overflow, SendQueue};
 use super::{Plugin, Runtime, close_frame};
 use crate::accounts::AccountStore;
 use crate::http::request::RequestData;
@@ -65,7 +65,7 @@ impl Connection<'_> {
     /// Applies an event's subscriptions (each reads from the moment of its `subscribe`
     /// call, so nothing published meanwhile is missed), then queues its frames and says
     /// whether it closes.
-    pub(super) fn deliver(&mut self, outgoing: &mut Outgoing, memo: SocketMemo) -> Next {
+    pub(super) fn deliver(&mut self, send_queue: &mut SendQueue, memo: SocketMemo) -> Next {
         for (name, change) in memo.subscriptions {
             self.subscriptions
                 .retain(|(subscribed, _)| *subscribed != name);
@@ -73,7 +73,7 @@ impl Connection<'_> {
                 self.subscriptions.push((name, subscription));
             }
         }
-        match (self.queue(outgoing, memo.outbox), memo.close) {
+        match (self.queue(send_queue, memo.outbox), memo.close) {
             (Next::Continue, Some(frame)) => Next::Close(frame),
             (next, _) => next,
         }
@@ -82,7 +82,7 @@ impl Connection<'_> {
     /// Queues `frames`; a client too slow to take what was queued already is closed (1008).
     pub(super) fn queue(
         &self,
-        outgoing: &mut Outgoing,
+        send_queue: &mut SendQueue,
         frames: impl IntoIterator<Item = Frame>,
     ) -> Next {
         let plugin = &self.plugin.name;
@@ -91,7 +91,7 @@ impl Connection<'_> {
                 crate::metrics::record(|metrics| metrics.websocket_message(plugin, false));
             }
         });
-        match outgoing.queue(frames) {
+        match send_queue.queue(frames) {
             Ok(()) => Next::Continue,
             Err(Overflow { limit }) => {
                 tracing::info!(

@@ -5,8 +5,8 @@
 
 mod connection;
 mod control;
-mod outgoing;
 mod pinger;
+mod send_queue;
 
 use std::sync::Arc;
 use std::task::Poll;
@@ -29,12 +29,12 @@ use crate::accounts::AccountStore;
 use crate::http::request::RequestData;
 use connection::{Connection, Next, next_published};
 use control::ControlRate;
-use outgoing::FRAGMENT;
-use outgoing::Outgoing;
 use pinger::{Ping, Pinger};
+use send_queue::FRAGMENT;
+use send_queue::SendQueue;
 
 /// A connection the handler has just accepted, with what its upgrade request queued.
-pub struct Opened {
+pub struct OpenedSocket {
     /// hyper's hand-over of the connection, once the 101 is out.
     pub upgrade: OnUpgrade,
     /// The upgrade request: every event sees it (shared, not copied), as Tornado's
@@ -44,7 +44,7 @@ pub struct Opened {
     pub first: SocketMemo,
 }
 
-impl Opened {
+impl OpenedSocket {
     /// The connection a handler has just switched to WebSocket, with what its upgrade
     /// request queued (messages, a close) and left as state.
     pub fn take(ctx: &mut Ctx) -> Option<Self> {
@@ -119,7 +119,7 @@ pub async fn serve(
     plugin: Arc<Plugin>,
     handler: u32,
     accounts: Arc<AccountStore>,
-    opened: Opened,
+    opened: OpenedSocket,
     ties: Ties,
 ) {
     // The connection holds the version in force (`connection.plugin`), not the one it
@@ -145,7 +145,7 @@ pub async fn serve(
     // tungstenite's buffers are 128 KiB each by default, allocated up front: 10,000 idle
     // connections would hold 1.3 GiB for reading alone. A read buffer grows for a large
     // message; frames are written as they come (the kernel's buffer coalesces them), and
-    // what the kernel will not take waits in `Outgoing`, bounded. The write buffer is
+    // what the kernel will not take waits in `SendQueue`, bounded. The write buffer is
     // bounded too: unbounded, it queued a pong for every ping of a client that reads
     // nothing (257 MB of pings: 247 MiB held).
     let config = WebSocketConfig::default()
@@ -166,15 +166,15 @@ pub async fn serve(
         peer_close: None,
         subscriptions: Vec::new(),
     };
-    let mut outgoing = Outgoing::new(settings.send_buffer);
-    let mut next = connection.deliver(&mut outgoing, first);
+    let mut send_queue = SendQueue::new(settings.send_buffer);
+    let mut next = connection.deliver(&mut send_queue, first);
     let mut pinger = Pinger::new(settings.ping_interval, settings.ping_timeout);
     let mut control = ControlRate::new(settings.max_control_rate);
     while let Next::Continue = next {
         // Reading and writing share the socket: one future polls both.
         let io = std::future::poll_fn(|cx| {
-            if outgoing.busy()
-                && let Poll::Ready(written) = outgoing.poll_write(&mut socket, cx)
+            if send_queue.busy()
+                && let Poll::Ready(written) = send_queue.poll_write(&mut socket, cx)
             {
                 return Poll::Ready(Io::Written(written));
             }
@@ -189,7 +189,7 @@ pub async fn serve(
             },
             ping = pinger.due() => {
                 next = match ping {
-                    Ping::Send => connection.queue(&mut outgoing, [Frame::Ping(Default::default())]),
+                    Ping::Send => connection.queue(&mut send_queue, [Frame::Ping(Default::default())]),
                     Ping::TimedOut => Next::Close(Some(close_frame(CloseCode::Normal, "ping timed out"))),
                 };
                 continue;
@@ -212,7 +212,7 @@ pub async fn serve(
             published = next_published(&mut connection.subscriptions) => {
                 next = match published {
                     // The topic's copy of the data, shared with every other subscriber.
-                    Ok(message) => connection.queue(&mut outgoing, [Frame::Text(message.data.clone())]),
+                    Ok(message) => connection.queue(&mut send_queue, [Frame::Text(message.data.clone())]),
                     Err(_lagged) => Next::too_slow(),
                 };
                 continue;
@@ -271,7 +271,7 @@ pub async fn serve(
             }
         };
         next = match Box::pin(connection.event(event)).await {
-            Some(memo) => connection.deliver(&mut outgoing, memo),
+            Some(memo) => connection.deliver(&mut send_queue, memo),
             None => Next::Close(Some(close_frame(CloseCode::Error, ""))),
         };
     }
@@ -281,7 +281,7 @@ pub async fn serve(
     // hold the connection, nor past a few frames of a client that sends on regardless (a
     // flood of pings went on for the whole wait: 1.1 GB read in 5 s).
     let closing = async {
-        outgoing.write_all(&mut socket).await?;
+        send_queue.write_all(&mut socket).await?;
         socket.close(frame).await?;
         let mut ignored = 0;
         while let Some(Ok(_)) = socket.next().await {

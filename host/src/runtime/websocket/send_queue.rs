@@ -17,7 +17,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message as Frame};
 pub(super) const FRAGMENT: usize = 16 << 10;
 
 /// The frames queued for the client, oldest first, and their bytes.
-pub(super) struct Outgoing {
+pub(super) struct SendQueue {
     frames: VecDeque<Frame>,
     bytes: usize,
     limit: usize,
@@ -32,7 +32,7 @@ pub(super) struct Overflow {
     pub(super) limit: usize,
 }
 
-impl Outgoing {
+impl SendQueue {
     /// An empty queue that refuses more once it holds over `limit` bytes.
     pub(super) fn new(limit: usize) -> Self {
         Self {
@@ -149,14 +149,14 @@ mod tests {
 
     #[test]
     fn a_queue_past_its_limit_refuses_more_until_it_drains() {
-        let mut outgoing = Outgoing::new(10);
-        outgoing
+        let mut send_queue = SendQueue::new(10);
+        send_queue
             .queue([Frame::text("12345678"), Frame::text("9012")])
             .unwrap();
-        assert!(outgoing.queue([Frame::text("x")]).is_err());
-        assert!(!outgoing.busy(), "a refused queue is emptied");
-        outgoing.queue([Frame::text("x")]).unwrap();
-        assert!(outgoing.busy());
+        assert!(send_queue.queue([Frame::text("x")]).is_err());
+        assert!(!send_queue.busy(), "a refused queue is emptied");
+        send_queue.queue([Frame::text("x")]).unwrap();
+        assert!(send_queue.busy());
     }
 
     #[tokio::test]
@@ -169,15 +169,15 @@ mod tests {
         let mut server = WebSocketStream::from_raw_socket(server, Role::Server, None).await;
         let mut client = WebSocketStream::from_raw_socket(client, Role::Client, None).await;
         let large = "x".repeat(3 * FRAGMENT + 5);
-        let mut outgoing = Outgoing::new(1 << 20);
-        outgoing
+        let mut send_queue = SendQueue::new(1 << 20);
+        send_queue
             .queue([Frame::text(large.clone()), Frame::text("after")])
             .unwrap();
         let (first, rest) = fragment(Frame::text(large.clone()));
         assert_eq!(size(&first), FRAGMENT);
         assert_eq!(rest.as_ref().map(size), Some(2 * FRAGMENT + 5));
-        outgoing.write_all(&mut server).await.unwrap();
-        assert_eq!(outgoing.bytes, 0);
+        send_queue.write_all(&mut server).await.unwrap();
+        assert_eq!(send_queue.bytes, 0);
         assert_eq!(client.next().await.unwrap().unwrap(), Frame::text(large));
         assert_eq!(client.next().await.unwrap().unwrap(), Frame::text("after"));
     }
@@ -192,20 +192,20 @@ mod tests {
         let config = WebSocketConfig::default().write_buffer_size(0);
         let mut server = WebSocketStream::from_raw_socket(server, Role::Server, Some(config)).await;
         let mut client = WebSocketStream::from_raw_socket(client, Role::Client, None).await;
-        let mut outgoing = Outgoing::new(1 << 20);
+        let mut send_queue = SendQueue::new(1 << 20);
         let frames: Vec<_> = (0..10)
             .map(|n| Frame::text(format!("{n}").repeat(600)))
             .collect();
-        outgoing.queue(frames).unwrap();
+        send_queue.queue(frames).unwrap();
         // The pipe takes about one frame: the write stops, and the rest stays queued.
         let written = futures_util::poll!(std::future::poll_fn(
-            |cx| outgoing.poll_write(&mut server, cx)
+            |cx| send_queue.poll_write(&mut server, cx)
         ));
         assert!(written.is_pending());
         assert!(
-            outgoing.bytes > 0 && outgoing.bytes < 6000,
+            send_queue.bytes > 0 && send_queue.bytes < 6000,
             "{} bytes queued",
-            outgoing.bytes
+            send_queue.bytes
         );
         let reading = async {
             let mut got = Vec::new();
@@ -214,10 +214,10 @@ mod tests {
             }
             got
         };
-        let (got, written) = tokio::join!(reading, outgoing.write_all(&mut server));
+        let (got, written) = tokio::join!(reading, send_queue.write_all(&mut server));
         written.unwrap();
         let expected: Vec<String> = (0..10).map(|n| format!("{n}").repeat(600)).collect();
         assert_eq!(got, expected);
-        assert!(!outgoing.busy());
+        assert!(!send_queue.busy());
     }
 }
