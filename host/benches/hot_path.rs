@@ -10,8 +10,8 @@ use gale_host::__private::RequestData;
 use gale_host::__private::args::Arguments;
 use gale_host::__private::cookies::parse_cookie;
 use gale_host::__private::signed;
-use gale_host::__private::{HandlerLimits, Runtime};
 use gale_host::__private::{Pattern, Route, RouteTable, Target};
+use gale_host::__private::{Runtime, ServeOptions};
 use gale_host::__private::{build, loader};
 
 fn main() {
@@ -129,7 +129,7 @@ fn instantiate_hello(bencher: divan::Bencher) {
         &out,
     )
     .expect("building the hello plugin");
-    let runtime = Runtime::new(HandlerLimits::default()).unwrap();
+    let runtime = Runtime::new(ServeOptions::defaults().handler_limits()).unwrap();
     let loop_ = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

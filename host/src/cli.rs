@@ -165,10 +165,11 @@ fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuar
 /// `gale check` (and the end of `gale build`): loads each component as `serve` would and
 /// prints its version and (with `routes`) its routes.
 fn check(files: &[PathBuf], routes: bool) -> anyhow::Result<()> {
-    let runtime = Runtime::new(HandlerLimits {
+    let limits = HandlerLimits {
         instances: 4,
-        ..HandlerLimits::default()
-    })?;
+        ..ServeOptions::defaults().handler_limits()
+    };
+    let runtime = Runtime::new(limits)?;
     let main_loop = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -49,7 +49,7 @@ pub(crate) async fn serve_request(
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
     metrics::record(|metrics| metrics.request_answered(&label, &method, status, elapsed));
-    if worker.shared.options.access_log {
+    if worker.shared.intake.access_log {
         log_access(status, &method, &uri, client.ip, elapsed, &label);
     }
     response
@@ -150,7 +150,7 @@ async fn route(
         );
         return error_response(400, &parts.method).into();
     }
-    let (limit, timeout) = (shared.options.max_body_size, shared.options.body_timeout);
+    let (limit, timeout) = (shared.intake.max_body_size, shared.intake.body_timeout);
     let body = match tokio::time::timeout(timeout, read_body(body, limit)).await {
         Ok(Ok(body)) => body,
         Ok(Err(status)) => return error_response(status, &parts.method).into(),
@@ -176,8 +176,7 @@ async fn route(
         false => table,
     };
     let mut request = RequestData::new(parts, body, client, path_args, routes, site);
-    let max_arguments = usize::try_from(shared.options.max_arguments).unwrap_or(usize::MAX);
-    if let Err(error) = request.parse_body(max_arguments).await {
+    if let Err(error) = request.parse_body(shared.intake.max_arguments).await {
         tracing::warn!("400 {} {}: {error}", request.method, request.uri);
         return error_response(400, &request.method).into();
     }

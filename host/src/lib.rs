@@ -37,12 +37,12 @@ pub use cli::main as run;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::builtin::Redirect;
-    pub use crate::config::{parse_duration, parse_size};
+    pub use crate::config::{ServeOptions, parse_duration, parse_size};
     pub use crate::http::request::RequestData;
     pub use crate::http::{args, cookies, date, signed};
     pub use crate::plugins::{Route, RouteTable, Target};
     pub use crate::plugins::{build, loader, python};
     pub use crate::router::Pattern;
+    pub use crate::runtime::Runtime;
     pub use crate::runtime::bindings::WIT_VERSION;
-    pub use crate::runtime::{HandlerLimits, Runtime};
 }

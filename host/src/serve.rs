@@ -59,16 +59,18 @@ pub fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
     tracing::info!("account store: {}", database.shown());
     let listeners = server::bind(options.listen, options.workers)?;
     let addr = listeners[0].local_addr()?;
+    let connection = options.connection_settings();
     let shared = Arc::new(Shared {
         site: Arc::new(site),
         database: Arc::new(database),
         runtime,
         registry,
-        connections: Arc::new(Semaphore::new(options.max_connections as usize)),
+        connections: Arc::new(Semaphore::new(connection.max_connections)),
         open_connections: Arc::default(),
-        options,
+        intake: options.intake_settings(),
+        connection,
     });
-    if let Some(addr) = shared.options.admin {
+    if let Some(addr) = options.admin {
         let listener = main_loop
             .block_on(tokio::net::TcpListener::bind(addr))
             .with_context(|| format!("cannot serve the admin endpoint on {addr}"))?;
@@ -77,7 +79,7 @@ pub fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
             listener,
             set.clone(),
             shared.clone(),
-            shared.options.header_timeout,
+            shared.connection.header_timeout,
         ));
         tracing::info!("admin endpoint on http://{bound}/ (metrics at /metrics)");
     }

@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
 
-use crate::config::ServeOptions;
+use crate::config::ConnectionSettings;
 use crate::http::connection::ClientStream;
 use crate::http::framing::Framing;
 use crate::http::request::own_head;
@@ -65,7 +65,7 @@ async fn serve_loop(
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let listener = TcpListener::from_std(listener)?;
-    let http = http_builder(&shared.options);
+    let http = http_builder(&shared.connection);
     let accounts = Arc::new(shared.database.open()?);
     // Connect and migrate now, so the first request need not, and an unreachable database
     // is reported at start; requests retry it until it answers.
@@ -102,9 +102,9 @@ async fn serve_loop(
         let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive());
         let for_requests = worker.clone();
         let framing = Arc::new(Mutex::new(Framing::new(read_buffer_size(
-            &worker.shared.options,
+            &worker.shared.connection,
         ))));
-        let write_timeout = worker.shared.options.write_timeout;
+        let write_timeout = worker.shared.connection.write_timeout;
         let stream = ClientStream::new(stream, framing.clone(), write_timeout, remote);
         let permit = ConnectionPermit::new(permit, &worker.shared);
         let held = permit.clone();
@@ -144,7 +144,7 @@ async fn serve_loop(
         });
     }
     drop(listener);
-    let (deadline, tasks) = (worker.shared.options.shutdown_timeout, &worker.tasks);
+    let (deadline, tasks) = (worker.shared.connection.shutdown_timeout, &worker.tasks);
     tasks.close();
     let drained = tokio::time::timeout(deadline, tasks.wait()).await;
     if drained.is_err() {
@@ -163,18 +163,18 @@ fn keepalive() -> socket2::TcpKeepalive {
 
 /// hyper's HTTP/1 settings: keep-alive, the head's timeout, count and size limits (beyond
 /// them hyper answers 431, or closes a connection whose head is late).
-fn http_builder(options: &ServeOptions) -> http1::Builder {
+fn http_builder(settings: &ConnectionSettings) -> http1::Builder {
     let mut http = http1::Builder::new();
     http.keep_alive(true)
         .timer(TokioTimer::new())
-        .header_read_timeout(options.header_timeout)
-        .max_headers(options.max_headers as usize)
-        .max_header_size(options.max_header_size)
-        .max_buf_size(read_buffer_size(options));
+        .header_read_timeout(settings.header_timeout)
+        .max_headers(settings.max_headers)
+        .max_header_size(settings.max_header_size)
+        .max_buf_size(read_buffer_size(settings));
     http
 }
 
 /// hyper's read buffer: it must hold a whole head, and hyper refuses one below 8 KiB.
-fn read_buffer_size(options: &ServeOptions) -> usize {
-    options.max_header_size.max(8192) + 8192
+fn read_buffer_size(settings: &ConnectionSettings) -> usize {
+    settings.max_header_size.max(8192) + 8192
 }

@@ -9,7 +9,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio_util::task::TaskTracker;
 
 use crate::accounts::{AccountStore, Database};
-use crate::config::ServeOptions;
+use crate::config::{ConnectionSettings, IntakeSettings};
 use crate::http::site::Site;
 use crate::plugins::registry::Registry;
 use crate::runtime::Runtime;
@@ -20,8 +20,10 @@ pub struct Shared {
     pub runtime: Arc<Runtime>,
     /// The route table in force.
     pub registry: Arc<Registry>,
-    /// The settings.
-    pub options: ServeOptions,
+    /// What a request's intake runs under.
+    pub intake: IntakeSettings,
+    /// What each connection runs under.
+    pub connection: ConnectionSettings,
     /// One permit per open connection, across workers (`--max-connections`).
     pub connections: Arc<Semaphore>,
     /// The connections open now, across workers (WebSockets included).

@@ -19,7 +19,8 @@ use crate::topics::{TopicLimits, Topics};
 /// How often the epoch advances: a busy handler yields the loop at least this often.
 pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 
-/// Limits that apply to every handler instance.
+/// Limits that apply to every handler instance, made from the command line's flags
+/// (`config.rs` holds their defaults).
 #[derive(Debug, Clone)]
 pub struct HandlerLimits {
     /// Linear memory per instance, in bytes.
@@ -61,36 +62,6 @@ pub struct WebSocketSettings {
     pub max_per_address: usize,
     /// Control frames (pings, pongs) a client may send a second (`--websocket-max-control-rate`).
     pub max_control_rate: u32,
-}
-
-impl Default for WebSocketSettings {
-    fn default() -> Self {
-        Self {
-            max_message: 10 << 20,
-            ping_interval: Duration::from_secs(30),
-            ping_timeout: Duration::from_secs(30),
-            send_buffer: 1 << 20,
-            max_open: 9_000,
-            max_per_address: 256,
-            max_control_rate: 50,
-        }
-    }
-}
-
-impl Default for HandlerLimits {
-    fn default() -> Self {
-        Self {
-            memory: 64 << 20,
-            timeout: Duration::from_secs(10),
-            plugin_timeouts: Vec::new(),
-            instances: 1000,
-            response_buffer: 64 << 20,
-            resident_memory: 256 << 10,
-            reuse: Vec::new(),
-            websocket: WebSocketSettings::default(),
-            topics: TopicLimits::default(),
-        }
-    }
 }
 
 impl HandlerLimits {
@@ -238,20 +209,4 @@ fn start_epoch_ticker(engine: &Engine) {
             }
         })
         .expect("spawning the epoch thread");
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn resident_memory_beyond_the_memory_limit_is_refused() {
-        let limits = HandlerLimits {
-            memory: 1 << 20,
-            resident_memory: 2 << 20,
-            ..HandlerLimits::default()
-        };
-        let error = Runtime::new(limits).err().expect("refused").to_string();
-        assert!(error.contains("cannot exceed --handler-memory"), "{error}");
-    }
 }

@@ -27,21 +27,12 @@ pub const MAX_NAME: usize = 256;
 pub const MAX_TOPICS: usize = 1024;
 
 /// What every plugin's topics run under (`--topic-max-message`, `--topic-memory`).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TopicLimits {
     /// The largest message a topic takes.
     pub max_message: usize,
     /// The bytes one plugin's topics may hold in their histories, together.
     pub plugin_memory: usize,
-}
-
-impl Default for TopicLimits {
-    fn default() -> Self {
-        Self {
-            max_message: 256 << 10,
-            plugin_memory: 16 << 20,
-        }
-    }
 }
 
 /// Why a publish or a subscription was refused: the handler's error.
@@ -137,7 +128,6 @@ impl Budget {
 }
 
 /// Every loaded plugin's topics.
-#[derive(Default)]
 pub struct Topics {
     by_plugin: Mutex<HashMap<Arc<str>, PluginTopics>>,
     limits: TopicLimits,
@@ -155,8 +145,9 @@ impl Topics {
     /// Topics under `limits`, for no plugin yet.
     pub fn new(limits: TopicLimits) -> Self {
         Self {
+            by_plugin: Mutex::default(),
             limits,
-            ..Self::default()
+            relay: OnceLock::new(),
         }
     }
 

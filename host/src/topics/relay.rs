@@ -302,7 +302,10 @@ mod tests {
             sender,
             online: AtomicBool::new(true),
         };
-        let limits = super::super::TopicLimits::default();
+        let limits = super::super::TopicLimits {
+            max_message: 1024,
+            plugin_memory: 1 << 20,
+        };
         let (busy, quiet) = (Arc::new(Budget::new(limits)), Arc::new(Budget::new(limits)));
         let message = || Relayed {
             plugin: "p".into(),

@@ -1,5 +1,11 @@
 use super::*;
 
+/// What the tests' topics run under: gale's defaults.
+const LIMITS: TopicLimits = TopicLimits {
+    max_message: 256 << 10,
+    plugin_memory: 16 << 20,
+};
+
 fn ids(messages: &[Arc<Published>]) -> Vec<&str> {
     messages.iter().map(|m| &*m.id).collect()
 }
@@ -17,7 +23,7 @@ fn publish(topics: &Topics, plugin: &Arc<str>, topic: &str, id: &str, data: &str
 
 #[test]
 fn the_history_after_a_cursor_is_what_came_after_it_or_everything() {
-    let (topics, p) = loaded(TopicLimits::default());
+    let (topics, p) = loaded(LIMITS);
     for id in ["a", "b", "c"] {
         publish(&topics, &p, "t", id, "x");
     }
@@ -30,7 +36,7 @@ fn the_history_after_a_cursor_is_what_came_after_it_or_everything() {
 
 #[test]
 fn the_history_keeps_the_last_200_messages() {
-    let (topics, p) = loaded(TopicLimits::default());
+    let (topics, p) = loaded(LIMITS);
     for n in 0..250 {
         publish(&topics, &p, "t", &n.to_string(), "x");
     }
@@ -41,7 +47,7 @@ fn the_history_keeps_the_last_200_messages() {
 
 #[test]
 fn a_subscriber_reads_the_history_after_its_cursor_then_what_follows_in_order() {
-    let (topics, p) = loaded(TopicLimits::default());
+    let (topics, p) = loaded(LIMITS);
     publish(&topics, &p, "t", "before", "0");
     publish(&topics, &p, "t", "seen", "1");
     let topic = topics.topic(&p, "t").unwrap();
@@ -58,7 +64,7 @@ fn a_subscriber_reads_the_history_after_its_cursor_then_what_follows_in_order() 
 
 #[test]
 fn every_subscriber_shares_one_copy_of_a_message() {
-    let (topics, p) = loaded(TopicLimits::default());
+    let (topics, p) = loaded(LIMITS);
     let topic = topics.topic(&p, "t").unwrap();
     let (mut one, mut other) = (topic.subscribe_from_now(), topic.subscribe_from_now());
     publish(&topics, &p, "t", "1", "shared");
@@ -71,7 +77,7 @@ fn every_subscriber_shares_one_copy_of_a_message() {
 
 #[test]
 fn a_subscriber_the_history_has_left_behind_is_told_it_lagged() {
-    let (topics, p) = loaded(TopicLimits::default());
+    let (topics, p) = loaded(LIMITS);
     let topic = topics.topic(&p, "t").unwrap();
     let mut slow = topic.subscribe_from_now();
     for n in 0..HISTORY + 1 {
@@ -106,7 +112,7 @@ fn a_plugins_topics_share_one_budget_and_the_idlest_gives_way() {
 
 #[test]
 fn past_the_topic_limit_the_idlest_topic_without_subscribers_makes_way() {
-    let (topics, p) = loaded(TopicLimits::default());
+    let (topics, p) = loaded(LIMITS);
     let kept = topics.topic(&p, "0").unwrap();
     let _subscribed = kept.subscribe_from_now();
     for n in 1..MAX_TOPICS {
@@ -120,7 +126,7 @@ fn past_the_topic_limit_the_idlest_topic_without_subscribers_makes_way() {
 
 #[test]
 fn plugins_have_topics_of_their_own_and_lose_them_when_removed() {
-    let topics = Topics::default();
+    let topics = Topics::new(LIMITS);
     let (a, b): (Arc<str>, Arc<str>) = ("a".into(), "b".into());
     assert_eq!(
         topics.topic(&a, "chat").err(),
@@ -139,10 +145,10 @@ fn plugins_have_topics_of_their_own_and_lose_them_when_removed() {
 
 #[test]
 fn names_and_messages_are_bounded() {
-    let (topics, p) = loaded(TopicLimits::default());
+    let (topics, p) = loaded(LIMITS);
     assert!(topics.topic(&p, "").is_err());
     assert!(topics.topic(&p, &"n".repeat(MAX_NAME + 1)).is_err());
-    let large = "x".repeat(TopicLimits::default().max_message + 1);
+    let large = "x".repeat(LIMITS.max_message + 1);
     assert_eq!(
         topics.publish(&p, "t", "1", large.clone()),
         Err(TopicError::TooLarge(large.len(), 256 << 10))

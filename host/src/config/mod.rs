@@ -1,13 +1,18 @@
-//! The server's settings: command-line flags, each also read from a `GALE_*` variable.
+//! The server's settings: command-line flags, each also read from a `GALE_*` variable, its
+//! default written here once (`settings.rs` builds each subsystem's settings from them;
+//! `parse.rs` reads their values).
+
+mod parse;
+mod settings;
+
+pub use parse::{
+    parse_duration, parse_loopback, parse_plugin_reuse, parse_plugin_timeout, parse_size,
+};
+pub use settings::{ConnectionSettings, IntakeSettings};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
-
-use crate::accounts::DatabaseSettings;
-use crate::http::site::SiteSettings;
-use crate::runtime::{HandlerLimits, WebSocketSettings};
-use crate::topics::TopicLimits;
 
 /// How log lines are written (`--log-format`).
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,156 +260,6 @@ pub struct ServeOptions {
     pub log_format: LogFormat,
 }
 
-impl ServeOptions {
-    /// The limits every handler instance runs under.
-    pub fn handler_limits(&self) -> HandlerLimits {
-        HandlerLimits {
-            memory: self.handler_memory,
-            timeout: self.handler_timeout,
-            plugin_timeouts: self.plugin_timeouts.clone(),
-            instances: self.max_instances,
-            response_buffer: self.max_response_buffer,
-            resident_memory: self.resident_memory,
-            reuse: self.reuse_instances.clone(),
-            websocket: WebSocketSettings {
-                max_message: self.websocket_max_message_size,
-                ping_interval: self.websocket_ping_interval,
-                ping_timeout: self
-                    .websocket_ping_timeout
-                    .map_or(self.websocket_ping_interval, |timeout| {
-                        timeout.min(self.websocket_ping_interval)
-                    }),
-                send_buffer: self.websocket_send_buffer,
-                max_open: self.max_websockets() as usize,
-                max_per_address: self.max_websockets_per_ip as usize,
-                max_control_rate: self.websocket_max_control_rate,
-            },
-            topics: TopicLimits {
-                max_message: self.topic_max_message,
-                plugin_memory: self.topic_memory,
-            },
-        }
-    }
-
-    /// `--max-websockets`, or nine tenths of `--max-connections`.
-    pub fn max_websockets(&self) -> u32 {
-        self.max_websockets
-            .unwrap_or((self.max_connections / 10 * 9).max(1))
-    }
-
-    /// Refuses settings that contradict each other, saying which to change.
-    pub fn check(&self) -> anyhow::Result<()> {
-        if self.max_websockets() >= self.max_connections {
-            anyhow::bail!(
-                "--max-websockets ({}) must be below --max-connections ({}), or WebSockets \
-                 could take every connection and leave none for a plain request",
-                self.max_websockets(),
-                self.max_connections
-            );
-        }
-        Ok(())
-    }
-
-    /// What the site (cookies, proxies, static files) is made from.
-    pub fn site_settings(&self) -> SiteSettings {
-        SiteSettings {
-            xheaders: self.xheaders,
-            trusted_proxies: self.trusted_proxies.clone(),
-            cookie_secret: self.cookie_secret.clone(),
-            cookie_secret_file: self.cookie_secret_file.clone(),
-            shared_secret: self.shared_cookie_secret,
-            static_dir: self.static_dir.clone(),
-        }
-    }
-
-    /// What the account store's database is made from.
-    pub fn database_settings(&self) -> DatabaseSettings {
-        DatabaseSettings {
-            url: self.database.clone(),
-            data_dir: self.data_dir(),
-            connections: self.database_connections,
-            timeout: self.database_timeout,
-        }
-    }
-
-    /// The compiled-code cache directory, unless caching is off or no home can be found.
-    pub fn cache_dir(&self) -> Option<PathBuf> {
-        if self.no_cache {
-            return None;
-        }
-        self.cache_dir
-            .clone()
-            .or_else(|| user_dir("XDG_CACHE_HOME", ".cache"))
-    }
-
-    /// The data directory: --data-dir, the user's data directory, or `./gale-data`.
-    pub fn data_dir(&self) -> PathBuf {
-        self.data_dir
-            .clone()
-            .or_else(|| user_dir("XDG_DATA_HOME", ".local/share"))
-            .unwrap_or_else(|| PathBuf::from("gale-data"))
-    }
-}
-
-/// `$XDG_VARIABLE/gale` when the variable is an absolute path, else `$HOME/FALLBACK/gale`.
-fn user_dir(xdg_variable: &str, fallback: &str) -> Option<PathBuf> {
-    let home = || std::env::var_os("HOME").map(|home| PathBuf::from(home).join(fallback));
-    std::env::var_os(xdg_variable)
-        .map(PathBuf::from)
-        .filter(|dir| dir.is_absolute())
-        .or_else(home)
-        .map(|dir| dir.join("gale"))
-}
-
-/// Parses `PLUGIN=DURATION`.
-pub fn parse_plugin_timeout(text: &str) -> Result<(String, Duration), String> {
-    parse_plugin_value(
-        text,
-        "PLUGIN=DURATION: write e.g. tutorial=2s",
-        parse_duration,
-    )
-}
-
-/// Parses `PLUGIN=N`, N a count of requests of at least 1.
-pub fn parse_plugin_reuse(text: &str) -> Result<(String, u32), String> {
-    parse_plugin_value(text, "PLUGIN=N: write e.g. hello=1000", |count| {
-        count
-            .trim()
-            .parse()
-            .ok()
-            .filter(|count| *count >= 1)
-            .ok_or_else(|| format!("{count:?} is not a number of requests (1 or more)"))
-    })
-}
-
-/// Parses `PLUGIN=VALUE`; `shape` says what was expected.
-fn parse_plugin_value<T>(
-    text: &str,
-    shape: &str,
-    value: impl Fn(&str) -> Result<T, String>,
-) -> Result<(String, T), String> {
-    let (plugin, raw) = text
-        .split_once('=')
-        .filter(|(plugin, _)| !plugin.trim().is_empty())
-        .ok_or_else(|| format!("{text:?} is not {shape}"))?;
-    Ok((plugin.trim().to_owned(), value(raw)?))
-}
-
-/// Parses an address and refuses one that is not loopback: the admin endpoint has no
-/// authentication, so it must not face the network.
-pub fn parse_loopback(text: &str) -> Result<SocketAddr, String> {
-    let addr: SocketAddr = text
-        .parse()
-        .map_err(|_| format!("{text:?} is not an address: write e.g. 127.0.0.1:8079"))?;
-    if !addr.ip().is_loopback() {
-        return Err(format!(
-            "{addr} is not a loopback address: the admin endpoint has no authentication, \
-             so it only binds to 127.0.0.1 or ::1"
-        ));
-    }
-    Ok(addr)
-}
-
 /// Where `gale serve` finds its plugins.
 #[derive(clap::Args, Debug, Clone)]
 pub struct PluginDir {
@@ -413,89 +268,34 @@ pub struct PluginDir {
     pub plugins: PathBuf,
 }
 
-/// Parses `250ms`, `10s`, `2m` or a bare number of seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration: write e.g. 500ms, 10s or 2m"))?;
-    let seconds = match unit.trim() {
-        "ms" => number / 1000.0,
-        "" | "s" => number,
-        "m" => number * 60.0,
-        other => {
-            return Err(format!(
-                "unknown unit {other:?} in {text:?}: use ms, s or m"
-            ));
-        }
-    };
-    Duration::try_from_secs_f64(seconds).map_err(|_| format!("{text:?} is out of range"))
-}
-
-/// Parses `512`, `64KiB`, `64MiB`, `1GiB` (also `KB`, `MB`, `GB` and `K`, `M`, `G`, all
-/// powers of 1024).
-pub fn parse_size(text: &str) -> Result<usize, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: usize = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a size: write e.g. 64MiB"))?;
-    let shift = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 0,
-        "k" | "kb" | "kib" => 10,
-        "m" | "mb" | "mib" => 20,
-        "g" | "gb" | "gib" => 30,
-        other => {
-            return Err(format!(
-                "unknown unit {other:?} in {text:?}: use KiB, MiB or GiB"
-            ));
-        }
-    };
-    number
-        .checked_mul(1 << shift)
-        .ok_or_else(|| format!("{text:?} is too large"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn durations_and_sizes_parse_with_units() {
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert_eq!(parse_duration("10s").unwrap(), Duration::from_secs(10));
-        assert_eq!(parse_duration("3").unwrap(), Duration::from_secs(3));
-        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
-        assert!(parse_duration("ten").is_err());
-        assert!(parse_duration("5h").is_err());
-        assert_eq!(parse_size("64MiB").unwrap(), 64 << 20);
-        assert_eq!(parse_size("100").unwrap(), 100);
-        assert_eq!(parse_size("1g").unwrap(), 1 << 30);
-        assert!(parse_size("12 parsecs").is_err());
-        assert_eq!(
-            parse_plugin_timeout("tutorial=2s").unwrap(),
-            ("tutorial".to_owned(), Duration::from_secs(2))
-        );
-        assert!(parse_plugin_timeout("=2s").is_err());
-        assert!(parse_plugin_timeout("tutorial").is_err());
-        assert_eq!(
-            parse_plugin_reuse("hello=1000").unwrap(),
-            ("hello".to_owned(), 1000)
-        );
-        assert!(parse_plugin_reuse("hello=0").is_err());
-        assert!(parse_plugin_reuse("hello=many").is_err());
+    fn the_defaults_hang_together_and_ping_websockets() {
+        let defaults = ServeOptions::defaults();
+        defaults.check().expect("the defaults pass their own check");
+        let limits = defaults.handler_limits();
+        assert_eq!(limits.websocket.ping_interval, Duration::from_secs(30));
+        assert_eq!(limits.websocket.max_open, 9_000);
+    }
+
+    #[test]
+    fn resident_memory_beyond_the_memory_limit_is_refused() {
+        let limits = crate::runtime::HandlerLimits {
+            memory: 1 << 20,
+            resident_memory: 2 << 20,
+            ..ServeOptions::defaults().handler_limits()
+        };
+        let error = crate::runtime::Runtime::new(limits).err().expect("refused");
+        let error = error.to_string();
+        assert!(error.contains("cannot exceed --handler-memory"), "{error}");
     }
 
     #[test]
     fn every_flag_and_variable_is_in_the_operating_manuals_configuration_table() {
-        let manual = include_str!("../../docs/operating.md");
+        let manual = include_str!("../../../docs/operating.md");
         let command = <ServeOptions as clap::Args>::augment_args(clap::Command::new("serve"));
         for argument in command.get_arguments() {
             let Some(long) = argument.get_long() else {
