@@ -60,7 +60,8 @@ pub struct RequestData {
 /// Copies the request's URI and header values out of hyper's read buffer. As parsed they
 /// are slices of it: kept while the request waits for its handler, they would pin that
 /// buffer, and hyper, reading on before the handler has answered, would allocate another
-/// for every connection with a request in flight (40 MiB more RSS under 10,000 of them).
+/// for every connection with a request in flight (40 MiB more RSS under 10,000 of them:
+/// bench/c10k, docs/performance-log.md).
 pub fn own_head<B>(request: &mut hyper::Request<B>) {
     if let Ok(uri) = hyper::Uri::try_from(request.uri().to_string()) {
         *request.uri_mut() = uri;

@@ -131,13 +131,15 @@ impl Runtime {
             .total_stacks(pool)
             .max_memory_size(limits.memory)
             // Reset the start of memory by memset rather than unmapping it: with the stack
-            // `gale build` links and 256KiB, a request takes no page faults (8 otherwise).
+            // `gale build` links and 256KiB, a request takes no page faults (5 and an
+            // `madvise` otherwise: `perf stat`, docs/performance-log.md).
             .linear_memory_keep_resident(limits.resident_memory)
             // A plugin's function tables are a page or two: reset them by memset too, which
             // spares two `madvise` calls (and their TLB shootdowns) per request.
             .table_keep_resident(TABLE_KEEP_RESIDENT)
             // Where the kernel can say which pages a request touched (PAGEMAP_SCAN, Linux
-            // 6.7+), only those are reset: 35k → 40k req/s for hello with resident memory.
+            // 6.7+), only those are reset (hello: 35.1k -> 40.5k req/s in the 2026-11-28
+            // round of docs/performance-log.md).
             .pagemap_scan(wasmtime::Enabled::Auto);
         let mut config = Config::new();
         config

@@ -147,7 +147,7 @@ pub async fn serve(
     // message; frames are written as they come (the kernel's buffer coalesces them), and
     // what the kernel will not take waits in `SendQueue`, bounded. The write buffer is
     // bounded too: unbounded, it queued a pong for every ping of a client that reads
-    // nothing (257 MB of pings: 247 MiB held).
+    // nothing (tests/e2e/client_attacks.rs: such a client is now closed within 2 MB).
     let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(0)
@@ -298,7 +298,7 @@ pub async fn serve(
 
 /// `closing`, for at most [`CLOSE_WAIT`]. Boxed: a close in flight and its timer are large,
 /// and inline they made every idle connection's task larger (10,000 idle WebSockets: 160 ->
-/// 140 MiB).
+/// 140 MiB, bench/websocket.py in docs/performance-log.md).
 fn close_wait<F: Future>(closing: F) -> std::pin::Pin<Box<tokio::time::Timeout<F>>> {
     Box::pin(tokio::time::timeout(CLOSE_WAIT, closing))
 }
