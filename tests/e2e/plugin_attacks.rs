@@ -3,15 +3,23 @@
 //! again at every wake, every topic filled, a session cookie smuggled in by hand. Each
 //! attack costs the plugin its own connection or request; the host stays small and up.
 
+use std::net::TcpStream;
 use std::time::Instant;
 
-use tungstenite::Message;
+use tungstenite::{Message, WebSocket};
 
 use crate::support::{Server, get, report};
 use crate::websocket::{closed_with, connect, text};
 
 fn hostile() -> Server {
     Server::with(&["hostile"], &[])
+}
+
+/// A WebSocket of the hostile plugin's, told to make `attack`.
+fn attacking(server: &Server, attack: &str) -> WebSocket<TcpStream> {
+    let mut socket = connect(server.addr, "/ws/attack");
+    socket.send(Message::text(attack)).unwrap();
+    socket
 }
 
 /// The server's peak RSS in MiB, reported under `what`.
@@ -24,8 +32,7 @@ fn peak_mib(server: &Server, what: &str) -> u64 {
 #[test]
 fn unsubscribing_from_an_enormous_name_holds_nothing() {
     let server = hostile();
-    let mut socket = connect(server.addr, "/ws/attack");
-    socket.send(Message::text("unsubscribe-huge")).unwrap();
+    let mut socket = attacking(&server, "unsubscribe-huge");
     assert_eq!(text(&mut socket), "unsubscribed");
     // 200 names of 32 MiB were 6.4 GiB to hold; each is dropped as it comes.
     assert!(peak_mib(&server, "200 unsubscribes of 32 MiB") < 400);
@@ -35,8 +42,7 @@ fn unsubscribing_from_an_enormous_name_holds_nothing() {
 fn an_event_that_queues_empty_frames_without_end_is_stopped_at_the_send_buffer() {
     let server = Server::with(&["hostile"], &["--websocket-send-buffer", "256KiB"]);
     for attack in ["empty-messages", "empty-pings"] {
-        let mut socket = connect(server.addr, "/ws/attack");
-        socket.send(Message::text(attack)).unwrap();
+        let mut socket = attacking(&server, attack);
         let closed = loop {
             match socket.read() {
                 Ok(Message::Close(frame)) => break frame.map(|f| u16::from(f.code)),
@@ -53,8 +59,7 @@ fn an_event_that_queues_empty_frames_without_end_is_stopped_at_the_send_buffer()
 #[test]
 fn twenty_thousand_subscriptions_to_one_topic_are_one_and_share_its_messages() {
     let server = hostile();
-    let mut socket = connect(server.addr, "/ws/attack");
-    socket.send(Message::text("subscribe-flood")).unwrap();
+    let mut socket = attacking(&server, "subscribe-flood");
     assert_eq!(text(&mut socket), "subscribed");
     // What the event published after subscribing arrives, once.
     assert_eq!(text(&mut socket).len(), 60 << 10);
@@ -115,18 +120,15 @@ fn a_plugin_cannot_smuggle_the_session_cookie_in_a_header_of_its_own() {
 fn a_handler_closes_only_with_codes_a_peer_may_send_and_reasons_that_fit_a_frame() {
     let server = hostile();
     for code in ["0", "1005", "1006", "1015"] {
-        let mut socket = connect(server.addr, "/ws/attack");
-        socket.send(Message::text(format!("close:{code}"))).unwrap();
+        let mut socket = attacking(&server, &format!("close:{code}"));
         assert_eq!(
             closed_with(&mut socket),
             Some((1011, String::new())),
             "close({code})"
         );
     }
-    let mut socket = connect(server.addr, "/ws/attack");
-    socket.send(Message::text("close-long")).unwrap();
+    let mut socket = attacking(&server, "close-long");
     assert_eq!(closed_with(&mut socket), Some((4000, "r".repeat(123))));
-    let mut socket = connect(server.addr, "/ws/attack");
-    socket.send(Message::text("close:4001")).unwrap();
+    let mut socket = attacking(&server, "close:4001");
     assert_eq!(closed_with(&mut socket).map(|(code, _)| code), Some(4001));
 }

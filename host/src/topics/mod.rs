@@ -198,26 +198,30 @@ impl Topics {
                 id: id.to_owned(),
                 data,
             };
-            match relay.send(message, &topic.budget) {
-                Ok(()) => return Ok(()),
-                Err(message) => return self.deliver(plugin, name, id, message.data),
-            }
+            let Err(message) = relay.send(message, &topic.budget) else {
+                return Ok(());
+            };
+            return self.publish_here(plugin, &topic, id, message.data);
         }
-        self.deliver(plugin, name, id, data)
+        self.publish_here(plugin, &topic, id, data)
     }
 
-    /// Publishes to `plugin`'s topic `name` on this server alone: a local publish, or one
-    /// that came back from Redis.
-    pub fn deliver(
+    /// Publishes a message that came back from Redis on this server alone.
+    fn deliver(&self, message: relay::Relayed) -> Result<(), TopicError> {
+        let topic = self.topic(&message.plugin, &message.topic)?;
+        self.publish_here(&message.plugin, &topic, &message.id, message.data)
+    }
+
+    /// Publishes to `topic` of `plugin` here, then keeps the plugin within its budget.
+    fn publish_here(
         &self,
-        plugin: &Arc<str>,
-        name: &str,
+        plugin: &str,
+        topic: &Arc<Topic>,
         id: &str,
         data: String,
     ) -> Result<(), TopicError> {
-        let topic = self.topic(plugin, name)?;
         if topic.publish(id, Utf8Bytes::from(data))? {
-            self.make_room(plugin, &topic);
+            self.make_room(plugin, topic);
         }
         Ok(())
     }

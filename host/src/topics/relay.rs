@@ -262,13 +262,8 @@ impl Link<'_> {
 }
 
 fn deliver_locally(topics: &Topics, message: Relayed) {
-    let Relayed {
-        plugin,
-        topic,
-        id,
-        data,
-    } = message;
-    match topics.deliver(&plugin, &topic, &id, data) {
+    let plugin = message.plugin.clone();
+    match topics.deliver(message) {
         Ok(()) => {}
         // Another server may serve a plugin this one does not (yet): not an error here.
         Err(TopicError::UnknownPlugin) => {

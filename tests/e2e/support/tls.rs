@@ -26,29 +26,35 @@ fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
+/// A new EC P-256 key, `NAME.key`, and with it (as `extra` asks) a certificate request,
+/// `NAME.csr`, or a self-signed certificate, `NAME.pem`.
+fn new_key(dir: &Path, extra: &[&str], name: &str, subject: &str) {
+    let key = format!("{name}.key");
+    let out = match extra.contains(&"-x509") {
+        true => format!("{name}.pem"),
+        false => format!("{name}.csr"),
+    };
+    let mut args = vec![
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+    ];
+    args.extend(extra);
+    args.extend(["-nodes", "-keyout", &key, "-out", &out, "-subj", subject]);
+    openssl(dir, &args);
+}
+
 impl TestCa {
     /// A fresh CA (an EC P-256 key, valid for two days).
     pub fn new() -> TestCa {
         let dir = tempfile::tempdir().expect("a directory for the test CA");
-        openssl(
+        new_key(
             dir.path(),
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-keyout",
-                "ca.key",
-                "-out",
-                "ca.pem",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=gale test CA",
-            ],
+            &["-x509", "-days", "2"],
+            "ca",
+            "/CN=gale test CA",
         );
         TestCa {
             cert: dir.path().join("ca.pem"),
@@ -66,24 +72,7 @@ impl TestCa {
             format!("{name}.csr"),
             format!("{name}.pem"),
         );
-        openssl(
-            dir,
-            &[
-                "req",
-                "-new",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-keyout",
-                &key,
-                "-out",
-                &csr,
-                "-subj",
-                "/CN=localhost",
-            ],
-        );
+        new_key(dir, &["-new"], name, "/CN=localhost");
         let extensions = dir.join(format!("{name}.ext"));
         std::fs::write(&extensions, "subjectAltName=DNS:localhost,IP:127.0.0.1\n").unwrap();
         let (ca_cert, ca_key) = (self.cert.to_str().unwrap(), self.key.to_str().unwrap());
