@@ -104,11 +104,15 @@ pub fn main() -> anyhow::Result<()> {
     });
     match cli.command {
         Command::Serve { dir, options } => serve(dir.plugins, options),
-        Command::Dev { crates, options } => {
+        Command::Dev {
+            crates,
+            mut options,
+        } => {
             let out = PathBuf::from("target/gale/dev-plugins");
             let crates = build::find_crates(&crates)?;
             let built = build::build_plugins(&crates, WASM_TARGET_DIR.as_ref(), &out)?;
             build::remove_others(&out, &built)?;
+            options.waiting.allow_self(&built);
             crate::dev::rebuild_on_change(crates, WASM_TARGET_DIR.into(), out.clone())?;
             serve(out, options)
         }

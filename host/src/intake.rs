@@ -182,7 +182,7 @@ async fn route(
     }
     match target {
         Target::Plugin { plugin, handler } => {
-            let (runtime, accounts) = (&shared.runtime, &worker.accounts);
+            let (runtime, services) = (&shared.runtime, &worker.services);
             let follow = upgrade.is_some().then(|| {
                 let path = request.path().to_owned();
                 shared.registry.follow(path, plugin.name.clone())
@@ -200,7 +200,7 @@ async fn route(
                 handler,
                 request,
                 lifeline,
-                accounts,
+                services,
             ))
         }
         Target::Redirect(redirect) => redirect.respond(&request).into(),

@@ -20,6 +20,7 @@ mod dev;
 mod http;
 mod intake;
 mod metrics;
+mod outbound;
 mod plugins;
 mod router;
 mod runtime;

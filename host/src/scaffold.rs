@@ -1,8 +1,8 @@
 //! `gale new NAME`: a plugin crate to start from, in a directory of its own, outside any
 //! checkout: its `Cargo.toml` (a `cdylib` on the matching `gale-sdk`, and `gale-testing` to
 //! test it with), a handler and its test, a `.gitignore` and a README that says how to
-//! serve, test, build and deploy it. The `accounts` and
-//! `chat` templates are the example plugins themselves, so what a new user starts from is
+//! serve, test, build and deploy it. The `accounts`, `chat` and `gateway` templates are the
+//! example plugins themselves, so what a new user starts from is
 //! what the test suite runs.
 
 use std::path::{Path, PathBuf};
@@ -19,6 +19,9 @@ pub enum Template {
     /// Tornado's chat demos: WebSocket, long polling and server-sent events on one topic
     /// (`plugins/chat`).
     Chat,
+    /// Waiting on other services: fetches pages of this server at once and combines them
+    /// (`plugins/gateway`).
+    Gateway,
 }
 
 const HELLO: &str = r#"//! NAME: a gale plugin. `gale dev .` serves it on http://127.0.0.1:8000/ and swaps in each
@@ -50,6 +53,10 @@ const ACCOUNTS_TEST: &str = r#"let app = gale_testing::TestApp::start().unwrap()
         assert_eq!(app.get("/me").unwrap().status, 302);"#;
 const CHAT_TEST: &str = r#"let app = gale_testing::TestApp::start().unwrap();
         assert!(app.get("/chat").unwrap().text().contains("WebSocket"));"#;
+const GATEWAY_TEST: &str = r##"let app = gale_testing::TestApp::start().unwrap();
+        // The test server serves this plugin alone: its own pages answer 404, fetched.
+        let combined = app.get("/gateway").unwrap().text();
+        assert!(combined.contains(r#""/":{"code":404"#), "{combined}");"##;
 
 const README: &str = r#"# NAME
 
@@ -134,6 +141,11 @@ pub fn new_plugin(
             include_str!("../../plugins/chat/Cargo.toml"),
             include_str!("../../plugins/chat/src/lib.rs"),
             CHAT_TEST,
+        ),
+        Template::Gateway => (
+            include_str!("../../plugins/gateway/Cargo.toml"),
+            include_str!("../../plugins/gateway/src/lib.rs"),
+            GATEWAY_TEST,
         ),
     };
     let dependencies: Vec<&str> = std::iter::once(sdk.as_str())

@@ -60,7 +60,15 @@ pub fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
     let listeners = server::bind(options.listen, options.workers)?;
     let addr = listeners[0].local_addr()?;
     let connection = options.connection_settings();
+    let mut outbound = options
+        .waiting
+        .outbound_settings(options.max_response_buffer);
+    outbound.allowed.serving_at(addr);
+    let outbound = Arc::new(outbound);
+    // Each worker makes its own; a CA file that cannot be read is said now, once.
+    crate::outbound::Outbound::new(outbound.clone())?;
     let shared = Arc::new(Shared {
+        outbound,
         site: Arc::new(site),
         database: Arc::new(database),
         runtime,

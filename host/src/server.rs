@@ -21,6 +21,7 @@ use crate::config::ConnectionSettings;
 use crate::http::connection::ClientStream;
 use crate::http::framing::Framing;
 use crate::http::request::own_head;
+use crate::runtime::Services;
 use crate::worker::{ConnectionPermit, Shared, Worker};
 
 /// Binds `count` listening sockets to `addr` (the first picks the port when it is 0).
@@ -67,6 +68,7 @@ async fn serve_loop(
     let listener = TcpListener::from_std(listener)?;
     let http = http_builder(&shared.connection);
     let accounts = Arc::new(shared.database.open()?);
+    let outbound = Arc::new(crate::outbound::Outbound::new(shared.outbound.clone())?);
     // Connect and migrate now, so the first request need not, and an unreachable database
     // is reported at start; requests retry it until it answers.
     let warming = accounts.clone();
@@ -75,7 +77,7 @@ async fn serve_loop(
     let worker = Rc::new(Worker {
         shared,
         tasks: TaskTracker::new(),
-        accounts,
+        services: Arc::new(Services { accounts, outbound }),
         stopping: shutdown.clone(),
     });
     loop {

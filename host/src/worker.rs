@@ -8,11 +8,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio_util::task::TaskTracker;
 
-use crate::accounts::{AccountStore, Database};
+use crate::accounts::Database;
 use crate::config::{ConnectionSettings, IntakeSettings};
 use crate::http::site::Site;
+use crate::outbound::OutboundSettings;
 use crate::plugins::registry::Registry;
-use crate::runtime::Runtime;
+use crate::runtime::{Runtime, Services};
 
 /// What every worker shares.
 pub struct Shared {
@@ -32,14 +33,17 @@ pub struct Shared {
     pub site: Arc<Site>,
     /// The account store's database; each worker opens its own pool on it.
     pub database: Arc<Database>,
+    /// What handlers' fetches run under; each worker keeps its own connections.
+    pub outbound: Arc<OutboundSettings>,
 }
 
-/// One worker's state: what all workers share, and the tasks (connections, `on_finish`
-/// calls) it finishes before it stops.
+/// One worker's state: what all workers share, the tasks (connections, `on_finish`
+/// calls, waiting handlers) it finishes before it stops, and what it lends its requests.
 pub(crate) struct Worker {
     pub(crate) shared: Arc<Shared>,
     pub(crate) tasks: TaskTracker,
-    pub(crate) accounts: Arc<AccountStore>,
+    /// Its account store and outbound HTTP.
+    pub(crate) services: Arc<Services>,
     /// Turns true when the worker stops.
     pub(crate) stopping: watch::Receiver<bool>,
 }

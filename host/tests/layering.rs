@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 /// The modules of `host/src`, lowest first: each may use only modules before it.
 const LAYERS: &[&str] = &[
-    "metrics", "router", "http", "accounts", "builtin", "topics", "runtime", "plugins", "config",
-    "worker", "intake", "server", "admin", "dev", "serve", "scaffold", "cli",
+    "metrics", "router", "http", "accounts", "builtin", "topics", "outbound", "runtime", "plugins",
+    "config", "worker", "intake", "server", "admin", "dev", "serve", "scaffold", "cli",
 ];
 
 /// Each layered directory's modules, lowest first.
@@ -50,11 +50,15 @@ const SUBLAYERS: &[(&str, &[&str])] = &[
             "refusal",
             "slots",
             "events",
+            "pending",
             "ctx",
             "imports",
             "reuse",
+            "shared",
             "plugin",
             "engine",
+            "lease",
+            "failures",
             "instances",
             "long_poll",
             "websocket",
@@ -72,6 +76,8 @@ const SUBLAYERS: &[(&str, &[&str])] = &[
             "accounts",
             "topics",
             "websocket",
+            "http_client",
+            "timers",
         ],
     ),
 ];

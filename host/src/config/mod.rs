@@ -4,11 +4,13 @@
 
 mod parse;
 mod settings;
+mod waiting;
 
 pub use parse::{
     parse_duration, parse_loopback, parse_plugin_reuse, parse_plugin_timeout, parse_size,
 };
 pub use settings::{ConnectionSettings, IntakeSettings};
+pub use waiting::WaitOptions;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -46,7 +48,8 @@ pub struct ServeOptions {
     /// Let one instance of a plugin serve up to N requests, one at a time, as PLUGIN=N
     /// (repeat the flag, or separate with commas in the variable). Handlers are still new
     /// per request, but the plugin's statics persist; an instance that traps is dropped.
-    /// The default is a fresh instance per request.
+    /// The default is a fresh instance per request. A plugin with a shared instance
+    /// (`--instances`) has it replaced after N requests (default 100,000).
     #[arg(long = "reuse-instances", env = "GALE_REUSE_INSTANCES", value_name = "PLUGIN=N", value_delimiter = ',', value_parser = parse_plugin_reuse)]
     pub reuse_instances: Vec<(String, u32)>,
 
@@ -258,6 +261,10 @@ pub struct ServeOptions {
     /// log shipper.
     #[arg(long, env = "GALE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// What handlers wait on (fetches, timers) and how their instances serve.
+    #[command(flatten)]
+    pub waiting: WaitOptions,
 }
 
 /// Where `gale serve` finds its plugins.

@@ -26,7 +26,7 @@ pub fn parse_plugin_reuse(text: &str) -> Result<(String, u32), String> {
 }
 
 /// Parses `PLUGIN=VALUE`; `shape` says what was expected.
-fn parse_plugin_value<T>(
+pub(super) fn parse_plugin_value<T>(
     text: &str,
     shape: &str,
     value: impl Fn(&str) -> Result<T, String>,

@@ -52,6 +52,9 @@ impl ServeOptions {
             response_buffer: self.max_response_buffer,
             resident_memory: self.resident_memory,
             reuse: self.reuse_instances.clone(),
+            modes: self.waiting.instances.clone(),
+            pending: self.waiting.pending_limits(),
+            wall_timeout: self.waiting.handler_wall_timeout,
             websocket: WebSocketSettings {
                 max_message: self.websocket_max_message_size,
                 ping_interval: self.websocket_ping_interval,
@@ -86,6 +89,14 @@ impl ServeOptions {
                  could take every connection and leave none for a plain request",
                 self.max_websockets(),
                 self.max_connections
+            );
+        }
+        let wall = self.waiting.handler_wall_timeout;
+        if wall < self.handler_timeout {
+            anyhow::bail!(
+                "--handler-wall-timeout ({wall:?}) must be at least --handler-timeout ({:?}): a \
+                 handler's wall time is its running time and its waits together",
+                self.handler_timeout
             );
         }
         Ok(())

@@ -80,6 +80,11 @@ impl BodySender {
             .map_err(|_| ClientGone)
     }
 
+    /// Resolves once hyper has let the body go: sent, or the client gone.
+    pub async fn closed(&self) {
+        self.chunks.closed().await;
+    }
+
     /// Ends the body with an error: hyper closes the connection without the final chunk.
     /// It does not wait: a client that reads nothing must not hold the handler here.
     pub fn abort(self) {

@@ -7,6 +7,7 @@
 //! route is its *pattern*, a method outside HTTP's nine is `other`, a status is a number.
 
 mod labels;
+mod outbound;
 mod process;
 
 use std::sync::{Arc, OnceLock};
@@ -85,6 +86,7 @@ pub struct Metrics {
     event_streams_open: Gauge,
     polls_parked: Gauge,
     published: Family<PluginLabels, Counter>,
+    outbound: outbound::OutboundMetrics,
     scraped: Arc<Scraped>,
 }
 
@@ -165,6 +167,7 @@ impl Metrics {
             "Messages published to topics, by plugin",
             published.clone(),
         );
+        let outbound = outbound::OutboundMetrics::register(&mut registry);
         let scraped = Arc::new(Scraped(OnceLock::new()));
         registry.register_collector(Box::new(scraped.clone()));
         Self {
@@ -181,6 +184,7 @@ impl Metrics {
             event_streams_open,
             polls_parked,
             published,
+            outbound,
             scraped,
         }
     }
@@ -206,6 +210,7 @@ impl Metrics {
             Hold::WebSocket => &self.websockets_open,
             Hold::EventStream => &self.event_streams_open,
             Hold::ParkedPoll => &self.polls_parked,
+            Hold::Waiting => &self.outbound.waiting,
         };
         gauge.inc();
         Holding(gauge.clone())
@@ -287,6 +292,13 @@ impl Metrics {
     }
 }
 
+impl Metrics {
+    /// Counts a handler's fetch to `origin`, answered `code` (599 without a response).
+    pub fn outbound_request(&self, plugin: &Arc<str>, origin: &str, code: u16, took: Duration) {
+        self.outbound.fetched(plugin, origin, code, took);
+    }
+}
+
 /// What is counted while it lasts.
 #[derive(Clone, Copy, Debug)]
 pub enum Hold {
@@ -298,6 +310,8 @@ pub enum Hold {
     EventStream,
     /// A long poll parked on a topic.
     ParkedPoll,
+    /// A request whose handler waits on fetches or timers.
+    Waiting,
 }
 
 /// One more of `what`, when recording is on, until the guard is dropped (also when the

@@ -66,7 +66,9 @@ pub async fn load_bytes(
     )?;
     let routes = instance.gale_web_app().call_routes(&mut store).await;
     let routes = explain(routes, "its routes() trapped")?;
-    let plugin = Arc::new(Plugin::new(name, hash, pre, routes));
+    let mode = instance.gale_web_app().call_instances(&mut store).await;
+    let mode = explain(mode, "its instances() trapped")?;
+    let plugin = Arc::new(Plugin::new(name, hash, pre, routes, mode));
     let dir = path.parent().unwrap_or(Path::new("."));
     let routes = compile_routes(&plugin, dir)?;
     Ok(Loaded {

@@ -115,7 +115,7 @@ impl PluginSet {
         if let Some(old) = &previous {
             // Requests in flight finish on the old version; new ones never take its idle
             // instances, whose pool slots the new version needs.
-            old.plugin.idle.clear();
+            old.plugin.let_go_of_instances();
         }
         let hash = self.serving[&name].plugin.hash.clone();
         let outcome = match previous {
@@ -170,7 +170,7 @@ impl PluginSet {
         };
         self.note(name, LoadOutcome::Removed, Some(&old.plugin.hash));
         let swap = self.publish();
-        old.plugin.idle.clear();
+        old.plugin.let_go_of_instances();
         tracing::info!(
             plugin = name,
             "removed {name} {}: its routes are gone (swap {swap:.1?})",

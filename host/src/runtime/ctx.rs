@@ -10,11 +10,13 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::output::{PluginOutput, Stream};
+use super::pending::{Pending, PendingLimits};
 use super::refusal::Refusal;
 use crate::accounts::{AccountStore, User};
 use crate::http::body::{BodySender, ResponseBody, Sent};
 use crate::http::request::RequestData;
 use crate::http::response::ResponseState;
+use crate::outbound::Outbound;
 use crate::topics::{Subscription, Topic, Topics};
 
 /// The data of one request's store, by concern: what the instance runs under for all its
@@ -32,11 +34,20 @@ pub struct Ctx {
     pub delivery: Delivery,
     /// What the request has looked up or decided once.
     pub memo: RequestMemo,
-    /// The worker's account store: absent while a plugin's routes are read at load, and
-    /// while a reused instance waits idle.
-    pub accounts: Option<Arc<AccountStore>>,
+    /// The worker's account store and outbound HTTP: absent while a plugin's routes are
+    /// read at load, and while a reused instance waits idle.
+    pub services: Option<Arc<Services>>,
     wasi: WasiCtx,
     table: ResourceTable,
+}
+
+/// What a worker lends the requests it serves: its account store (its own pool on the
+/// database) and its outbound HTTP (its own connections).
+pub struct Services {
+    /// The account store.
+    pub accounts: Arc<AccountStore>,
+    /// Outbound HTTP.
+    pub outbound: Arc<Outbound>,
 }
 
 /// What an instance runs under, the same for every request it serves.
@@ -55,6 +66,11 @@ pub struct Sandbox {
     pub websocket_send_buffer: usize,
     /// The places for open WebSockets, taken by `accept`.
     pub websockets: Arc<super::slots::WebSocketSlots>,
+    /// What the handler may wait on at once.
+    pub pending_limits: PendingLimits,
+    /// How long a request's handler may take in all, waits included
+    /// (`--handler-wall-timeout`).
+    pub wall_timeout: Duration,
 }
 
 /// How a request's response reaches hyper.
@@ -119,6 +135,10 @@ pub struct RequestMemo {
     pub event_stream: Option<Arc<Topic>>,
     /// What the request is to wait for, parked, once the handler returns.
     pub wait: Option<Wait>,
+    /// The fetches and timers its handler waits on.
+    pub pending: Pending,
+    /// Other requests of its (shared) instance that its stage made ready to go on.
+    pub woken: Vec<u64>,
 }
 
 /// What a handler asked to wait for.
@@ -172,7 +192,7 @@ impl Ctx {
             response: ResponseState::default(),
             delivery: Delivery::default(),
             memo: RequestMemo::default(),
-            accounts: None,
+            services: None,
             wasi,
             table: ResourceTable::new(),
         }
@@ -192,7 +212,7 @@ impl Ctx {
     /// to the plugin).
     pub fn vacate(&mut self) {
         self.recycle(RequestData::placeholder());
-        self.accounts = None;
+        self.services = None;
     }
 }
 

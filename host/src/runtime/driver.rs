@@ -5,25 +5,22 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hyper::upgrade::OnUpgrade;
-use tokio::sync::{oneshot, watch};
-use tokio_util::task::TaskTracker;
-use wasmtime::{Store, Trap};
-
-use super::bindings::PluginInstance;
-use super::bindings::exports::gale::web::app::{HttpError, Stage};
-use super::ctx::Ctx;
+use super::bindings::exports::gale::web::app::{CancelReason, Stage};
+use super::ctx::{Ctx, Services};
 use super::events::EventStream;
+use super::failures::{cancelled, contain_trap, on_finish, send_error};
 use super::instances::{acquire, release};
+use super::lease::{Lease, Ran};
 use super::long_poll::ParkedRequest;
-use super::reuse::HandlerInstance;
 use super::websocket::OpenedSocket;
 use super::{Plugin, Runtime};
-use crate::accounts::AccountStore;
 use crate::http::body::ResponseBody;
 use crate::http::request::RequestData;
 use crate::http::response::ResponseState;
 use crate::http::response::error_response;
+use hyper::upgrade::OnUpgrade;
+use tokio::sync::{oneshot, watch};
+use tokio_util::task::TaskTracker;
 
 /// Turns a parked request may take: a handler that parks again each time it is woken (or
 /// a cursor the history no longer holds, which wakes it at once) is answered as it stands
@@ -45,10 +42,10 @@ pub fn start(
     handler: u32,
     request: RequestData,
     lifeline: Lifeline,
-    accounts: &Arc<AccountStore>,
+    services: &Arc<Services>,
 ) -> oneshot::Receiver<hyper::Response<ResponseBody>> {
     let (head, response) = oneshot::channel();
-    let (runtime, plugin, accounts) = (runtime.clone(), plugin.clone(), accounts.clone());
+    let (runtime, plugin, services) = (runtime.clone(), plugin.clone(), services.clone());
     let turn = Turn {
         request: Arc::new(request),
         response: None,
@@ -57,7 +54,7 @@ pub fn start(
     };
     tasks.spawn_local(async move {
         // Boxed: until the task first runs, it is only as large as its arguments.
-        Box::pin(live(&runtime, plugin, handler, turn, lifeline, accounts)).await;
+        Box::pin(live(&runtime, plugin, handler, turn, lifeline, services)).await;
     });
     response
 }
@@ -99,7 +96,7 @@ async fn live(
     handler: u32,
     mut turn: Turn,
     mut lifeline: Lifeline,
-    accounts: Arc<AccountStore>,
+    services: Arc<Services>,
 ) {
     let limit = runtime.limits.timeout_for(&plugin.name);
     let mut spent = Duration::ZERO;
@@ -113,7 +110,7 @@ async fn live(
             turn,
             spent,
             &mut lifeline,
-            &accounts,
+            &services,
         ))
         .await;
         spent += started.elapsed();
@@ -129,7 +126,7 @@ async fn live(
                 } = lifeline;
                 let ties = super::websocket::Ties { stopping, follow };
                 let socket =
-                    super::websocket::serve(runtime, plugin, handler, accounts, opened, ties);
+                    super::websocket::serve(runtime, plugin, handler, services, opened, ties);
                 Box::pin(socket).await;
                 // Only now is the connection's `--max-connections` permit free.
                 drop(permit);
@@ -158,29 +155,25 @@ async fn live(
     }
 }
 
-/// One turn of the handler task: a slot (`--max-instances`), an instance (reused, or
-/// fresh), the request's lifecycle in it, then the instance parked for another request when
-/// its plugin reuses them; and what the request becomes next. The turn's clock starts
-/// `spent` in, the handler's time in earlier turns.
+/// One turn of the handler task: an instance (its own, reused or fresh, within
+/// `--max-instances`; or its share of a shared one), the request's lifecycle in it, then the
+/// instance parked for another request when its plugin reuses them; and what the request
+/// becomes next. The turn's clock starts `spent` in, the handler's time in earlier turns.
 async fn serve(
     runtime: &Runtime,
     plugin: &Arc<Plugin>,
     turn: Turn,
     spent: Duration,
     lifeline: &mut Lifeline,
-    accounts: &Arc<AccountStore>,
+    services: &Arc<Services>,
 ) -> After {
     let method = turn.request.method.clone();
-    let Some((slot, instance)) = Box::pin(acquire(runtime, plugin, turn.request)).await else {
+    let Some(mut lease) = Box::pin(acquire(runtime, plugin, turn.request)).await else {
         let _ = turn.head.send(error_response(503, &method));
         return After::Done;
     };
-    let HandlerInstance {
-        instance,
-        mut store,
-        served,
-    } = instance;
-    let ctx = store.data_mut();
+    let deadline = super::lease::deadline(runtime.limits.wall_timeout);
+    let ctx = lease.ctx().await;
     if let Some(response) = turn.response {
         ctx.response = response;
     }
@@ -188,9 +181,17 @@ async fn serve(
     ctx.delivery.running_since = now.checked_sub(spent).unwrap_or(now);
     ctx.delivery.head = Some(turn.head);
     ctx.delivery.upgrade = lifeline.upgrade.take();
-    ctx.accounts = Some(accounts.clone());
-    let reusable = Box::pin(handle(&instance, &mut store, plugin, &turn.stage)).await;
-    let ctx = store.data_mut();
+    ctx.services = Some(services.clone());
+    // A fresh instance dies with its request: its handler need not be told the response
+    // has gone when its `on_finish` does nothing. One that serves on must forget it.
+    let fresh = lease.is_own() && runtime.limits.reuse_for(&plugin.name) <= 1;
+    let end = End {
+        plugin,
+        fresh,
+        deadline,
+    };
+    let reusable = Box::pin(handle(&mut lease, &end, turn.stage)).await;
+    let ctx = lease.ctx().await;
     let after = if let Some(opened) = OpenedSocket::take(ctx) {
         After::Socket(opened)
     } else if let Some(events) = ctx.delivery.events.take() {
@@ -200,14 +201,8 @@ async fn serve(
     } else {
         After::Done
     };
-    let instance = HandlerInstance {
-        instance,
-        store,
-        served,
-    };
-    release(runtime, plugin, instance, reusable);
-    // The instance is done with: its slot is free again, whatever the request does next.
-    drop(slot);
+    // The instance is done with (and its slot free), whatever the request does next.
+    release(runtime, plugin, lease, reusable);
     after
 }
 
@@ -222,35 +217,45 @@ struct Turn {
     stage: Stage,
 }
 
-/// The request's lifecycle in its instance: the handler, `write_error` on failure, the
-/// response (or the end of a streamed one), then `on_finish` once it has been sent, unless
-/// the handler's `on_finish` is known to do nothing (then the instance is done as soon as
-/// the response is handed over). Returns whether the instance came through without a trap
-/// (so it may serve again).
-async fn handle(
-    instance: &PluginInstance,
-    store: &mut Store<Ctx>,
-    plugin: &Plugin,
-    stage: &Stage,
-) -> bool {
-    let handler = match stage {
+/// What the end of a request's lifecycle depends on.
+struct End<'a> {
+    plugin: &'a Plugin,
+    /// Whether the instance dies with the request.
+    fresh: bool,
+    /// When the request's wall time is up.
+    deadline: Instant,
+}
+
+/// The request's lifecycle in its instance: the handler (its waits included), `write_error`
+/// on failure, the response (or the end of a streamed one), then `on_finish` once it has been
+/// sent, unless the handler's `on_finish` is known to do nothing (then the instance is done as
+/// soon as the response is handed over). Returns whether the instance came through without a
+/// trap (so it may serve again).
+async fn handle(lease: &mut Lease, end: &End<'_>, stage: Stage) -> bool {
+    let handler = match &stage {
         Stage::Request(handler) | Stage::Woken((handler, _)) => *handler,
         _ => u32::MAX,
     };
-    let outcome = instance
-        .gale_web_app()
-        .call_dispatch(&mut *store, stage)
-        .await;
-    let failed = !matches!(outcome, Ok(Ok(())));
-    let healthy = match outcome {
-        Ok(Ok(())) => true,
-        Ok(Err(error)) => send_error(instance, store, error).await,
-        Err(trap) => {
-            contain_trap(store, &trap);
+    let ran = lease.run(stage, end.deadline).await;
+    let failed = !matches!(ran, Ran::Done);
+    // A cancelled request's handler is forgotten: no `on_finish`.
+    let cancelled_now = matches!(ran, Ran::Cancelled(_));
+    let healthy = match ran {
+        Ran::Done => true,
+        Ran::Failed(error) => send_error(lease, error, end.deadline).await,
+        Ran::Trapped(trap) => {
+            contain_trap(lease.ctx().await, &trap);
             false
         }
+        Ran::Cancelled(reason) => {
+            cancelled(lease.ctx().await, reason);
+            if reason == CancelReason::ConnectionClosed {
+                return true;
+            }
+            true
+        }
     };
-    let ctx = store.data_mut();
+    let ctx = lease.ctx().await;
     if !failed && ctx.memo.wait.is_some() && !ctx.response.streaming() {
         // Parked on a topic: the response waits, unsent, for the handler's wake-up.
         return healthy;
@@ -275,7 +280,7 @@ async fn handle(
             let _ = waiting.send(head);
             ctx.delivery.events = Some(stream);
         }
-        return healthy && on_finish(instance, store).await;
+        return healthy && on_finish(lease, end.deadline).await;
     }
     let mut response = ctx.response.take_for_sending();
     let sent = match ctx.delivery.stream.take() {
@@ -285,8 +290,9 @@ async fn handle(
             ctx.delivery.sent.take()
         }
         Some(stream) => {
-            let _ = stream.send(response.take_body()).await;
-            ctx.delivery.sent.take()
+            let sent = ctx.delivery.sent.take();
+            let _ = lease.unlocked(stream.send(response.take_body())).await;
+            sent
         }
         None => {
             let if_none_match = ctx.request.headers.get(hyper::header::IF_NONE_MATCH);
@@ -299,19 +305,25 @@ async fn handle(
             Some(sent)
         }
     };
-    if !healthy {
-        return false;
+    if !healthy || cancelled_now {
+        return healthy;
     }
-    if plugin.skips_finish(handler) {
+    // The instance has forgotten the request already (its SDK said so as the stage ended,
+    // now or for an earlier request of this handler), or it dies with the request and the
+    // handler's `on_finish` is known to do nothing.
+    if lease.ctx().await.memo.on_finish_unused {
+        end.plugin.learn_finish(handler, true);
+    }
+    if end.plugin.skips_finish(handler, end.fresh) {
         return true;
     }
     if let Some(sent) = sent {
         // Sent or abandoned, the request is over either way.
-        let _ = sent.await;
+        let _ = lease.unlocked(sent).await;
     }
-    let healthy = on_finish(instance, store).await;
-    if store.data().memo.on_finish_unused {
-        plugin.skip_finish(handler);
+    let healthy = on_finish(lease, end.deadline).await;
+    if lease.ctx().await.memo.on_finish_unused {
+        end.plugin.learn_finish(handler, false);
     }
     healthy
 }
@@ -335,134 +347,5 @@ fn switch_protocols(ctx: &mut Ctx, response: &mut hyper::Response<ResponseBody>)
         if let Ok(value) = hyper::header::HeaderValue::from_str(value) {
             headers.insert(name, value);
         }
-    }
-}
-
-/// Tornado's `send_error`: the response is cleared and `write_error` renders the error. A
-/// failure to do so falls back to the default page. Returns whether the instance is still
-/// usable.
-async fn send_error(instance: &PluginInstance, store: &mut Store<Ctx>, error: HttpError) -> bool {
-    log_error(store.data(), &error);
-    let response = &mut store.data_mut().response;
-    if response.streaming() {
-        tracing::error!(
-            plugin = &*store.data().sandbox.plugin,
-            "cannot send an error response after the head was sent by flush(): the body is cut off"
-        );
-        return true;
-    }
-    if response.finished() {
-        return true;
-    }
-    response.clear();
-    response.set_error_status(error.status, error.reason.as_deref());
-    match instance
-        .gale_web_app()
-        .call_dispatch(&mut *store, &Stage::Error(error))
-        .await
-    {
-        Ok(Ok(())) => true,
-        Ok(Err(again)) => {
-            tracing::error!(
-                plugin = &*store.data().sandbox.plugin,
-                "write_error failed: {}",
-                describe(&again)
-            );
-            default_page(store.data_mut());
-            true
-        }
-        Err(trap) => {
-            contain_trap(store, &trap);
-            false
-        }
-    }
-}
-
-/// A trap ends the instance: the request gets the default error page (503 for a handler
-/// past its deadline, 500 otherwise) unless it had already finished.
-fn contain_trap(store: &mut Store<Ctx>, trap: &wasmtime::Error) {
-    let ctx = store.data_mut();
-    super::traps::count(&ctx.sandbox.plugin, ctx.sandbox.limits.refused, trap);
-    let timed_out = matches!(trap.downcast_ref::<Trap>(), Some(Trap::Interrupt));
-    let route = ctx.request.path().to_owned();
-    if timed_out {
-        tracing::error!(
-            plugin = &*ctx.sandbox.plugin,
-            route,
-            "handler exceeded its time limit and was stopped"
-        );
-    } else {
-        tracing::error!(
-            plugin = &*ctx.sandbox.plugin,
-            route,
-            "handler trapped: {}",
-            trap.root_cause()
-        );
-        tracing::debug!(
-            plugin = &*ctx.sandbox.plugin,
-            route,
-            "the trap in full: {trap:?}"
-        );
-    }
-    if !ctx.response.finished() && !ctx.response.streaming() {
-        ctx.response.clear();
-        ctx.response
-            .set_error_status(if timed_out { 503 } else { 500 }, None);
-        default_page(ctx);
-    }
-}
-
-/// Replaces the body with the default error page for the status already set.
-fn default_page(ctx: &mut Ctx) {
-    ctx.response.clear_body();
-    // The body was just cleared and unfinished, so this cannot fail.
-    let _ = ctx.response.finish_with_error_page();
-}
-
-/// `on_finish`, whose failures are logged and never sent; returns whether it did not trap.
-async fn on_finish(instance: &PluginInstance, store: &mut Store<Ctx>) -> bool {
-    let outcome = instance
-        .gale_web_app()
-        .call_dispatch(&mut *store, &Stage::Finish)
-        .await;
-    let plugin = &*store.data().sandbox.plugin;
-    match outcome {
-        Ok(Ok(())) => true,
-        Ok(Err(error)) => {
-            tracing::error!(plugin, "on_finish failed: {}", describe(&error));
-            true
-        }
-        Err(trap) => {
-            super::traps::count(
-                &store.data().sandbox.plugin,
-                store.data().sandbox.limits.refused,
-                &trap,
-            );
-            tracing::error!(plugin, "on_finish trapped: {}", trap.root_cause());
-            false
-        }
-    }
-}
-
-/// Logs a handler's error as Tornado does: a warning for a 4xx, an error for the rest.
-fn log_error(ctx: &Ctx, error: &HttpError) {
-    let (plugin, method, uri) = (&*ctx.sandbox.plugin, &ctx.request.method, &ctx.request.uri);
-    if (400..500).contains(&error.status) {
-        tracing::warn!(plugin, "{} {method} {uri}: {}", error.status, error.message);
-    } else {
-        tracing::error!(
-            plugin,
-            "{} {method} {uri}: {}",
-            error.status,
-            describe(error)
-        );
-    }
-}
-
-/// An error as one line (bindgen gives `HttpError` a `Display` of its own, the `Debug` form).
-fn describe(error: &HttpError) -> String {
-    match &error.reason {
-        Some(reason) => format!("HTTP {} ({reason}) {}", error.status, error.message),
-        None => format!("HTTP {} {}", error.status, error.message),
     }
 }

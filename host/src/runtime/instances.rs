@@ -1,36 +1,49 @@
-//! An instance for a request or an event: a `--max-instances` slot, then an idle instance
-//! of the plugin recycled (with `--reuse-instances`) or a fresh one; and after, the
-//! instance kept for the next or dropped.
+//! An instance for a request or an event: its share of the worker's shared instance, when
+//! its plugin's instances are shared; else a `--max-instances` slot, then an idle instance of
+//! the plugin recycled (with `--reuse-instances`) or a fresh one; and after, the instance kept
+//! for the next or dropped.
 
 use std::sync::Arc;
 
 use tokio::sync::OwnedSemaphorePermit;
 
+use super::bindings::exports::gale::web::app::InstanceMode;
+use super::lease::Lease;
 use super::reuse::HandlerInstance;
+use super::shared::SharedInstance;
 use super::{Plugin, Runtime};
 use crate::http::request::RequestData;
 
-/// An instance of `plugin` to handle `request`, with its `--max-instances` slot: an idle one
-/// recycled (with `--reuse-instances`) or a fresh one; `None` (logged) when no slot came
-/// free within the handler's time limit or no instance could be made.
+/// A lease on an instance of `plugin` for `request`: a share of the worker's shared
+/// instance (made at its first request), or an instance of its own with its `--max-instances`
+/// slot, an idle one recycled (with `--reuse-instances`) or a fresh one. `None` (logged) when
+/// no slot came free within the handler's time limit or no instance could be made.
 pub(super) async fn acquire(
     runtime: &Runtime,
     plugin: &Plugin,
     request: Arc<RequestData>,
-) -> Option<(OwnedSemaphorePermit, HandlerInstance)> {
-    // Wait for a free instance at most as long as a handler may run.
-    let wait = runtime.limits.timeout_for(&plugin.name);
-    let waiting = std::time::Instant::now();
-    let slot = tokio::time::timeout(wait, runtime.slots.clone().acquire_owned()).await;
-    crate::metrics::record(|metrics| metrics.instance_waited(waiting.elapsed()));
-    let Ok(Ok(slot)) = slot else {
-        tracing::error!(
-            plugin = &*plugin.name,
-            "no handler instance came free within {wait:?}: all {} are busy (--max-instances)",
-            runtime.limits.instances
-        );
-        return None;
-    };
+) -> Option<Lease> {
+    if runtime.limits.mode_for(plugin) == InstanceMode::Shared {
+        loop {
+            let shared = match plugin.shared.here() {
+                Some(shared) => shared,
+                None => {
+                    let slot = slot(runtime, plugin).await?;
+                    let mut made = instantiate(runtime, plugin, RequestData::placeholder()).await?;
+                    made.store.data_mut().vacate();
+                    let lifetime = runtime.limits.shared_lifetime(&plugin.name);
+                    plugin
+                        .shared
+                        .settle(SharedInstance::new(made, slot, lifetime))
+                }
+            };
+            // Another request may have spent its last place since `here`.
+            if shared.admit() {
+                return Some(Lease::shared(shared, request));
+            }
+        }
+    }
+    let slot = slot(runtime, plugin).await?;
     // Only a plugin opted into reuse ever parks an instance: the others skip the lock.
     let idle = match runtime.limits.reuse_for(&plugin.name) > 1 {
         true => plugin.idle.take(),
@@ -44,18 +57,33 @@ pub(super) async fn acquire(
         }
         None => instantiate(runtime, plugin, request).await?,
     };
-    Some((slot, instance))
+    Some(Lease::own(instance, slot))
 }
 
-/// Parks an instance that served a request for the next, when its plugin reuses instances,
-/// it came through without a trap and has served fewer than its plugin's limit; else drops
-/// it.
-pub(super) fn release(
-    runtime: &Runtime,
-    plugin: &Plugin,
-    instance: HandlerInstance,
-    reusable: bool,
-) {
+/// A `--max-instances` slot, waited for at most as long as a handler may run.
+async fn slot(runtime: &Runtime, plugin: &Plugin) -> Option<OwnedSemaphorePermit> {
+    let wait = runtime.limits.timeout_for(&plugin.name);
+    let waiting = std::time::Instant::now();
+    let slot = tokio::time::timeout(wait, runtime.slots.clone().acquire_owned()).await;
+    crate::metrics::record(|metrics| metrics.instance_waited(waiting.elapsed()));
+    let Ok(Ok(slot)) = slot else {
+        tracing::error!(
+            plugin = &*plugin.name,
+            "no handler instance came free within {wait:?}: all {} are busy (--max-instances)",
+            runtime.limits.instances
+        );
+        return None;
+    };
+    Some(slot)
+}
+
+/// Ends a lease: an instance of the request's own is parked for the next request, when its
+/// plugin reuses instances, it came through without a trap and has served fewer than its
+/// plugin's limit; else dropped. A share of a shared instance just ends.
+pub(super) fn release(runtime: &Runtime, plugin: &Plugin, lease: Lease, reusable: bool) {
+    let Some(instance) = lease.into_own() else {
+        return;
+    };
     let served = instance.served + 1;
     if reusable && served < runtime.limits.reuse_for(&plugin.name) {
         plugin.idle.keep(HandlerInstance { served, ..instance });

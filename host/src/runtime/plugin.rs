@@ -3,12 +3,13 @@
 //! needs nothing of how.)
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 use super::bindings::PluginPre;
-use super::bindings::exports::gale::web::app;
+use super::bindings::exports::gale::web::app::{self, InstanceMode};
 use super::ctx::Ctx;
 use super::reuse::IdleInstances;
+use super::shared::SharedInstances;
 
 /// A compiled, pre-linked plugin and the routes it declared.
 pub struct Plugin {
@@ -20,11 +21,15 @@ pub struct Plugin {
     pub pre: PluginPre<Ctx>,
     /// Its route table, as it declared it.
     pub routes: Vec<app::Route>,
+    /// How it asked its instances to serve (`instances()`); `--instances` may say otherwise.
+    pub mode: InstanceMode,
     /// Instances waiting for their next request (with `--reuse-instances`).
     pub idle: IdleInstances,
-    /// By handler index: whether the handler's `on_finish` proved to be the SDK's default,
-    /// which does nothing (learnt at its first request; the handler's type decides it).
-    on_finish_unused: Box<[AtomicBool]>,
+    /// Its shared instances, when they are shared.
+    pub shared: SharedInstances,
+    /// By handler index: what its first requests showed of its `on_finish` (a [`Finish`]
+    /// value; the handler's type decides it).
+    finish: Box<[AtomicU8]>,
     _held: Held,
 }
 
@@ -61,30 +66,72 @@ impl Plugin {
         hash: Arc<str>,
         pre: PluginPre<Ctx>,
         routes: Vec<app::Route>,
+        mode: InstanceMode,
     ) -> Self {
-        let on_finish_unused = routes.iter().map(|_| AtomicBool::new(false)).collect();
+        let finish = routes
+            .iter()
+            .map(|_| AtomicU8::new(Finish::Unknown as u8))
+            .collect();
         Self {
             name,
             hash,
             pre,
             routes,
+            mode,
             idle: IdleInstances::default(),
-            on_finish_unused,
+            shared: SharedInstances::default(),
+            finish,
             _held: Held::new(),
         }
     }
 
-    /// Whether the `finish` stage of `handler` can be skipped: its `on_finish` does nothing.
-    pub fn skips_finish(&self, handler: u32) -> bool {
-        self.on_finish_unused
-            .get(handler as usize)
-            .is_some_and(|unused| unused.load(Ordering::Relaxed))
+    /// Lets go of the instances it keeps between requests (idle and shared): the version
+    /// has been swapped out or removed, and their pool slots are for the version in force.
+    /// Requests inside a shared one finish in it.
+    pub fn let_go_of_instances(&self) {
+        self.idle.clear();
+        self.shared.clear();
     }
 
-    /// Records that `handler`'s `on_finish` is the default: later requests skip it.
-    pub fn skip_finish(&self, handler: u32) {
-        if let Some(unused) = self.on_finish_unused.get(handler as usize) {
-            unused.store(true, Ordering::Relaxed);
+    /// Whether the `finish` stage of `handler` can be skipped: its `on_finish` does nothing,
+    /// and either the instance dies with the request (`fresh`) or the SDK forgets the request
+    /// by itself as its stage ends.
+    pub fn skips_finish(&self, handler: u32, fresh: bool) -> bool {
+        let learnt = self
+            .finish
+            .get(handler as usize)
+            .map(|learnt| learnt.load(Ordering::Relaxed));
+        match learnt {
+            Some(learnt) if learnt == Finish::ForgottenEarly as u8 => true,
+            Some(learnt) => fresh && learnt == Finish::Unused as u8,
+            None => false,
         }
     }
+
+    /// Records that `handler`'s `on_finish` is the default, as its SDK said in the `finish`
+    /// stage (`early` false) or as the request's stage ended, forgetting the request
+    /// (`early`): later requests skip the stage where that is safe.
+    pub fn learn_finish(&self, handler: u32, early: bool) {
+        if let Some(learnt) = self.finish.get(handler as usize) {
+            let finish = if early {
+                Finish::ForgottenEarly
+            } else {
+                Finish::Unused
+            };
+            learnt.fetch_max(finish as u8, Ordering::Relaxed);
+        }
+    }
+}
+
+/// What a handler's first requests showed of its `on_finish`.
+#[repr(u8)]
+enum Finish {
+    /// Nothing yet: the `finish` stage runs.
+    Unknown,
+    /// The default, said in the `finish` stage: an instance that dies with the request may
+    /// skip the stage.
+    Unused,
+    /// The default, said as the request's stage ended, the SDK forgetting the request then
+    /// and for every later one of this handler: any instance may skip the stage.
+    ForgottenEarly,
 }

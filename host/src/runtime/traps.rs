@@ -71,10 +71,23 @@ impl std::fmt::Display for OverBudget {
 
 impl std::error::Error for OverBudget {}
 
+/// A request cannot go on in its shared instance: another request's stage trapped there
+/// (counted once, as that request's trap).
+#[derive(Debug)]
+pub struct Poisoned;
+
+impl std::fmt::Display for Poisoned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("its shared instance trapped in another request's stage")
+    }
+}
+
+impl std::error::Error for Poisoned {}
+
 /// What a trap is counted as, given whether the memory cap refused a growth first; `None`
 /// when it was not the handler's doing (its client left).
 pub fn kind_of(trap: &wasmtime::Error, memory_refused: bool) -> Option<TrapKind> {
-    if trap.downcast_ref::<ClientGone>().is_some() {
+    if trap.downcast_ref::<ClientGone>().is_some() || trap.downcast_ref::<Poisoned>().is_some() {
         return None;
     }
     if trap.downcast_ref::<OverBudget>().is_some() {

@@ -10,9 +10,11 @@
 mod accounts;
 mod application;
 mod cookies;
+mod http_client;
 mod log;
 mod request;
 mod response;
+mod timers;
 mod topics;
 mod websocket;
 
@@ -24,9 +26,11 @@ use wasmtime::component::{HasData, Linker};
 use accounts::AccountsView;
 use application::ApplicationView;
 use cookies::CookieView;
+use http_client::HttpClientView;
 use log::LogView;
 use request::RequestView;
 use response::ResponseView;
+use timers::TimersView;
 use topics::TopicsView;
 use websocket::WebSocketView;
 pub(crate) use websocket::{FRAME_OVERHEAD, queued_size};
@@ -75,6 +79,16 @@ pub(crate) fn add_to_linker(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
             event_stream: &mut ctx.memo.event_stream,
             wait: &mut ctx.memo.wait,
         },
+        http_client => HttpClientView by |ctx| HttpClientView {
+            sandbox: &ctx.sandbox,
+            outbound: ctx.services.as_ref().map(|services| &services.outbound),
+            pending: &mut ctx.memo.pending,
+        },
+        timers => TimersView by |ctx| TimersView {
+            sandbox: &ctx.sandbox,
+            pending: &mut ctx.memo.pending,
+            woken: &mut ctx.memo.woken,
+        },
         websocket => WebSocketView by |ctx| WebSocketView {
             sandbox: &ctx.sandbox,
             request: &ctx.request,
@@ -96,7 +110,7 @@ impl Ctx {
             response,
             delivery,
             memo,
-            accounts,
+            services,
             ..
         } = self;
         let RequestMemo {
@@ -112,7 +126,7 @@ impl Ctx {
                 response,
                 xsrf,
             },
-            store: accounts.as_ref(),
+            store: services.as_ref().map(|services| &services.accounts),
             current_user,
             refusal,
             running_since: delivery.running_since,

@@ -9,11 +9,11 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::send_queue::{Overflow, SendQueue};
 use super::{Plugin, Runtime, close_frame};
-use crate::accounts::AccountStore;
 use crate::http::request::RequestData;
 use crate::runtime::bindings::exports::gale::web::app::{SocketEvent, Stage};
-use crate::runtime::ctx::SocketMemo;
+use crate::runtime::ctx::{Services, SocketMemo};
 use crate::runtime::instances::{acquire, release};
+use crate::runtime::lease::Ran;
 use crate::topics::{Lagged, Published, Subscription};
 
 /// What the connection does after an event.
@@ -36,7 +36,7 @@ pub(super) struct Connection<'a> {
     pub(super) runtime: &'a Runtime,
     pub(super) plugin: Arc<Plugin>,
     pub(super) handler: u32,
-    pub(super) accounts: Arc<AccountStore>,
+    pub(super) services: Arc<Services>,
     pub(super) request: Arc<RequestData>,
     pub(super) state: Vec<u8>,
     /// The client's close frame, for `on_close`.
@@ -103,14 +103,16 @@ impl Connection<'_> {
         }
     }
 
-    /// Runs `event` in an instance of its own (its future is large: box it where a task
-    /// that lives on awaits it); what it queued and kept, or `None` when it
-    /// failed (an error or a trap: the connection closes with 1011, as Tornado's does when a
-    /// callback raises; every other connection goes on).
+    /// Runs `event` in an instance (its future is large: box it where a task that lives on
+    /// awaits it), as Tornado runs `on_message`, a coroutine's waits included; what it queued
+    /// and kept, or `None` when it failed (an error, a trap, its wall time passed: the
+    /// connection closes with 1011, as Tornado's does when a callback raises; every other
+    /// connection goes on).
     pub(super) async fn event(&mut self, event: SocketEvent) -> Option<SocketMemo> {
-        let (slot, mut parked) = acquire(self.runtime, &self.plugin, self.request.clone()).await?;
-        let ctx = parked.store.data_mut();
-        ctx.accounts = Some(self.accounts.clone());
+        let mut lease = acquire(self.runtime, &self.plugin, self.request.clone()).await?;
+        let deadline = crate::runtime::lease::deadline(self.runtime.limits.wall_timeout);
+        let ctx = lease.ctx().await;
+        ctx.services = Some(self.services.clone());
         ctx.memo.socket.open = true;
         ctx.memo.socket.state = std::mem::take(&mut self.state);
         let names = self.subscriptions.iter().map(|(name, _)| name.clone());
@@ -118,43 +120,44 @@ impl Connection<'_> {
         if let SocketEvent::Close = event {
             ctx.memo.socket.peer_close = self.peer_close.take();
         }
-        let stage = Stage::Socket((self.handler, event));
-        let outcome = parked
-            .instance
-            .gale_web_app()
-            .call_dispatch(&mut parked.store, &stage)
+        let ran = lease
+            .run(Stage::Socket((self.handler, event)), deadline)
             .await;
-        let memo = std::mem::take(&mut parked.store.data_mut().memo.socket);
+        let ctx = lease.ctx().await;
+        let memo = std::mem::take(&mut ctx.memo.socket);
         self.state = memo.state.clone();
-        let healthy = match outcome {
-            Ok(Ok(())) => true,
-            Ok(Err(error)) => {
+        let plugin = &*self.plugin.name;
+        let healthy = match ran {
+            Ran::Done => true,
+            Ran::Failed(error) => {
                 tracing::error!(
-                    plugin = &*self.plugin.name,
+                    plugin,
                     "WebSocket handler failed: HTTP {} {}",
                     error.status,
                     error.message
                 );
                 false
             }
-            Err(trap) => {
+            Ran::Cancelled(_) => {
+                tracing::error!(
+                    plugin,
+                    "WebSocket handler waited past its wall time of {:?} (--handler-wall-timeout)",
+                    self.runtime.limits.wall_timeout
+                );
+                false
+            }
+            Ran::Trapped(trap) => {
                 crate::runtime::traps::count(
-                    &parked.store.data().sandbox.plugin,
-                    parked.store.data().sandbox.limits.refused,
+                    &ctx.sandbox.plugin,
+                    ctx.sandbox.limits.refused,
                     &trap,
                 );
-                tracing::error!(
-                    plugin = &*self.plugin.name,
-                    "WebSocket handler trapped: {}",
-                    trap.root_cause()
-                );
-                release(self.runtime, &self.plugin, parked, false);
-                drop(slot);
+                tracing::error!(plugin, "WebSocket handler trapped: {}", trap.root_cause());
+                release(self.runtime, &self.plugin, lease, false);
                 return None;
             }
         };
-        release(self.runtime, &self.plugin, parked, true);
-        drop(slot);
+        release(self.runtime, &self.plugin, lease, true);
         healthy.then_some(memo)
     }
 

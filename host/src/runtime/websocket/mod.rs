@@ -23,9 +23,8 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message as Frame};
 
 use super::bindings::exports::gale::web::app::SocketEvent;
 use super::bindings::gale::web::websocket::Message;
-use super::ctx::{Ctx, SocketMemo};
+use super::ctx::{Ctx, Services, SocketMemo};
 use super::{Plugin, Runtime};
-use crate::accounts::AccountStore;
 use crate::http::request::RequestData;
 use connection::{Connection, Next, next_published};
 use control::ControlRate;
@@ -118,7 +117,7 @@ pub async fn serve(
     runtime: &Runtime,
     plugin: Arc<Plugin>,
     handler: u32,
-    accounts: Arc<AccountStore>,
+    services: Arc<Services>,
     opened: OpenedSocket,
     ties: Ties,
 ) {
@@ -160,7 +159,7 @@ pub async fn serve(
         runtime,
         plugin,
         handler,
-        accounts,
+        services,
         request: opened.request,
         state: first.state.clone(),
         peer_close: None,
