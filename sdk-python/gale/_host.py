@@ -1,11 +1,12 @@
 """The host's imports, and how their refusals become the exceptions Tornado raises."""
 
 from componentize_py_types import Err
-from wit_world.imports import (accounts, application, cookies, log, request, response, topics,
-                               websocket)
+from wit_world.imports import (accounts, application, cookies, http_client, log, request,
+                               response, timers, topics, websocket)
 
-__all__ = ["Err", "accounts", "application", "call", "cookies", "log", "request",
-           "response", "topics", "websocket", "info", "warning", "error", "debug"]
+__all__ = ["Err", "accounts", "application", "call", "cookies", "http_client", "log",
+           "request", "response", "timers", "topics", "websocket", "info", "warning", "error",
+           "debug"]
 
 
 def call(function, *args):

@@ -5,7 +5,7 @@ asks it to sign, check, log in and publish."""
 import datetime
 import time
 
-from gale import escape
+from gale import _loop, escape
 from gale._host import Err, accounts, call, cookies, topics
 
 __all__ = ["AccountMethods", "CookieMethods", "TopicMethods"]
@@ -159,6 +159,7 @@ class TopicMethods:
         """Long polling: once the method returns, the host holds the request until
         ``topic`` has messages after ``cursor``; then ``on_messages(messages)`` answers."""
         call(topics.wait_for_messages, topic, cursor, int(timeout * 1000))
+        _loop.note_parked()
 
     def on_messages(self, messages):
         """Answers a request parked with ``wait_for_messages``."""

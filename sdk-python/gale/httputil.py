@@ -38,6 +38,16 @@ class HTTPHeaders(dict):
     def __getitem__(self, name):
         return super().__getitem__(name.title())
 
+    def __setitem__(self, name, value):
+        key = name.title()
+        self._lists[key] = [value]
+        super().__setitem__(key, value)
+
+    def __delitem__(self, name):
+        key = name.title()
+        del self._lists[key]
+        super().__delitem__(key)
+
     def __contains__(self, name):
         return super().__contains__(name.title())
 

@@ -99,7 +99,9 @@ class _Done:
 class RequestHandler(CookieMethods, AccountMethods, TopicMethods):
     """Tornado's ``RequestHandler``: subclass it and define ``get``, ``post``…
 
-    One handler object serves one request, in a fresh sandboxed instance of the plugin:
+    One handler object serves one request, in a sandboxed instance of the plugin (shared
+    by the worker's requests, as Tornado's interpreter, unless the application says
+    ``instances="fresh"``):
     ``__init__`` → ``set_default_headers`` → ``initialize(**kwargs)`` → ``prepare`` → the
     method → (``write_error`` on an exception) → the response is sent → ``on_finish``.
     """
@@ -125,7 +127,8 @@ class RequestHandler(CookieMethods, AccountMethods, TopicMethods):
         """Runs after the response is sent."""
 
     def on_connection_close(self):
-        """Not called: the host finishes a response whose client left."""
+        """Called when the client leaves while the handler awaits (a fetch, a timer); its
+        coroutine is then cancelled, as Tornado's."""
 
     def set_default_headers(self):
         """Sets headers at the start of each request, and again before an error page."""

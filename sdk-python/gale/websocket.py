@@ -1,8 +1,8 @@
 """Tornado's ``tornado.websocket.WebSocketHandler`` on a connection gale holds.
 
 The host keeps the socket; each event (the upgrade, a message, a pong, the close) runs in a
-fresh instance of the plugin, so what a connection keeps between events goes in
-``self.state`` (bytes, at most 16 KiB) or ``self.json_state``, not in attributes. Topics carry
+fresh handler object, so what a connection keeps between events goes in ``self.state``
+(bytes, at most 16 KiB) or ``self.json_state``, not in attributes. Topics carry
 messages to many sockets without waking any handler: ``self.subscribe(topic)`` here,
 ``self.publish(topic, id, data)`` in any handler.
 """

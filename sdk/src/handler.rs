@@ -266,6 +266,22 @@ pub trait RequestHandler {
         }
     }
 
+    /// Called when the client closes the connection while the handler waits (an
+    /// [`crate::AsyncRequestHandler`] awaiting a fetch or a timer), as Tornado's: the wait is
+    /// then cancelled, and nothing more is sent.
+    ///
+    /// ```no_run
+    /// # use gale_sdk::*;
+    /// # #[derive(Default)]
+    /// # struct Handler;
+    /// # impl RequestHandler for Handler {
+    /// fn on_connection_close(&mut self, req: &mut Request) {
+    ///     gale_sdk::log::info(&format!("{} left early", req.remote_ip()));
+    /// }
+    /// # }
+    /// ```
+    fn on_connection_close(&mut self, _req: &mut Request) {}
+
     /// Long polling: the topic's new messages for a request this handler parked with
     /// [`Request::wait_for_messages`] (none at its time limit), in a fresh handler after
     /// `initialize`, on the response as it was left; write the answer here.

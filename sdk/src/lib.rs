@@ -2,11 +2,14 @@
 #![warn(missing_docs)]
 
 mod accounts;
+mod async_handler;
 mod builtins;
 mod cookies;
+mod coroutine;
 mod error;
 pub mod escape;
 mod handler;
+mod httpclient;
 pub mod json;
 pub mod log;
 mod path_args;
@@ -19,6 +22,7 @@ mod topics;
 mod websocket;
 
 pub use accounts::{AccountError, User};
+pub use async_handler::AsyncRequestHandler;
 /// Where an argument is read from, for [`Request::argument`] and [`Request::arguments_with`].
 ///
 /// ```no_run
@@ -44,8 +48,10 @@ pub use bindings::gale::web::request::ArgSource;
 pub use bindings::gale::web::request::UploadedFile;
 pub use builtins::{RedirectHandler, StaticFileHandler};
 pub use cookies::CookieOptions;
+pub use coroutine::{Multi, Sleep, TimeoutError, loop_time, multi, sleep, with_timeout};
 pub use error::{HttpError, Result};
 pub use handler::{BaseHandler, DefaultBase, RequestHandler};
+pub use httpclient::{AsyncHTTPClient, Fetch, HTTPClientError, HTTPRequest, HTTPResponse};
 pub use path_args::PathArgs;
 pub use request::Request;
 pub use response::Chunk;
@@ -69,6 +75,7 @@ pub mod bindings {
 ///
 /// Entries are tried in order and the first match wins:
 /// - `(pattern, Handler)` and `(pattern, Handler, init_args)`;
+/// - `async` before the handler for an [`AsyncRequestHandler`]: `(pattern, async Handler)`;
 /// - `url(pattern, Handler)`, optionally with `init_args` and `name = "..."` for
 ///   `reverse_url`.
 ///
@@ -118,10 +125,17 @@ macro_rules! __routes {
             fn routes() -> ::std::vec::Vec<$crate::bindings::exports::gale::web::app::Route> {
                 $crate::runtime::describe(__GALE_ROUTES)
             }
+            fn instances() -> $crate::bindings::exports::gale::web::app::InstanceMode {
+                $crate::runtime::instances($settings)
+            }
             fn dispatch(
+                request: u64,
                 stage: $crate::bindings::exports::gale::web::app::Stage,
-            ) -> ::std::result::Result<(), $crate::bindings::exports::gale::web::app::HttpError> {
-                $crate::runtime::dispatch(__GALE_ROUTES, $settings, stage)
+            ) -> ::std::result::Result<
+                $crate::bindings::exports::gale::web::app::Progress,
+                $crate::bindings::exports::gale::web::app::HttpError,
+            > {
+                $crate::runtime::dispatch(__GALE_ROUTES, $settings, request, stage)
             }
         }
         $crate::bindings::__export_plugin!(__GalePlugin with_types_in $crate::bindings);
@@ -132,6 +146,24 @@ macro_rules! __routes {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __route {
+    (($pattern:expr, async $handler:ty)) => {
+        $crate::__route!(@ $pattern, $crate::runtime::Coroutine<$handler>, || $crate::json!({}), None)
+    };
+    (($pattern:expr, async $handler:ty, $init:expr)) => {
+        $crate::__route!(@ $pattern, $crate::runtime::Coroutine<$handler>, || $init, None)
+    };
+    (url($pattern:expr, async $handler:ty)) => {
+        $crate::__route!(($pattern, async $handler))
+    };
+    (url($pattern:expr, async $handler:ty, name = $name:expr)) => {
+        $crate::__route!(@ $pattern, $crate::runtime::Coroutine<$handler>, || $crate::json!({}), Some($name))
+    };
+    (url($pattern:expr, async $handler:ty, $init:expr)) => {
+        $crate::__route!(($pattern, async $handler, $init))
+    };
+    (url($pattern:expr, async $handler:ty, $init:expr, name = $name:expr)) => {
+        $crate::__route!(@ $pattern, $crate::runtime::Coroutine<$handler>, || $init, Some($name))
+    };
     (($pattern:expr, $handler:ty)) => {
         $crate::__route!(@ $pattern, $handler, || $crate::json!({}), None)
     };

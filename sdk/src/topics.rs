@@ -87,6 +87,8 @@ impl Request {
         timeout: std::time::Duration,
     ) -> Result {
         let millis = u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX);
-        host::wait_for_messages(topic, cursor, millis).map_err(crate::refused::refused)
+        host::wait_for_messages(topic, cursor, millis).map_err(crate::refused::refused)?;
+        crate::runtime::note_parked();
+        Ok(())
     }
 }

@@ -1,7 +1,7 @@
 //! Test a gale plugin as Tornado's `AsyncHTTPTestCase` tests an application: [`TestApp::start`]
 //! builds the plugin crate under test (`gale build`), serves it with a real `gale serve` on
-//! a free port (an account store of its own, a fixed cookie secret), and gives a client that
-//! keeps cookies, as a browser would.
+//! a free port (an account store of its own, a fixed cookie secret, its fetches of `self`
+//! allowed), and gives a client that keeps cookies, as a browser would.
 //!
 //! ```no_run
 //! # fn main() -> std::io::Result<()> {
@@ -68,6 +68,10 @@ impl TestApp {
                 "gale build failed (its errors are above)",
             ));
         }
+        // As `gale dev`, the plugin may fetch this server (`self`).
+        let allowances = std::fs::read_dir(&plugins)?
+            .filter_map(|entry| entry.ok()?.path().file_stem()?.to_str().map(str::to_owned))
+            .map(|name| format!("{name}=self"));
         let mut child = Command::new(&gale)
             .args([
                 "serve",
@@ -76,6 +80,7 @@ impl TestApp {
                 "--cookie-secret",
                 COOKIE_SECRET,
             ])
+            .args(allowances.flat_map(|allowance| ["--allow-outbound".to_owned(), allowance]))
             .arg("--plugins")
             .arg(&plugins)
             .arg("--data-dir")
