@@ -120,8 +120,8 @@ def wasmtime_rows(args):
 
 def python_rows(args):
     """The Python tutorial (`plugins-py/tutorial/app.py`), served by real Tornado and by gale
-    compiled with componentize-py, fresh instances and reused ones: the same source, the same
-    route. Skipped, with a line that says so, without componentize-py."""
+    compiled with componentize-py: one shared instance (Python's default), fresh instances and
+    reused ones; the same source, the same route. Skipped, with a line that says so, without componentize-py."""
     if subprocess.run(["componentize-py", "--version"], capture_output=True).returncode != 0:
         print("(componentize-py not installed: pip install componentize-py==0.25.1 to add "
               "the Python rows)")
@@ -136,9 +136,12 @@ def python_rows(args):
     cache = tempfile.mkdtemp(prefix="gale-bench-cache-")
     for _ in ("compiling", "from the cache"):
         print("Python tutorial (20 MB) made servable:", load_time(plugins, cache))
-    for flags, note in [((), "fresh instance per request"),
-                        (("--reuse-instances", "tutorial=1000"), "`--reuse-instances 1000`")]:
-        rows += rows_of(start(plugins, *flags), args,
+    for flags, note in [((), "one shared instance (the default)"),
+                        (("--instances", "tutorial=fresh"), "fresh instance per request"),
+                        (("--instances", "tutorial=fresh", "--reuse-instances", "tutorial=1000"),
+                         "fresh, `--reuse-instances 1000`")]:
+        # From the warm cache, as every start after a plugin's first.
+        rows += rows_of(start(plugins, "--cache-dir", cache, *flags), args,
                         (f"gale, the same app.py in Python, {note}, `GET /time/…`", path))
     return rows
 

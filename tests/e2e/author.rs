@@ -56,7 +56,7 @@ fn gale_new_refuses_a_bad_name_an_existing_directory_and_an_unknown_template() {
     );
     let unknown = gale(dir.path(), &["new", "other", "--template", "blog"]);
     assert!(
-        stderr(&unknown).contains("[possible values: hello, accounts, chat]"),
+        stderr(&unknown).contains("[possible values: hello, accounts, chat, gateway]"),
         "{}",
         stderr(&unknown)
     );
@@ -68,13 +68,13 @@ fn plugins_made_by_gale_new_outside_the_checkout_build_and_serve() {
     let made = gale(dir.path(), &["new", "greeter"]);
     assert!(made.status.success(), "{}", stderr(&made));
     assert!(String::from_utf8_lossy(&made.stdout).contains("gale dev ."));
-    for template in ["accounts", "chat"] {
+    for template in ["accounts", "chat", "gateway"] {
         let name = format!("my-{template}");
         let made = gale(dir.path(), &["new", &name, "--template", template]);
         assert!(made.status.success(), "{}", stderr(&made));
     }
     // Pinned to the versions the workspace builds with, so the build reuses them.
-    for name in ["greeter", "my-accounts", "my-chat"] {
+    for name in ["greeter", "my-accounts", "my-chat", "my-gateway"] {
         std::fs::copy(
             root().join("Cargo.lock"),
             dir.path().join(name).join("Cargo.lock"),
@@ -96,7 +96,7 @@ fn plugins_made_by_gale_new_outside_the_checkout_build_and_serve() {
         stderr(&tested)
     );
     let out = dir.path().join("out");
-    let crates: Vec<String> = ["greeter", "my-accounts", "my-chat"]
+    let crates: Vec<String> = ["greeter", "my-accounts", "my-chat", "my-gateway"]
         .iter()
         .map(|name| dir.path().join(name).display().to_string())
         .collect();
@@ -118,6 +118,19 @@ fn plugins_made_by_gale_new_outside_the_checkout_build_and_serve() {
     );
     assert_eq!(get(server.addr, "/register").status, 200);
     assert!(get(server.addr, "/chat").text().contains("WebSocket"));
+    // The gateway, beside the tutorial whose pages it fetches.
+    let gateway = [
+        out.join("my_gateway.wasm"),
+        crate::support::plugin("tutorial"),
+    ];
+    let allowed = ["--allow-outbound", "my_gateway=self"];
+    let server = Server::start(&gateway, &[], &allowed, &[]);
+    let host = format!(
+        "GET /gateway HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        server.addr
+    );
+    let combined = crate::support::send(server.addr, &host).json();
+    assert_eq!(combined["/"]["body"], "hello world", "{combined}");
 }
 
 #[test]

@@ -114,6 +114,30 @@ impl Connection {
         self.read_response(false)
     }
 
+    /// What one read brings, raw (the head and the first chunks, for a streamed answer).
+    pub fn read_some(&mut self) -> String {
+        let read = self
+            .reader
+            .fill_buf()
+            .expect("reading from the server")
+            .to_vec();
+        self.reader.consume(read.len());
+        String::from_utf8_lossy(&read).into_owned()
+    }
+
+    /// Reads, raw, until what came contains `needle` (or the connection ends).
+    pub fn read_until(&mut self, needle: &str) -> String {
+        let mut seen = String::new();
+        while !seen.contains(needle) {
+            let some = self.read_some();
+            if some.is_empty() {
+                break;
+            }
+            seen.push_str(&some);
+        }
+        seen
+    }
+
     /// Whether the server has closed the connection (reads end of stream).
     pub fn is_closed(&mut self) -> bool {
         let mut byte = [0u8; 1];

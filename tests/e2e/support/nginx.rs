@@ -62,6 +62,43 @@ fn debian_main(path: &dyn Fn(&str) -> String) -> String {
 }
 
 impl Nginx {
+    /// nginx serving HTTPS (HTTP/2 offered by ALPN) with a certificate of `ca`: `/protocol`
+    /// answers the protocol the client spoke, everything else goes to `backend`. `None`
+    /// (SKIPPED) as [`Nginx::fronting_with`].
+    pub fn tls_in_front_of(ca: &super::TestCa, backend: SocketAddr) -> Option<Nginx> {
+        if !installed(
+            NGINX,
+            "GALE_REQUIRE_NGINX",
+            "the HTTPS fetch tests",
+            "nginx",
+        ) {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let addr = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .unwrap();
+        let (cert, key) = ca.issue("upstream");
+        let path = |name: &str| dir.path().join(name).display().to_string();
+        let temp: String = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
+            .iter()
+            .map(|kind| format!("  {kind}_temp_path {};\n", path(kind)))
+            .collect();
+        let config = format!(
+            "daemon off;\nmaster_process off;\npid {pid};\nerror_log {errors};\nevents {{}}\n\
+             http {{\n{temp}  access_log off;\n  server {{\n    listen {addr} ssl http2;\n\
+                 ssl_certificate {cert};\n    ssl_certificate_key {key};\n\
+                 location = /protocol {{ return 200 \"$server_protocol\"; }}\n\
+                 location / {{ proxy_pass http://{backend}; }}\n  }}\n}}\n",
+            pid = path("nginx.pid"),
+            errors = path("error.log"),
+            cert = cert.display(),
+            key = key.display(),
+        );
+        std::fs::write(path("nginx.conf"), config).unwrap();
+        Some(Self::spawned(dir, addr))
+    }
+
     /// `None` (SKIPPED) when nginx is not installed; with `GALE_REQUIRE_NGINX` set (as
     /// .ci/run does), its absence fails the test.
     /// `changes` (text, replacement) are made to the site first.
@@ -99,6 +136,12 @@ impl Nginx {
         std::fs::create_dir(path("sites-enabled")).unwrap();
         std::fs::write(path("sites-enabled/gale.conf"), site).unwrap();
         std::fs::write(path("nginx.conf"), debian_main(&path)).unwrap();
+        Some(Self::spawned(dir, addr))
+    }
+
+    /// Starts nginx on `dir`'s `nginx.conf`, listening on `addr`, and waits until it answers.
+    fn spawned(dir: tempfile::TempDir, addr: SocketAddr) -> Nginx {
+        let path = |name: &str| dir.path().join(name).display().to_string();
         let child = Command::new(NGINX)
             .args([
                 "-p",
@@ -122,7 +165,7 @@ impl Nginx {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        Some(nginx)
+        nginx
     }
 
     /// Its error log so far.

@@ -15,7 +15,7 @@ pub fn root() -> PathBuf {
         .to_owned()
 }
 
-/// The built component `name` (`hello`, `tutorial`, `accounts`, `chat`, `probe`, `faults`, `forms`,
+/// The built component `name` (`hello`, `tutorial`, `accounts`, `chat`, `gateway`, `probe`, `faults`, `forms`,
 /// `hostile`); all are built on first use, once per test run, in a target directory of
 /// their own.
 pub fn plugin(name: &str) -> PathBuf {
@@ -27,6 +27,7 @@ pub fn plugin(name: &str) -> PathBuf {
             root.join("plugins/tutorial"),
             root.join("plugins/accounts"),
             root.join("plugins/chat"),
+            root.join("plugins/gateway"),
             root.join("tests/plugins/probe"),
             root.join("tests/plugins/faults"),
             root.join("tests/plugins/forms"),
@@ -199,6 +200,11 @@ impl Server {
             sent.is_ok_and(|status| status.success()),
             "kill -{signal} failed"
         );
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// The server's peak resident memory so far (`VmHWM`), in KiB.

@@ -49,6 +49,21 @@ impl Tornado {
         })
     }
 
+    /// Real Tornado serving `tests/tornado/upstream.py`: the service the outbound tests
+    /// fetch from; `None` as [`Tornado::start`].
+    pub fn upstream() -> Option<Tornado> {
+        Self::installed().then(|| {
+            let mut command = Command::new("python3");
+            command.arg(root().join("tests/tornado/upstream.py"));
+            Self::spawn(command)
+        })
+    }
+
+    /// Its origin, as a URL: `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
     /// Starts `command`, which prints its port (or an address ending in it) first.
     fn spawn(mut command: Command) -> Tornado {
         let mut child = command

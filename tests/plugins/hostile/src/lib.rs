@@ -1,12 +1,13 @@
 //! Handlers that attack the host on purpose, one route per attack: each tries to make the
 //! host hold memory past every limit, to split a response, to forge log lines, or to read
-//! or mint the host's session cookie. Test-only; never shipped in `plugins/`.
+//! or mint the host's session cookie, or to wait without end. Test-only; never shipped in `plugins/`.
 
 use std::time::{Duration, SystemTime};
 
 use gale_sdk::{CookieOptions, PathArgs, Request, RequestHandler, Result};
 
 mod long_lived;
+mod waits;
 
 /// A mebibyte of header-safe text.
 fn mebibyte() -> String {
@@ -210,4 +211,9 @@ gale_sdk::routes![
     (r"/topics/fill", long_lived::FillTopics),
     (r"/poll/repark", long_lived::Repark),
     (r"/cookie/(nameless|carrying)", long_lived::SmuggledSession),
+    (r"/waits/fetch", async waits::FetchAny),
+    (r"/waits/many", async waits::ManyFetches),
+    (r"/waits/timers", async waits::ManyTimers),
+    (r"/waits/sleep", async waits::Sleeper),
+    (r"/waits/cases", async waits::Cases),
 ];
