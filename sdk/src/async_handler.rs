@@ -4,6 +4,7 @@
 
 use crate::{PathArgs, Request, RequestHandler, Result};
 
+// A plugin has one thread: a handler's futures never cross threads, so they need no `Send`.
 /// Tornado's coroutine methods: `prepare` and the HTTP methods as `async fn`. The handler's
 /// other methods (`initialize`, `set_default_headers`, `write_error`, `on_finish`,
 /// `on_connection_close`) are its [`RequestHandler`]'s, as in Tornado, where they are
@@ -36,7 +37,6 @@ use crate::{PathArgs, Request, RequestHandler, Result};
 ///
 /// gale_sdk::routes![(r"/weather/(.*)", async Weather)];
 /// ```
-// A plugin has one thread: a handler's futures never cross threads, so they need no `Send`.
 #[allow(async_fn_in_trait)]
 pub trait AsyncRequestHandler: RequestHandler {
     /// Runs before the method and may await; finishing the response here skips the method.
