@@ -48,6 +48,19 @@ fn a_plugin_built_against_another_contract_is_refused_at_start() {
 }
 
 #[test]
+fn a_plugin_built_against_the_contract_before_coroutines_is_refused_naming_the_sdk_to_rebuild_with()
+{
+    // 0.3.0's `dispatch` took no request id and its plugins could not wait: they would
+    // pass a version check of 0.3 and fail on wasmtime's type check, which names no SDK.
+    let line = refusal_of_contract("0.3.0");
+    let expected = format!(
+        "built against gale:web@0.3.0 but this host provides gale:web@{WIT_VERSION}: \
+         rebuild it with gale-sdk {WIT_VERSION}"
+    );
+    assert!(line.contains(&expected), "{line}");
+}
+
+#[test]
 fn files_that_are_not_components_are_refused_while_the_others_serve() {
     let core_module = b"\0asm\x01\0\0\0".to_vec();
     let garbage = b"definitely not wasm".to_vec();
