@@ -240,19 +240,19 @@ async fn handle(lease: &mut Lease, end: &End<'_>, stage: Stage) -> bool {
     let failed = !matches!(ran, Ran::Done);
     // A cancelled request's handler is forgotten: no `on_finish`.
     let cancelled_now = matches!(ran, Ran::Cancelled(_));
+    if let Ran::Cancelled(reason) = ran {
+        cancelled(lease.ctx().await, reason);
+        if reason == CancelReason::ConnectionClosed {
+            // Nobody is left to answer.
+            return true;
+        }
+    }
     let healthy = match ran {
-        Ran::Done => true,
+        Ran::Done | Ran::Cancelled(_) => true,
         Ran::Failed(error) => send_error(lease, error, end.deadline).await,
         Ran::Trapped(trap) => {
             contain_trap(lease.ctx().await, &trap);
             false
-        }
-        Ran::Cancelled(reason) => {
-            cancelled(lease.ctx().await, reason);
-            if reason == CancelReason::ConnectionClosed {
-                return true;
-            }
-            true
         }
     };
     let ctx = lease.ctx().await;
