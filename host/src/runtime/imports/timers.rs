@@ -25,10 +25,12 @@ static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
 
 impl timers::Host for TimersView<'_> {
     fn sleep(&mut self, seconds: f64) -> HostResult<u32, TimerError> {
-        // No timer outlives the handler's wall time; a negative or NaN delay is now.
+        // A negative or NaN delay is now. A timer past the wall time never fires (the
+        // request is cancelled first), so it is bounded at twice that: at exactly the wall
+        // time it would race the deadline and sometimes win.
         let after = Duration::try_from_secs_f64(seconds)
             .unwrap_or(Duration::ZERO)
-            .min(self.sandbox.wall_timeout);
+            .min(self.sandbox.wall_timeout.saturating_mul(2));
         let limits = &self.sandbox.pending_limits;
         Ok(self
             .pending
