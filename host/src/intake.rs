@@ -16,7 +16,7 @@ use crate::http::body::ResponseBody;
 use crate::http::framing::AmbiguousLength;
 use crate::http::request::RequestData;
 use crate::http::response::error_response;
-use crate::http::xheaders::Client;
+use crate::http::xheaders::{Client, Scheme};
 use crate::metrics::{self, RouteLabel};
 use crate::plugins::Target;
 use crate::plugins::set::short;
@@ -30,12 +30,16 @@ pub(crate) async fn serve_request(
     worker: &Worker,
     request: hyper::Request<Incoming>,
     remote: SocketAddr,
+    scheme: Scheme,
 ) -> hyper::Response<ResponseBody> {
     let started = Instant::now();
     let _in_flight = metrics::hold(metrics::Hold::Request);
     let (method, uri) = (request.method().clone(), request.uri().clone());
     // Once per request, for the handler and the access log alike.
-    let client = worker.shared.site.client(remote.ip(), request.headers());
+    let client = worker
+        .shared
+        .site
+        .client(remote.ip(), scheme, request.headers());
     let mut label = RouteLabel::default();
     // Boxed for its short life: hyper keeps this future per connection, at its largest size,
     // for as long as the connection is open, and routing is the large part of it.

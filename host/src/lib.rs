@@ -1,7 +1,7 @@
 //! gale: Tornado's programming model on a Rust host, with handlers as sandboxed WebAssembly
 //! components.
 //!
-//! A request flows: `server` (accept, parse) → `intake` (refuse, route, read the body) →
+//! A request flows: `server` (accept) → `connection` (TLS, HTTP/1.1 or 2) → `intake` (refuse, route, read the body) →
 //! `router` (the snapshot's route table) → a `builtin` handler, or a plugin handler run by
 //! `runtime::driver` in a fresh instance, which reads the request and builds the response
 //! through the host imports of `runtime` over `http`'s types. `plugins` loads components
@@ -16,6 +16,7 @@ mod admin;
 mod builtin;
 mod cli;
 mod config;
+mod connection;
 mod dev;
 mod http;
 mod intake;
@@ -27,6 +28,7 @@ mod runtime;
 mod scaffold;
 mod serve;
 mod server;
+mod tls;
 mod topics;
 mod worker;
 

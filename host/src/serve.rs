@@ -11,13 +11,15 @@ use tokio::sync::{Semaphore, watch};
 use crate::accounts::Database;
 use crate::config::ServeOptions;
 use crate::http::site::Site;
+use crate::http::xheaders::Scheme;
 use crate::plugins::cache::CodeCache;
 use crate::plugins::registry::Registry;
 use crate::plugins::reloader::Reloader;
 use crate::plugins::set::PluginSet;
 use crate::plugins::watcher::DirWatcher;
 use crate::runtime::Runtime;
-use crate::server;
+use crate::server::{self, Listening};
+use crate::tls::{Certificates, FileWatcher};
 use crate::worker::Shared;
 
 /// Loads the plugins of `dir`, binds, runs the workers, and then swaps plugins as the
@@ -25,6 +27,11 @@ use crate::worker::Shared;
 pub fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
     options.check()?;
     warn_of_risky_settings(&options);
+    // Before the plugins compile: a wrong file is said at once.
+    let certificates = match (&options.tls.tls_cert, &options.tls.tls_key) {
+        (Some(cert), Some(key)) => Some(Certificates::load(cert, key)?),
+        _ => None,
+    };
     let main_loop = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -57,13 +64,16 @@ pub fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
     }
     let database = Database::new(&options.database_settings())?;
     tracing::info!("account store: {}", database.shown());
-    let listeners = server::bind(options.listen, options.workers)?;
-    let addr = listeners[0].local_addr()?;
+    let listening = Listening::bind(&options, certificates.as_ref())?;
     let connection = options.connection_settings();
     let mut outbound = options
         .waiting
         .outbound_settings(options.max_response_buffer);
-    outbound.allowed.serving_at(addr);
+    // `self` is this server over plain HTTP (a fetch of its HTTPS address would need its
+    // certificate trusted).
+    if let Some(addr) = listening.first(Scheme::Http) {
+        outbound.allowed.serving_at(addr);
+    }
     let outbound = Arc::new(outbound);
     // Each worker makes its own; a CA file that cannot be read is said now, once.
     crate::outbound::Outbound::new(outbound.clone())?;
@@ -92,22 +102,28 @@ pub fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
         tracing::info!("admin endpoint on http://{bound}/ (metrics at /metrics)");
     }
     let (stop, stopped) = watch::channel(false);
-    let workers: Vec<_> = listeners
+    let shown = listening.shown();
+    let workers: Vec<_> = listening
+        .per_worker
         .into_iter()
         .enumerate()
-        .map(|(index, listener)| {
+        .map(|(index, endpoints)| {
             let (shared, stopped) = (shared.clone(), stopped.clone());
             std::thread::Builder::new()
                 .name(format!("gale-worker-{index}"))
-                .spawn(move || server::run_worker(shared, listener, stopped))
+                .spawn(move || server::run_worker(shared, endpoints, stopped))
         })
         .collect::<Result<_, _>>()?;
     println!(
-        "gale: listening on http://{addr} ({} worker(s), plugins from {})",
+        "gale: listening on {shown} ({} worker(s), plugins from {})",
         workers.len(),
         dir.display()
     );
-    main_loop.block_on(supervise(&reloader, watcher, signals));
+    let certificates = certificates.map(|certificates| {
+        let watcher = certificates.watch();
+        (certificates, watcher)
+    });
+    main_loop.block_on(supervise(&reloader, watcher, certificates, signals));
     tracing::info!("shutting down: finishing the requests in flight");
     let _ = stop.send(true);
     for worker in workers {
@@ -153,20 +169,41 @@ fn watch(options: &ServeOptions, dir: &Path) -> Option<DirWatcher> {
         .ok()
 }
 
-/// Applies directory changes and SIGHUP reloads until a shutdown signal.
-async fn supervise(reloader: &Reloader, mut watcher: Option<DirWatcher>, mut signals: Signals) {
+/// Applies directory changes, certificate renewals and SIGHUP reloads until a shutdown
+/// signal.
+async fn supervise(
+    reloader: &Reloader,
+    mut watcher: Option<DirWatcher>,
+    mut certificates: Option<(Arc<Certificates>, Option<FileWatcher>)>,
+    mut signals: Signals,
+) {
     loop {
         tokio::select! {
             _ = signals.interrupt.recv() => return,
             _ = signals.terminate.recv() => return,
             _ = signals.hangup.recv() => {
                 tracing::info!("SIGHUP: reloading {}", reloader.dir().display());
+                if let Some((certificates, _)) = &certificates {
+                    certificates.reload();
+                }
                 if let Err(error) = reloader.reload_dir().await {
                     tracing::error!("reloading failed: {error:#}; the plugins in force keep serving");
                 }
             }
             file = next_change(&mut watcher) => reloader.reload_file(&file).await,
+            () = certificate_change(&mut certificates) => {
+                if let Some((certificates, _)) = &certificates {
+                    certificates.reload();
+                }
+            }
         }
+    }
+}
+
+async fn certificate_change(certificates: &mut Option<(Arc<Certificates>, Option<FileWatcher>)>) {
+    match certificates {
+        Some((_, Some(watcher))) => watcher.changed().await,
+        _ => std::future::pending().await,
     }
 }
 

@@ -7,8 +7,26 @@ use std::path::{Path, PathBuf};
 
 /// The modules of `host/src`, lowest first: each may use only modules before it.
 const LAYERS: &[&str] = &[
-    "metrics", "router", "http", "accounts", "builtin", "topics", "outbound", "runtime", "plugins",
-    "config", "worker", "intake", "server", "admin", "dev", "serve", "scaffold", "cli",
+    "metrics",
+    "router",
+    "http",
+    "accounts",
+    "builtin",
+    "topics",
+    "outbound",
+    "runtime",
+    "plugins",
+    "config",
+    "tls",
+    "worker",
+    "intake",
+    "connection",
+    "server",
+    "admin",
+    "dev",
+    "serve",
+    "scaffold",
+    "cli",
 ];
 
 /// Each layered directory's modules, lowest first.

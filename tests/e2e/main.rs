@@ -12,6 +12,7 @@ mod client_attacks;
 mod cookies;
 mod coroutines;
 mod hostile;
+mod https;
 mod isolation;
 mod lifecycle;
 mod loading;

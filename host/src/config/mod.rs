@@ -4,12 +4,14 @@
 
 mod parse;
 mod settings;
+mod tls;
 mod waiting;
 
 pub use parse::{
     parse_duration, parse_loopback, parse_plugin_reuse, parse_plugin_timeout, parse_size,
 };
 pub use settings::{ConnectionSettings, IntakeSettings};
+pub use tls::{Listen, TlsOptions, parse_listen};
 pub use waiting::WaitOptions;
 
 use std::net::SocketAddr;
@@ -28,9 +30,11 @@ pub enum LogFormat {
 /// How `gale serve` (and `gale dev`) serve.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ServeOptions {
-    /// Address to listen on; port 0 picks a free port (printed at start).
-    #[arg(long, env = "GALE_LISTEN", default_value = "127.0.0.1:8000")]
-    pub listen: SocketAddr,
+    /// Address to listen on; port 0 picks a free port (printed at start). Give it twice
+    /// (or comma-separated in the variable) for HTTP and HTTPS, as `http://ADDR` and
+    /// `https://ADDR`; a bare address serves HTTPS when --tls-cert is given.
+    #[arg(long, env = "GALE_LISTEN", default_value = "127.0.0.1:8000", value_name = "[SCHEME://]ADDR", value_delimiter = ',', value_parser = parse_listen)]
+    pub listen: Vec<Listen>,
 
     /// Event loops (OS threads) sharing the port, as Tornado's `server.start(N)`.
     #[arg(long, env = "GALE_WORKERS", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
@@ -265,6 +269,10 @@ pub struct ServeOptions {
     /// What handlers wait on (fetches, timers) and how their instances serve.
     #[command(flatten)]
     pub waiting: WaitOptions,
+
+    /// Serving HTTPS without a proxy.
+    #[command(flatten)]
+    pub tls: TlsOptions,
 }
 
 /// Where `gale serve` finds its plugins.

@@ -39,6 +39,8 @@ pub struct ConnectionSettings {
     pub write_timeout: Duration,
     /// `--shutdown-timeout`.
     pub shutdown_timeout: Duration,
+    /// `--hsts`: the `Strict-Transport-Security` value HTTPS responses carry.
+    pub hsts: Option<hyper::header::HeaderValue>,
 }
 
 impl ServeOptions {
@@ -91,6 +93,7 @@ impl ServeOptions {
                 self.max_connections
             );
         }
+        self.tls.endpoints(&self.listen)?;
         let wall = self.waiting.handler_wall_timeout;
         if wall < self.handler_timeout {
             anyhow::bail!(
@@ -153,6 +156,10 @@ impl ServeOptions {
             max_header_size: self.max_header_size,
             write_timeout: self.write_timeout,
             shutdown_timeout: self.shutdown_timeout,
+            hsts: self.tls.hsts.map(|seconds| {
+                let value = format!("max-age={seconds}");
+                hyper::header::HeaderValue::try_from(value).expect("digits are a header value")
+            }),
         }
     }
 

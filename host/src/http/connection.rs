@@ -1,5 +1,5 @@
 //! A client connection's byte stream as hyper sees it, with two watches hyper lacks: its
-//! reads are followed by the [`Framing`] watch, and a write the client leaves unread for
+//! HTTP/1 reads are followed by the [`Framing`] watch, and a write the client leaves unread for
 //! `--write-timeout` fails, so hyper closes the connection. Without that, a client that
 //! stops reading a long response holds its connection, and a streaming handler's slot,
 //! for as long as it likes.
@@ -17,10 +17,11 @@ use tokio::time::Sleep;
 
 use super::framing::Framing;
 
-/// A client's stream: reads shown to `framing`, writes bounded by `write_timeout`.
+/// A client's stream: reads shown to `framing` (HTTP/1's; HTTP/2 has none), writes bounded
+/// by `write_timeout`.
 pub struct ClientStream<S> {
     inner: S,
-    framing: Arc<Mutex<Framing>>,
+    framing: Option<Arc<Mutex<Framing>>>,
     write_timeout: Duration,
     remote: SocketAddr,
     /// Running while a write waits for the client to read; made only then.
@@ -31,7 +32,7 @@ impl<S> ClientStream<S> {
     /// `inner`, the connection from `remote`.
     pub fn new(
         inner: S,
-        framing: Arc<Mutex<Framing>>,
+        framing: Option<Arc<Mutex<Framing>>>,
         write_timeout: Duration,
         remote: SocketAddr,
     ) -> Self {
@@ -82,7 +83,8 @@ impl<S: AsyncRead + Unpin> AsyncRead for ClientStream<S> {
         let before = buf.filled().len();
         let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = polled
-            && let Ok(mut framing) = this.framing.lock()
+            && let Some(framing) = &this.framing
+            && let Ok(mut framing) = framing.lock()
         {
             framing.feed(&buf.filled()[before..]);
         }

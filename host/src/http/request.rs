@@ -11,7 +11,7 @@ use super::args::{Arguments, TooManyArguments, count_pairs};
 use super::cookies::parse_cookie;
 use super::form::{self, BodyError, Files, Form};
 use super::site::Site;
-use super::xheaders::Client;
+use super::xheaders::{Client, Scheme};
 use crate::router::{PathArgs, ReverseUrl, RouteTable};
 
 /// Bodies larger than this are parsed on the blocking pool: a 1 MiB form of short pairs
@@ -225,7 +225,7 @@ impl RequestData {
             Arc::new(RequestData::new(
                 parts,
                 Bytes::new(),
-                Client::direct([127, 0, 0, 1].into()),
+                Client::direct([127, 0, 0, 1].into(), Scheme::Http),
                 PathArgs::default(),
                 table,
                 Arc::default(),

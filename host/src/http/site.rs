@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::path::PathBuf;
 
 use super::static_dir::StaticFiles;
-use super::xheaders::{Client, TrustedProxies};
+use super::xheaders::{Client, Scheme, TrustedProxies};
 
 /// The settings a request may need, shared by all workers.
 pub struct Site {
@@ -92,15 +92,20 @@ impl Site {
         })
     }
 
-    /// The client of a request from `peer`: the peer, or with `--xheaders` whom its proxy
-    /// names.
-    pub fn client(&self, peer: std::net::IpAddr, headers: &hyper::HeaderMap) -> Client {
+    /// The client of a request from `peer` on a connection of `scheme`: the peer, or with
+    /// `--xheaders` whom its proxy names.
+    pub fn client(
+        &self,
+        peer: std::net::IpAddr,
+        scheme: Scheme,
+        headers: &hyper::HeaderMap,
+    ) -> Client {
         // A dual-stack listener sees an IPv4 peer as `::ffff:a.b.c.d`: it is that IPv4
         // address, for the trusted list, the throttle and the handler alike.
         let peer = peer.to_canonical();
         match self.xheaders {
-            true => Client::behind_proxy(peer, headers, &self.trusted_proxies),
-            false => Client::direct(peer),
+            true => Client::behind_proxy(peer, scheme, headers, &self.trusted_proxies),
+            false => Client::direct(peer, scheme),
         }
     }
 

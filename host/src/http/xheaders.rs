@@ -38,6 +38,26 @@ pub fn parse_network(text: &str) -> Result<IpNet, String> {
         .map_err(|_| format!("{text:?} is neither an address nor a network (e.g. 10.0.0.0/8)"))
 }
 
+/// How a connection reached the server: plain HTTP, or HTTPS that gale terminates itself
+/// (`--tls-cert`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// Plain HTTP.
+    Http,
+    /// TLS, terminated by gale.
+    Https,
+}
+
+impl Scheme {
+    /// `http` or `https`, as `request.protocol` and URLs write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
 /// Who the client is, as `request.remote_ip` and `request.protocol` report it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Client {
@@ -48,21 +68,26 @@ pub struct Client {
 }
 
 impl Client {
-    /// The peer itself, over plain HTTP (gale does not terminate TLS).
-    pub fn direct(peer: IpAddr) -> Self {
+    /// The peer itself, on a connection of `scheme`.
+    pub fn direct(peer: IpAddr, scheme: Scheme) -> Self {
         Self {
             ip: peer,
-            protocol: "http",
+            protocol: scheme.as_str(),
         }
     }
 
     /// As Tornado's `_apply_xheaders`: the `X-Forwarded-For` entries walked from the last,
     /// past the trusted proxies, overridden by `X-Real-Ip`, kept only if it is a valid
     /// address; the scheme from `X-Scheme`, else `X-Forwarded-Proto` (its last entry), kept
-    /// only if it is `http` or `https`. A peer that is not a trusted proxy (when some are
-    /// listed) is the client, whatever its headers say.
-    pub fn behind_proxy(peer: IpAddr, headers: &HeaderMap, trusted: &TrustedProxies) -> Self {
-        let mut client = Self::direct(peer);
+    /// only if it is `http` or `https`, else the connection's `scheme`. A peer that is not a
+    /// trusted proxy (when some are listed) is the client, whatever its headers say.
+    pub fn behind_proxy(
+        peer: IpAddr,
+        scheme: Scheme,
+        headers: &HeaderMap,
+        trusted: &TrustedProxies,
+    ) -> Self {
+        let mut client = Self::direct(peer, scheme);
         if !trusted.admits(peer) {
             return client;
         }
@@ -119,7 +144,12 @@ mod tests {
                 value.parse().unwrap(),
             );
         }
-        Client::behind_proxy([10, 0, 0, 1].into(), &headers, &TrustedProxies::default())
+        Client::behind_proxy(
+            [10, 0, 0, 1].into(),
+            Scheme::Http,
+            &headers,
+            &TrustedProxies::default(),
+        )
     }
 
     fn trusting(proxies: &[&str], peer: [u8; 4], forwarded: &str) -> String {
@@ -127,7 +157,7 @@ mod tests {
         headers.insert("x-forwarded-for", forwarded.parse().unwrap());
         let networks = proxies.iter().map(|text| parse_network(text).unwrap());
         let trusted = TrustedProxies::new(networks.collect());
-        Client::behind_proxy(peer.into(), &headers, &trusted)
+        Client::behind_proxy(peer.into(), Scheme::Http, &headers, &trusted)
             .ip
             .to_string()
     }
@@ -165,7 +195,10 @@ mod tests {
 
     #[test]
     fn the_last_forwarded_address_wins_and_x_real_ip_overrides_it() {
-        assert_eq!(client(&[]), Client::direct([10, 0, 0, 1].into()));
+        assert_eq!(
+            client(&[]),
+            Client::direct([10, 0, 0, 1].into(), Scheme::Http)
+        );
         let forwarded = client(&[("X-Forwarded-For", "1.1.1.1, 2.2.2.2")]);
         assert_eq!(forwarded.ip.to_string(), "2.2.2.2");
         let repeated = client(&[
@@ -193,5 +226,22 @@ mod tests {
             "http"
         );
         assert_eq!(client(&[("X-Scheme", "gopher")]).protocol, "http");
+    }
+
+    #[test]
+    fn a_tls_connection_is_https_unless_a_trusted_proxy_says_otherwise() {
+        let peer = [10, 0, 0, 1].into();
+        assert_eq!(Client::direct(peer, Scheme::Https).protocol, "https");
+        let mut headers = HeaderMap::new();
+        headers.insert("x-scheme", "gopher".parse().unwrap());
+        let trusted = TrustedProxies::default();
+        let kept = Client::behind_proxy(peer, Scheme::Https, &headers, &trusted);
+        assert_eq!(
+            kept.protocol, "https",
+            "an invalid scheme keeps the connection's"
+        );
+        headers.insert("x-scheme", "http".parse().unwrap());
+        let told = Client::behind_proxy(peer, Scheme::Https, &headers, &trusted);
+        assert_eq!(told.protocol, "http");
     }
 }

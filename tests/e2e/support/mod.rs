@@ -5,6 +5,7 @@
 mod client;
 mod database;
 mod files;
+pub mod h2raw;
 mod nginx;
 mod redis;
 mod server;

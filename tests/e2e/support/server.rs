@@ -79,8 +79,10 @@ pub fn binary() -> PathBuf {
 
 /// A running `gale serve`, stopped when dropped.
 pub struct Server {
-    /// Where it listens.
+    /// Where it listens (the first address it names).
     pub addr: SocketAddr,
+    /// Every address it listens on, with its scheme (`http`, `https`).
+    urls: Vec<(String, SocketAddr)>,
     child: Child,
     log: Arc<Mutex<Vec<String>>>,
     /// The plugin directory, removed when the server is dropped.
@@ -150,19 +152,21 @@ impl Server {
         stdout
             .read_line(&mut line)
             .expect("reading gale's first line");
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|addr| addr.parse().ok())
-            .unwrap_or_else(|| {
-                panic!(
-                    "gale did not start: {line:?}\n{}",
-                    log.lock().unwrap().join("\n")
-                )
-            });
+        // `gale: listening on https://127.0.0.1:8443, http://127.0.0.1:8080 (...)`.
+        let urls: Vec<(String, SocketAddr)> = line
+            .split([' ', ','])
+            .filter_map(|word| word.split_once("://"))
+            .filter_map(|(scheme, addr)| Some((scheme.to_owned(), addr.parse().ok()?)))
+            .collect();
+        let Some(&(_, addr)) = urls.first() else {
+            panic!(
+                "gale did not start: {line:?}\n{}",
+                log.lock().unwrap().join("\n")
+            )
+        };
         Server {
             addr,
+            urls,
             child,
             log,
             _dir: None,
@@ -200,6 +204,12 @@ impl Server {
             sent.is_ok_and(|status| status.success()),
             "kill -{signal} failed"
         );
+    }
+
+    /// The address it serves `scheme` on.
+    pub fn addr_of(&self, scheme: &str) -> SocketAddr {
+        let found = self.urls.iter().find(|(s, _)| s == scheme);
+        found.unwrap_or_else(|| panic!("no {scheme}:// address")).1
     }
 
     /// The server's process id.
