@@ -31,7 +31,7 @@ def start(plugins, *flags, log="off"):
         [str(GALE), "serve", "--plugins", str(plugins), *listen, *flags],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, "GALE_LOG": log})
     line = process.stdout.readline().decode()
-    return process, re.search(r"http://([\d.:]+)", line).group(1)
+    return process, re.search(r"https?://([\d.:]+)", line).group(1)
 
 
 def stop(process):

@@ -273,3 +273,72 @@ fn a_continuation_flood_ends_the_connection_instead_of_growing_the_header_list()
     let grown = server.rss_kib().saturating_sub(before);
     assert!(grown < 8 * 1024, "RSS grew {grown} KiB");
 }
+
+/// A response as both protocols must agree on it: the status, the headers but those that
+/// belong to one connection or one moment, cookies' expiry dates dropped, and the body.
+fn comparable(version: &str, args: &[&str], url: &str, ca: &Path) -> String {
+    let output = Command::new("curl")
+        .args(["-sS", version, "--cacert", ca.to_str().unwrap(), "-D", "-"])
+        .args(args)
+        .arg(url)
+        .output()
+        .expect("running curl");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines.next().unwrap_or("").split(' ').nth(1).unwrap_or("");
+    assert!(status.len() == 3, "{version} {url} answered: {text:?}");
+    let per_connection = ["date", "connection", "transfer-encoding", "content-length"];
+    let mut headers: Vec<String> = lines
+        .filter_map(|line| line.split_once(": "))
+        .map(|(name, value)| (name.to_lowercase(), value))
+        .filter(|(name, _)| !per_connection.contains(&name.as_str()))
+        .map(|(name, value)| {
+            let parts = value
+                .split("; ")
+                .filter(|part| !part.starts_with("expires="));
+            format!("{name}: {}", parts.collect::<Vec<_>>().join("; "))
+        })
+        .collect();
+    headers.sort();
+    format!("{status}\n{}\n\n{body}", headers.join("\n"))
+}
+
+#[test]
+fn every_handler_api_answers_over_http2_as_over_http11() {
+    let static_dir = tempfile::tempdir().unwrap();
+    std::fs::write(static_dir.path().join("a.txt"), "hello world\n").unwrap();
+    let (ca, server, ..) = https_probe(&[
+        "--listen",
+        "http://127.0.0.1:0",
+        "--cookie-secret",
+        "matrix",
+        "--static",
+        static_dir.path().to_str().unwrap(),
+    ]);
+    let cases: &[(&str, &[&str])] = &[
+        ("/arguments?a=1&a=2", &[]),
+        ("/arguments?a=1", &["-d", "a=x"]),
+        ("/status?code=201", &[]),
+        ("/echo/x/y%20z", &[]),
+        ("/cookie/full", &[]),
+        ("/cookie/read", &["-b", "a=1; b=2"]),
+        ("/clear", &[]),
+        ("/go/x", &[]),
+        ("/error/404", &[]),
+        ("/nowhere", &[]),
+        ("/flush/head", &["-I"]),
+        ("/stages", &[]),
+        ("/static/a.txt", &["-r", "2-5"]),
+    ];
+    let (plain, https) = (server.addr_of("http"), server.addr_of("https"));
+    for (path, args) in cases {
+        let over_http11 = format!("http://localhost:{}{path}", plain.port());
+        let over_http2 = format!("https://localhost:{}{path}", https.port());
+        assert_eq!(
+            comparable("--http1.1", args, &over_http11, &ca.cert),
+            comparable("--http2", args, &over_http2, &ca.cert),
+            "{path} {args:?}"
+        );
+    }
+}
