@@ -342,3 +342,21 @@ fn every_handler_api_answers_over_http2_as_over_http11() {
         );
     }
 }
+
+#[test]
+fn a_websocket_over_https_speaks_on_its_own_http11_connection() {
+    let (ca, server, ..) = https_probe(&[]);
+    // A browser opens a WebSocket on a connection that offers HTTP/1.1 alone.
+    let tcp = TcpStream::connect(server.addr).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let config = crate::support::h2raw::client_config(&ca.cert, &[b"http/1.1"]);
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let tls = rustls::StreamOwned::new(rustls::ClientConnection::new(config, name).unwrap(), tcp);
+    let url = format!("wss://localhost:{}/ws/echo", server.addr.port());
+    let (mut socket, _) = tungstenite::client(url, tls).expect("the handshake over TLS");
+    let greeting = socket.read().unwrap();
+    assert!(greeting.is_text(), "{greeting:?}");
+    socket.send(tungstenite::Message::text("over tls")).unwrap();
+    let echoed = socket.read().unwrap().into_text().unwrap();
+    assert!(echoed.contains("over tls"), "{echoed}");
+}
