@@ -1,6 +1,7 @@
 // A real browser through the chat plugin: three pages, one per transport (WebSocket, long
 // polling, server-sent events), each sends a message and every page shows all three in the
-// same order. Run by tests/e2e/browser.rs:
+// same order. Run by tests/e2e/browser.rs, also over HTTPS (the test's own CA, which
+// Chromium is told to accept) to see the pages come over HTTP/2:
 //   node chat.mjs BASE_URL SCREENSHOT.png
 // Prints one JSON line with what each page shows; any failed expectation exits non-zero.
 import { chromium } from 'playwright-core';
@@ -19,7 +20,8 @@ const browser = await chromium.launch({
 try {
   const pages = [];
   for (const transport of transports) {
-    const page = await (await browser.newContext()).newPage();
+    const context = await browser.newContext({ ignoreHTTPSErrors: base.startsWith('https:') });
+    const page = await context.newPage();
     await page.goto(`${base}/chat?transport=${transport}`);
     await page.waitForSelector('body[data-ready=yes]');
     pages.push(page);
@@ -32,9 +34,10 @@ try {
       await other.waitForFunction((n) => document.querySelectorAll('#messages li').length === n, index + 1);
     }
   }
-  const shown = {};
+  const shown = { protocols: {} };
   for (const [index, page] of pages.entries()) {
     shown[transports[index]] = await page.$$eval('#messages li', (items) => items.map((item) => item.textContent));
+    shown.protocols[transports[index]] = await page.evaluate(() => performance.getEntriesByType('navigation')[0].nextHopProtocol);
   }
   const expected = JSON.stringify(transports.map((transport) => `from ${transport}`));
   for (const transport of transports) {

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{Server, TestStore, report, root};
+use crate::support::{Server, TestCa, TestStore, report, root};
 
 /// Whether node, playwright-core (`npm ci --prefix tests/browser`) and Chromium are here;
 /// with `GALE_REQUIRE_BROWSER` set (as .ci/run does), their absence fails the test.
@@ -98,9 +98,39 @@ fn three_pages_chat_over_websocket_long_polling_and_events_and_see_one_order() {
     }
     let server = Server::with(&["chat"], &[]);
     let shown = run_browser("chat.mjs", &server, "chat");
+    assert_one_order(&shown);
+}
+
+/// Every transport's page shows the three messages in the order they were sent.
+fn assert_one_order(shown: &serde_json::Value) {
     let expected = serde_json::json!(["from ws", "from poll", "from sse"]);
     for transport in ["ws", "poll", "sse"] {
         assert_eq!(shown[transport], expected, "{transport}");
+    }
+}
+
+#[test]
+fn the_chat_over_https_comes_over_http2_with_its_websocket_long_polls_and_events() {
+    if !browser_available() {
+        return;
+    }
+    let ca = TestCa::new();
+    let (cert, key) = ca.issue("server");
+    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let tls = [
+        "--listen",
+        "https://127.0.0.1:0",
+        "--tls-cert",
+        cert,
+        "--tls-key",
+        key,
+    ];
+    let server = Server::with(&["chat"], &tls);
+    let base = format!("https://localhost:{}", server.addr.port());
+    let shown = run_browser_on("chat.mjs", &base, &[], &server, "chat-https");
+    assert_one_order(&shown);
+    for transport in ["ws", "poll", "sse"] {
+        assert_eq!(shown["protocols"][transport], "h2", "{transport}'s page");
     }
 }
 
