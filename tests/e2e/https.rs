@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::support::h2raw::{
-    ACK, CONTINUATION, END_HEADERS, END_STREAM, Frame, GOAWAY, H2, HEADERS, PING, RST_STREAM,
-    SETTINGS, request_headers,
+    ACK, CONTINUATION, DATA, END_HEADERS, END_STREAM, Frame, GOAWAY, H2, HEADERS, PING, RST_STREAM,
+    SETTINGS, WINDOW_UPDATE, request_headers,
 };
 use crate::support::{Server, TestCa, binary, wait_until};
 
@@ -359,4 +359,62 @@ fn a_websocket_over_https_speaks_on_its_own_http11_connection() {
     socket.send(tungstenite::Message::text("over tls")).unwrap();
     let echoed = socket.read().unwrap().into_text().unwrap();
     assert!(echoed.contains("over tls"), "{echoed}");
+}
+
+#[test]
+fn a_stream_that_never_reads_holds_neither_its_connection_nor_the_server() {
+    let (ca, server, ..) = https_probe(&[]);
+    let mut h2 = H2::connect(server.addr, &ca.cert);
+    // Every stream's window starts at 0: nothing is sent on it until the client says so.
+    h2.send(SETTINGS, 0, 0, &[0, 4, 0, 0, 0, 0]).unwrap();
+    h2.send(
+        HEADERS,
+        END_HEADERS | END_STREAM,
+        1,
+        &request_headers("GET", "/version?kib=8192"),
+    )
+    .unwrap();
+    h2.send(
+        HEADERS,
+        END_HEADERS | END_STREAM,
+        3,
+        &request_headers("GET", "/hello/world"),
+    )
+    .unwrap();
+    // Only stream 3 is opened to data.
+    h2.send(WINDOW_UPDATE, 0, 3, &(1u32 << 20).to_be_bytes())
+        .unwrap();
+    let ended = h2.read_until(|frame| {
+        frame.kind == DATA && frame.stream == 3 && frame.flags & END_STREAM != 0
+    });
+    assert!(
+        ended.is_some(),
+        "the second stream is answered beside the stalled one"
+    );
+    let url = format!("https://localhost:{}/hello/world", server.addr.port());
+    assert_eq!(curl(&ca.cert, "--http2", &url).1, "200");
+    assert!(
+        server.rss_kib() < 256 * 1024,
+        "the stalled 8 MiB is not multiplied"
+    );
+}
+
+#[test]
+fn a_ping_flood_from_a_client_that_reads_nothing_is_held_by_tcp_then_closed_at_the_write_timeout() {
+    let (ca, server, ..) = https_probe(&["--write-timeout", "2s"]);
+    let before = server.rss_kib();
+    let mut h2 = H2::connect(server.addr, &ca.cert);
+    let mut sent = 0;
+    while sent < 1_000_000 && h2.send(PING, 0, 0, &[7; 8]).is_ok() {
+        sent += 1;
+    }
+    assert!(
+        sent < 1_000_000,
+        "the server stopped reading pings it could not answer"
+    );
+    let url = format!("https://localhost:{}/hello/world", server.addr.port());
+    assert_eq!(curl(&ca.cert, "--http2", &url).1, "200", "the loop is free");
+    server.wait_for_log("read nothing for 2s (--write-timeout)");
+    let grown = server.rss_kib().saturating_sub(before);
+    assert!(grown < 16 * 1024, "RSS grew {grown} KiB");
 }

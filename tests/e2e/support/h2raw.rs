@@ -12,7 +12,9 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 
-/// Frame types (RFC 9113 §6).
+/// Frame types (RFC 9113 §6): `DATA`.
+pub const DATA: u8 = 0;
+/// `HEADERS`.
 pub const HEADERS: u8 = 1;
 /// `RST_STREAM`.
 pub const RST_STREAM: u8 = 3;
@@ -22,6 +24,8 @@ pub const SETTINGS: u8 = 4;
 pub const PING: u8 = 6;
 /// `GOAWAY`.
 pub const GOAWAY: u8 = 7;
+/// `WINDOW_UPDATE`.
+pub const WINDOW_UPDATE: u8 = 8;
 /// `CONTINUATION`.
 pub const CONTINUATION: u8 = 9;
 /// Flags.
@@ -78,6 +82,8 @@ impl H2 {
     pub fn connect(addr: SocketAddr, ca: &Path) -> H2 {
         let tcp = TcpStream::connect(addr).unwrap();
         tcp.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+        // A flood the server stops reading fails here instead of blocking the test.
+        tcp.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
         let name = ServerName::try_from("localhost").unwrap();
         let connection = ClientConnection::new(client_config(ca, &[b"h2"]), name).unwrap();
         let mut h2 = H2 {
