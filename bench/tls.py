@@ -54,7 +54,7 @@ http {{
 {temp}  access_log off;
   upstream gale {{ server {backend}; keepalive 64; }}
   server {{
-    listen 127.0.0.1:{port} ssl; http2 on;
+    listen 127.0.0.1:{port} ssl http2;
     ssl_certificate {cert}; ssl_certificate_key {key};
     location / {{ proxy_pass http://gale; proxy_http_version 1.1;
                  proxy_set_header Connection ""; }}
