@@ -23,12 +23,12 @@ def build(*crates):
     return out
 
 
-def start(plugins, *flags, log="off"):
-    """`gale serve` with `flags` (on a free port of 127.0.0.1 unless they say `--listen`),
-    logging at `log` (`GALE_LOG`) to /dev/null; returns (process, address)."""
+def start(plugins, *flags, log="off", binary=GALE):
+    """`gale serve` (of `binary`) with `flags` (on a free port of 127.0.0.1 unless they say
+    `--listen`), logging at `log` (`GALE_LOG`) to /dev/null; returns (process, address)."""
     listen = [] if "--listen" in flags else ["--listen", "127.0.0.1:0"]
     process = subprocess.Popen(
-        [str(GALE), "serve", "--plugins", str(plugins), *listen, *flags],
+        [str(binary), "serve", "--plugins", str(plugins), *listen, *flags],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, "GALE_LOG": log})
     line = process.stdout.readline().decode()
     return process, re.search(r"https?://([\d.:]+)", line).group(1)

@@ -95,6 +95,16 @@ enum Command {
     },
 }
 
+/// Serves as `gale serve ARGS…` does, in this process and without logging, until the
+/// process ends: for tests that count what the server itself allocates.
+pub fn serve_in_process(args: &[&str]) -> anyhow::Result<()> {
+    let line = ["gale", "serve"].iter().chain(args);
+    match Cli::try_parse_from(line)?.command {
+        Command::Serve { dir, options } => serve(dir.plugins, options),
+        _ => unreachable!("the line starts with `serve`"),
+    }
+}
+
 /// Runs the command line; the error, if any, is for the user.
 pub fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();

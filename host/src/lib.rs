@@ -40,6 +40,7 @@ pub use cli::main as run;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::builtin::Redirect;
+    pub use crate::cli::serve_in_process;
     pub use crate::config::{ServeOptions, parse_duration, parse_size};
     pub use crate::http::request::RequestData;
     pub use crate::http::{args, cookies, date, signed};
