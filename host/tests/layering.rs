@@ -67,6 +67,7 @@ const SUBLAYERS: &[(&str, &[&str])] = &[
             "traps",
             "refusal",
             "slots",
+            "running",
             "events",
             "pending",
             "ctx",

@@ -71,6 +71,8 @@ pub struct Sandbox {
     /// How long a request's handler may take in all, waits included
     /// (`--handler-wall-timeout`).
     pub wall_timeout: Duration,
+    /// The worker's place its fresh instance holds while its stage runs.
+    pub running: super::running::Running,
 }
 
 /// How a request's response reaches hyper.
@@ -202,6 +204,7 @@ impl Ctx {
     /// goes, the sandbox (limits, output) stays.
     pub fn recycle(&mut self, request: Arc<RequestData>) {
         self.sandbox.limits.refused = false;
+        self.sandbox.running.leave();
         self.request = request;
         self.response = ResponseState::default();
         self.delivery = Delivery::default();

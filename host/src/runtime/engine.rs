@@ -211,15 +211,19 @@ impl Runtime {
             websockets: self.websockets.clone(),
             pending_limits: self.limits.pending,
             wall_timeout: self.limits.wall_timeout,
+            running: Default::default(),
         };
         let mut store = Store::new(&self.engine, Ctx::new(sandbox, request));
         store.limiter(|ctx| &mut ctx.sandbox.limits);
         store.epoch_deadline_callback(move |store| {
-            if store.data().delivery.running_since.elapsed() >= timeout {
-                Ok(UpdateDeadline::Interrupt)
-            } else {
-                Ok(UpdateDeadline::Yield(1))
+            let ran = store.data().delivery.running_since.elapsed();
+            if ran >= timeout {
+                return Ok(UpdateDeadline::Interrupt);
             }
+            if ran >= super::running::BUSY_AFTER {
+                store.data().sandbox.running.leave();
+            }
+            Ok(UpdateDeadline::Yield(1))
         });
         store.set_epoch_deadline(1);
         store

@@ -55,7 +55,13 @@ pub(super) async fn acquire(
             instance.store.set_epoch_deadline(1);
             instance
         }
-        None => instantiate(runtime, plugin, request).await?,
+        None => {
+            // Made only with a place on the loop: see `running.rs`.
+            let place = super::running::place().await;
+            let made = instantiate(runtime, plugin, request).await?;
+            made.store.data().sandbox.running.hold(place);
+            made
+        }
     };
     Some(Lease::own(instance, slot))
 }
@@ -84,6 +90,7 @@ pub(super) fn release(runtime: &Runtime, plugin: &Plugin, lease: Lease, reusable
     let Some(instance) = lease.into_own() else {
         return;
     };
+    instance.store.data().sandbox.running.leave();
     let served = instance.served + 1;
     if reusable && served < runtime.limits.reuse_for(&plugin.name) {
         plugin.idle.keep(HandlerInstance { served, ..instance });

@@ -207,6 +207,7 @@ impl Lease {
         match &mut self.hold {
             Hold::Own { instance, .. } => {
                 let ctx = instance.store.data_mut();
+                ctx.sandbox.running.leave();
                 until_resumed(&mut ctx.memo.pending, &mut ctx.delivery, deadline, None).await
             }
             Hold::Shared(share) => {
@@ -220,8 +221,9 @@ impl Lease {
 
     /// Awaits `waiting` with the instance free for other requests (a shared one unlocked).
     pub(super) async fn unlocked<F: Future>(&mut self, waiting: F) -> F::Output {
-        if let Hold::Shared(share) = &mut self.hold {
-            share.leave();
+        match &mut self.hold {
+            Hold::Shared(share) => share.leave(),
+            Hold::Own { instance, .. } => instance.store.data().sandbox.running.leave(),
         }
         waiting.await
     }

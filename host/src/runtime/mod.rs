@@ -16,6 +16,7 @@ mod pending;
 mod plugin;
 mod refusal;
 pub mod reuse;
+mod running;
 mod shared;
 mod slots;
 mod traps;

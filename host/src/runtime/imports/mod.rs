@@ -173,6 +173,8 @@ impl Sandbox {
         wait: F,
     ) -> wasmtime::Result<F::Output> {
         let timeout = self.timeout;
+        // Waiting is not running: the worker's place goes to another request meanwhile.
+        self.running.leave();
         let Ok(done) = tokio::time::timeout_at((running_since + timeout).into(), wait).await else {
             // The driver's line for the stopped handler names the route.
             tracing::warn!(
