@@ -101,6 +101,9 @@ pub fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
         ));
         tracing::info!("admin endpoint on http://{bound}/ (metrics at /metrics)");
     }
+    main_loop.spawn(crate::worker::trim_after_bursts(
+        shared.open_connections.clone(),
+    ));
     let (stop, stopped) = watch::channel(false);
     let shown = listening.shown();
     let workers: Vec<_> = listening

@@ -85,3 +85,28 @@ impl Drop for Counted {
         self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
+
+/// Connections that must have closed since the last trim before the allocator's free memory
+/// is given back: a burst's worth. After 10,000 keep-alive connections closed, glibc kept
+/// 204 MiB resident that `malloc_trim` brought to 38 MiB (2026-12-04); trimming walks every
+/// arena, so it is done after bursts, not after each connection.
+const TRIM_AFTER_CLOSED: usize = 1000;
+
+/// How often the count is looked at.
+const TRIM_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Gives the allocator's free memory back each time a burst of connections has closed
+/// (the count `open` fell [`TRIM_AFTER_CLOSED`] below its high mark since the last trim).
+pub(crate) async fn trim_after_bursts(open: Arc<AtomicUsize>) {
+    let mut high = 0;
+    let mut checks = tokio::time::interval(TRIM_CHECK);
+    loop {
+        checks.tick().await;
+        let now = open.load(Ordering::Relaxed);
+        high = high.max(now);
+        if high - now >= TRIM_AFTER_CLOSED {
+            crate::plugins::cache::release_free_memory();
+            high = now;
+        }
+    }
+}

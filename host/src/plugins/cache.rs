@@ -194,7 +194,7 @@ pub fn compile(
 
 /// Returns the allocator's free memory to the system (glibc keeps what a thread freed in its
 /// arena: compiling a 20 MB Python plugin left 280 MB resident).
-fn release_free_memory() {
+pub(crate) fn release_free_memory() {
     #[cfg(target_env = "gnu")]
     // SAFETY: malloc_trim only releases free memory; it has no precondition.
     unsafe {
