@@ -55,31 +55,42 @@ pub(crate) enum Serves {
     Https(tokio_rustls::TlsAcceptor),
 }
 
-/// Serves one accepted connection until it closes, holding `permit` meanwhile.
-pub(crate) async fn serve(
+/// Serves one accepted connection, holding `permit`, in a task of the worker's until it
+/// closes. Each way is a task of its own type, as large as that way needs: one future for
+/// all made every plain HTTP/1.1 connection's task as large as HTTP/2 over TLS needs, 8.8
+/// KiB, then a box inside a smaller task (`host/tests/memory.rs`).
+pub(crate) fn spawn(
     worker: Rc<Worker>,
     stream: TcpStream,
     remote: SocketAddr,
-    serves: Serves,
+    serves: &Serves,
     permit: ConnectionPermit,
 ) {
-    // Each way is boxed: inline, the task of every connection was as large as the largest
-    // (HTTP/2 over TLS), 8.8 KiB, also for plain HTTP/1.1 (`host/tests/memory.rs`).
-    let settings = &worker.shared.connection;
-    let acceptor = match serves {
-        Serves::Http => {
-            let plain = http1(&worker, stream, remote, Scheme::Http, None, permit);
-            return Box::pin(plain).await;
+    let tasks = worker.tasks.clone();
+    let (scheme, redirect) = match serves {
+        Serves::Http => (Scheme::Http, None),
+        Serves::RedirectToHttps(port) => (Scheme::Http, Some(*port)),
+        Serves::Https(acceptor) => {
+            tasks.spawn_local(https(worker, stream, remote, acceptor.clone(), permit));
+            return;
         }
-        Serves::RedirectToHttps(port) => {
-            let plain = http1(&worker, stream, remote, Scheme::Http, Some(port), permit);
-            return Box::pin(plain).await;
-        }
-        Serves::Https(acceptor) => acceptor,
     };
+    tasks.spawn_local(http1(worker, stream, remote, scheme, redirect, permit));
+}
+
+/// A TLS handshake, then HTTP/2 or HTTP/1.1 as ALPN chose; each boxed, as only one of the
+/// three is ever alive.
+async fn https(
+    worker: Rc<Worker>,
+    stream: TcpStream,
+    remote: SocketAddr,
+    acceptor: tokio_rustls::TlsAcceptor,
+    permit: ConnectionPermit,
+) {
     // A client that stalls mid-handshake holds a connection as a slow head does: the same
     // limit closes both.
-    let handshake = tokio::time::timeout(settings.header_timeout, acceptor.accept(stream));
+    let limit = worker.shared.connection.header_timeout;
+    let handshake = tokio::time::timeout(limit, acceptor.accept(stream));
     let stream = match Box::pin(handshake).await {
         Ok(Ok(stream)) => stream,
         Ok(Err(error)) => return tracing::debug!(%remote, "TLS handshake failed: {error}"),
@@ -88,14 +99,14 @@ pub(crate) async fn serve(
         }
     };
     match stream.get_ref().1.alpn_protocol() {
-        Some(b"h2") => Box::pin(http2(&worker, stream, remote, permit)).await,
-        _ => Box::pin(http1(&worker, stream, remote, Scheme::Https, None, permit)).await,
+        Some(b"h2") => Box::pin(http2(worker, stream, remote, permit)).await,
+        _ => Box::pin(http1(worker, stream, remote, Scheme::Https, None, permit)).await,
     }
 }
 
 /// HTTP/1.1 on `stream`; with `redirect`, every request is sent on to HTTPS at that port.
 async fn http1<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
-    worker: &Rc<Worker>,
+    worker: Rc<Worker>,
     stream: S,
     remote: SocketAddr,
     scheme: Scheme,
@@ -132,13 +143,13 @@ async fn http1<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     let connection = http1_builder(settings)
         .serve_connection(TokioIo::new(stream), service)
         .with_upgrades();
-    drive(worker, connection, |c| c.graceful_shutdown(), remote, None).await;
+    drive(&worker, connection, |c| c.graceful_shutdown(), remote, None).await;
     drop(permit);
 }
 
 /// HTTP/2 on a TLS stream whose ALPN chose it.
 async fn http2<S: AsyncRead + AsyncWrite + Unpin + 'static>(
-    worker: &Rc<Worker>,
+    worker: Rc<Worker>,
     stream: S,
     remote: SocketAddr,
     permit: ConnectionPermit,
@@ -160,7 +171,7 @@ async fn http2<S: AsyncRead + AsyncWrite + Unpin + 'static>(
     });
     let connection = http2_builder(settings).serve_connection(TokioIo::new(stream), service);
     let idle = Some((activity, settings.header_timeout));
-    drive(worker, connection, |c| c.graceful_shutdown(), remote, idle).await;
+    drive(&worker, connection, |c| c.graceful_shutdown(), remote, idle).await;
     drop(permit);
 }
 

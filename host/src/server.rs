@@ -188,8 +188,7 @@ async fn accept_loop(worker: Rc<Worker>, listener: TcpListener, serves: Serves) 
         // by the kernel, not held for ever.
         let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive());
         let permit = ConnectionPermit::new(permit, &worker.shared);
-        let serving = connection::serve(worker.clone(), stream, remote, serves.clone(), permit);
-        worker.tasks.spawn_local(serving);
+        connection::spawn(worker.clone(), stream, remote, &serves, permit);
     }
 }
 
