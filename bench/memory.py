@@ -11,6 +11,7 @@ Needs wrk (for the build check of common.py). Builds release binaries and the pl
 """
 
 import argparse
+import pathlib
 import subprocess
 import threading
 import time
@@ -37,6 +38,10 @@ class Peak(threading.Thread):
                 self.rss, self.kinds = rss, breakdown(self.process.pid, self.binary)
             time.sleep(0.05)
 
+    def reset(self):
+        """Forgets the samples so far: the peak of what follows is wanted."""
+        self.rss, self.kinds = 0.0, {}
+
     def done(self):
         self.running = False
         self.join()
@@ -50,12 +55,12 @@ def c10k_run(address, path, connections):
 
 
 def measure(launch, binary, load):
-    """Starts a server, runs `load(address)` against it, and returns (outcome, peak RSS,
-    breakdown at the peak)."""
+    """Starts a server, runs `load(address, peak)` against it, and returns (outcome, peak
+    RSS, breakdown at the peak)."""
     process, address = launch()
     peak = Peak(process, binary)
     try:
-        outcome = load(address)
+        outcome = load(address, peak)
     finally:
         rss, kinds = peak.done()
         stop(process)
@@ -77,23 +82,35 @@ def main():
             "--max-websockets-per-ip", str(2 * n))
     gale = lambda binary=GALE: lambda: start(plugins, *room, *args.flags, binary=binary)
     hyper = lambda: spawn([str(RELEASE / "baseline"), "127.0.0.1:0"])
-    keep_alive = lambda address: c10k_run(address, "/hello/world", n)
-    burst_then = lambda mode: lambda address: (c10k_run(address, "/hello/world", n),
-                                               run_wsload(mode, address, n, 3)[0])[1]
+    keep_alive = lambda address, _: c10k_run(address, "/hello/world", n)
+
+    def burst_then(load):
+        """`load` after a c10k burst has come and gone (its connections closed), with the
+        peak of `load` alone."""
+        def run(address, peak):
+            c10k_run(address, "/hello/world", n)
+            time.sleep(2)  # the server gives memory back within a second of a burst
+            peak.reset()
+            return load(address, peak)
+        return run
+
+    websockets = lambda address, _: run_wsload("open", address, n, 3)[0]
+    polls = lambda address, _: run_wsload("poll", address, n)[0]
     rows = [
-        ("bare hyper, keep-alive", hyper, "baseline", lambda a: c10k_run(a, "/", n)),
+        ("bare hyper, keep-alive", hyper, "baseline", lambda a, _: c10k_run(a, "/", n)),
     ]
     loads = [
         ("keep-alive (hello)", keep_alive),
-        ("idle WebSockets (probe)", lambda a: run_wsload("open", a, n, 3)[0]),
-        ("idle WebSockets after a keep-alive burst", burst_then("open")),
-        ("parked long polls (probe)", lambda a: run_wsload("poll", a, n)[0]),
-        ("parked long polls after a keep-alive burst", burst_then("poll")),
+        ("idle WebSockets (probe)", websockets),
+        ("idle WebSockets after a keep-alive burst", burst_then(websockets)),
+        ("parked long polls (probe)", polls),
+        ("parked long polls after a keep-alive burst", burst_then(polls)),
     ]
     for what, load in loads:
         rows.append((f"gale, {what}", gale(), "gale", load))
         if args.before:
-            rows.append((f"gale before, {what}", gale(args.before), "gale", load))
+            before = pathlib.Path(args.before)
+            rows.append((f"gale before, {what}", gale(before), before.name, load))
     best = {}
     for _ in range(args.rounds):
         for name, launch, binary, load in rows:

@@ -144,6 +144,44 @@ fn a_parked_request_is_answered_at_the_next_publish_and_holds_no_instance() {
 }
 
 #[test]
+fn a_burst_of_long_polls_makes_its_instances_a_few_at_a_time_in_few_pool_slots() {
+    // One worker: its places (four) bound the instances alive at once, so the burst
+    // touches a handful of pool slots. Before, a stage preempted at an epoch tick let the
+    // loop make instances for every request queued behind it, each in a slot of its own.
+    let server = Server::with(&["probe"], &["--workers", "1"]);
+    let mut polls: Vec<_> = (0..500)
+        .map(|_| {
+            let mut poll = crate::support::Connection::open(server.addr);
+            poll.write("GET /topic/poll?topic=burst&timeout=20000 HTTP/1.1\r\nHost: x\r\n\r\n");
+            poll
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    publish(&server, "burst", "m1", "hello");
+    for poll in &mut polls {
+        assert_eq!(poll.read().text(), "m1=hello\n");
+    }
+    let slots = slots_with_an_image(&server);
+    assert!(slots <= 8, "500 polls touched {slots} pool slots");
+}
+
+/// The pool slots whose memory holds a plugin's image (a copy-on-write mapping of the
+/// compiled-code cache's file, or of wasmtime's own image): each slot an instance has used.
+fn slots_with_an_image(server: &Server) -> usize {
+    let maps = std::fs::read_to_string(format!("/proc/{}/maps", server.pid())).unwrap();
+    maps.lines()
+        .filter(|line| {
+            let image = line.ends_with(".cwasm") || line.contains("wasm-memory-image");
+            image
+                && line
+                    .split_whitespace()
+                    .nth(1)
+                    .is_some_and(|perms| perms.contains('w'))
+        })
+        .count()
+}
+
+#[test]
 fn a_cursor_behind_is_answered_at_once_and_a_quiet_topic_at_the_time_limit() {
     let server = Server::with(&["probe"], &[]);
     for id in ["a", "b"] {

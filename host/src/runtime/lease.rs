@@ -219,11 +219,23 @@ impl Lease {
         }
     }
 
-    /// Awaits `waiting` with the instance free for other requests (a shared one unlocked).
+    /// Awaits `waiting` (the response going out) with the instance free for other requests:
+    /// a shared one unlocked; an own one keeps its place on the loop for a moment, as a
+    /// response is usually out at the connection's next turn (then a burst makes no more
+    /// instances meanwhile), and gives it up if the client is slow.
     pub(super) async fn unlocked<F: Future>(&mut self, waiting: F) -> F::Output {
-        match &mut self.hold {
-            Hold::Shared(share) => share.leave(),
-            Hold::Own { instance, .. } => instance.store.data().sandbox.running.leave(),
+        let instance = match &mut self.hold {
+            Hold::Shared(share) => {
+                share.leave();
+                return waiting.await;
+            }
+            Hold::Own { instance, .. } => instance,
+        };
+        let mut waiting = std::pin::pin!(waiting);
+        let moment = tokio::time::sleep(super::running::BUSY_AFTER);
+        tokio::select! {
+            done = waiting.as_mut() => return done,
+            () = moment => instance.store.data().sandbox.running.leave(),
         }
         waiting.await
     }

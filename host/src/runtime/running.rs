@@ -19,7 +19,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 const PLACES: usize = 4;
 
 /// A stage that has run this long is busy: it yields at every epoch tick and gives up its
-/// place, so a handler spinning in a loop does not hold back the worker's new requests.
+/// place, so a handler spinning in a loop does not hold back the worker's new requests. A
+/// response waiting this long for its client gives up its place too.
 pub(super) const BUSY_AFTER: Duration = Duration::from_millis(10);
 
 thread_local! {
