@@ -11,12 +11,13 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// The heap bytes each kind of idle connection may hold: measured with this test in the
-/// test profile on 2026-12-04 (x86_64 Linux, one worker) as 20,445, 10,897 and 26,100 bytes
+/// test profile on 2026-12-04 (x86_64 Linux, one worker) as 20,445, 7,825 and 26,100 bytes
 /// (29,056, 10,854 and 32,692 before issue 35 gave each connection's way a task of its own
-/// size and boxed hyper's service future), given about a tenth more. Raising one is a
-/// decision: say why in the commit and in docs/benchmarks.md's c10k section.
+/// size, boxed hyper's service future and cut the WebSocket read buffer to 1 KiB), given
+/// about a tenth more. Raising one is a decision: say why in the commit and in
+/// docs/benchmarks.md's c10k section.
 const KEPT_ALIVE_LIMIT: isize = 22 * 1024;
-const WEBSOCKET_LIMIT: isize = 12 * 1024;
+const WEBSOCKET_LIMIT: isize = 8704;
 const PARKED_POLL_LIMIT: isize = 28 * 1024;
 
 /// Connections opened at once, and how many such batches: enough that the server's fixed
