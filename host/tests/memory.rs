@@ -66,6 +66,7 @@ fn by_size() -> Vec<isize> {
 
 #[test]
 fn an_idle_connection_of_each_kind_holds_no_more_heap_than_measured() {
+    room_for_descriptors();
     let server = serve_probe();
     // The first requests teach the host the probe's handlers and size its pools.
     drop((0..50).map(|_| kept_alive(server)).collect::<Vec<_>>());
@@ -176,6 +177,22 @@ fn read_head(stream: &mut TcpStream) -> String {
         filled += read;
     }
     String::from_utf8_lossy(&buffer[..filled]).into_owned()
+}
+
+/// Raises this process's open-file limit to its hard limit: both ends of every test
+/// connection are here (about 2,000 descriptors), past the common soft limit of 1,024.
+fn room_for_descriptors() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
 }
 
 /// Builds the probe plugin and serves it in this process (one worker, room for every
