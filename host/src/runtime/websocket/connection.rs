@@ -62,6 +62,19 @@ pub(super) async fn next_published(
 }
 
 impl Connection<'_> {
+    /// Follows a swap: later events run on `swapped`, the version and handler the path
+    /// routes to now; with none (its plugin no longer serves it), the connection goes away,
+    /// as at shutdown.
+    pub(super) fn follow(&mut self, swapped: Option<(Arc<Plugin>, u32)>) -> Next {
+        match swapped {
+            Some((plugin, handler)) => {
+                (self.plugin, self.handler) = (plugin, handler);
+                Next::Continue
+            }
+            None => Next::Close(Some(close_frame(CloseCode::Away, ""))),
+        }
+    }
+
     /// Applies an event's subscriptions (each reads from the moment of its `subscribe`
     /// call, so nothing published meanwhile is missed), then queues its frames and says
     /// whether it closes.

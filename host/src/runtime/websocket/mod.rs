@@ -197,14 +197,7 @@ pub async fn serve(
                 continue;
             }
             swapped = swapped(&mut follow) => {
-                next = match swapped {
-                    Some((plugin, handler)) => {
-                        (connection.plugin, connection.handler) = (plugin, handler);
-                        Next::Continue
-                    }
-                    // Its plugin no longer serves it: going away, as at shutdown.
-                    None => Next::Close(Some(close_frame(CloseCode::Away, ""))),
-                };
+                next = connection.follow(swapped);
                 continue;
             }
             _ = stopping.wait_for(|stop| *stop) => {
@@ -220,6 +213,17 @@ pub async fn serve(
                 continue;
             }
         };
+        // A swap published while the frame came in, not yet seen by the select (which picks
+        // among ready branches at random): the event runs on the version in force.
+        if let Some(follow) = follow.as_mut()
+            && follow.changes.has_changed().unwrap_or(false)
+        {
+            follow.changes.borrow_and_update();
+            next = connection.follow((follow.resolve)());
+            if !matches!(next, Next::Continue) {
+                continue;
+            }
+        }
         if let Some(Ok(Frame::Text(_) | Frame::Binary(_))) = &frame {
             crate::metrics::record(|metrics| metrics.websocket_message(&name, true));
         }
