@@ -17,7 +17,7 @@ import threading
 import time
 
 from common import GALE, ROOT, build, start, stop
-from perf import RELEASE, memory, spawn
+from perf import RELEASE, c10k, memory, spawn
 from smaps import breakdown
 from websocket import run_wsload
 
@@ -48,12 +48,6 @@ class Peak(threading.Thread):
         return self.rss, self.kinds
 
 
-def c10k_run(address, path, connections):
-    out = subprocess.run([str(RELEASE / "c10k"), address, path, str(connections), "3"],
-                         capture_output=True, text=True, check=True).stdout
-    return dict(pair.split("=") for pair in out.split())
-
-
 def measure(launch, binary, load):
     """Starts a server, runs `load(address, peak)` against it, and returns (outcome, peak
     RSS, breakdown at the peak)."""
@@ -82,13 +76,13 @@ def main():
             "--max-websockets-per-ip", str(2 * n))
     gale = lambda binary=GALE: lambda: start(plugins, *room, *args.flags, binary=binary)
     hyper = lambda: spawn([str(RELEASE / "baseline"), "127.0.0.1:0"])
-    keep_alive = lambda address, _: c10k_run(address, "/hello/world", n)
+    keep_alive = lambda address, _: c10k(address, "/hello/world", n, 3)
 
     def burst_then(load):
         """`load` after a c10k burst has come and gone (its connections closed), with the
         peak of `load` alone."""
         def run(address, peak):
-            c10k_run(address, "/hello/world", n)
+            c10k(address, "/hello/world", n, 3)
             time.sleep(2)  # the server gives memory back within a second of a burst
             peak.reset()
             return load(address, peak)
@@ -97,7 +91,7 @@ def main():
     websockets = lambda address, _: run_wsload("open", address, n, 3)[0]
     polls = lambda address, _: run_wsload("poll", address, n)[0]
     rows = [
-        ("bare hyper, keep-alive", hyper, "baseline", lambda a, _: c10k_run(a, "/", n)),
+        ("bare hyper, keep-alive", hyper, "baseline", lambda a, _: c10k(a, "/", n, 3)),
     ]
     loads = [
         ("keep-alive (hello)", keep_alive),

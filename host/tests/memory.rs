@@ -134,35 +134,37 @@ fn settled() -> isize {
 
 /// A connection that asked for `/version` once and keeps the connection.
 fn kept_alive(server: SocketAddr) -> TcpStream {
-    let mut stream = TcpStream::connect(server).expect("connecting");
-    stream
-        .write_all(b"GET /version HTTP/1.1\r\nHost: memory\r\n\r\n")
-        .expect("asking");
-    let response = read_head(&mut stream);
-    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    stream
+    opened(
+        server,
+        "GET /version HTTP/1.1\r\nHost: memory\r\n\r\n",
+        Some("200"),
+    )
 }
 
 /// A WebSocket the probe's echo handler accepted, then left idle.
 fn websocket(server: SocketAddr) -> TcpStream {
-    let mut stream = TcpStream::connect(server).expect("connecting");
-    stream
-        .write_all(
-            b"GET /ws/echo HTTP/1.1\r\nHost: memory\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-        )
-        .expect("upgrading");
-    let response = read_head(&mut stream);
-    assert!(response.starts_with("HTTP/1.1 101"), "{response}");
-    stream
+    let upgrade = "GET /ws/echo HTTP/1.1\r\nHost: memory\r\nUpgrade: websocket\r\n\
+                   Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+                   Sec-WebSocket-Version: 13\r\n\r\n";
+    opened(server, upgrade, Some("101"))
 }
 
 /// A long poll on a topic nobody publishes to: parked for two minutes.
 fn parked_poll(server: SocketAddr) -> TcpStream {
+    let poll = "GET /topic/poll?topic=memory&timeout=120000 HTTP/1.1\r\nHost: memory\r\n\r\n";
+    opened(server, poll, None)
+}
+
+/// A connection to `server` that sent `request` and, given a `status`, read a response
+/// with it.
+fn opened(server: SocketAddr, request: &str, status: Option<&str>) -> TcpStream {
     let mut stream = TcpStream::connect(server).expect("connecting");
-    stream
-        .write_all(b"GET /topic/poll?topic=memory&timeout=120000 HTTP/1.1\r\nHost: memory\r\n\r\n")
-        .expect("polling");
+    stream.write_all(request.as_bytes()).expect("asking");
+    if let Some(status) = status {
+        let response = read_head(&mut stream);
+        let expected = format!("HTTP/1.1 {status}");
+        assert!(response.starts_with(&expected), "{response}");
+    }
     stream
 }
 
