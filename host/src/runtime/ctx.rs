@@ -204,7 +204,6 @@ impl Ctx {
     /// goes, the sandbox (limits, output) stays.
     pub fn recycle(&mut self, request: Arc<RequestData>) {
         self.sandbox.limits.refused = false;
-        self.sandbox.running.leave();
         self.request = request;
         self.response = ResponseState::default();
         self.delivery = Delivery::default();

@@ -7,7 +7,8 @@
 //! memory image) and host memory that the allocator keeps after it ends. A stage preempted
 //! at an epoch tick (or by the OS) goes to the back of the loop's queue, and in a burst the
 //! loop made instances for everyone queued before it: 10,000 long polls arriving at once
-//! touched about 330 slots, 366 MiB at the peak; limited, 246 MiB (`bench/memory.py`, 2026-12-04).
+//! touched about 330 slots, 420 MiB at the peak; limited, 241 MiB (`bench/memory.py`,
+//! 2026-12-04).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
