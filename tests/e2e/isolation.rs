@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use crate::support::{Connection, Server, get, send};
+use crate::support::{Connection, Server, get, send, wait_until};
 
 /// The faults plugin beside the tutorial (whose `/` is the "is the host fine?" check), with
 /// small limits so that every fault is quick to reach, and few instances so that a leaked
@@ -328,4 +328,24 @@ fn a_reused_instance_finds_nothing_of_the_previous_requests_state() {
         cookies.iter().any(|cookie| cookie.starts_with("_xsrf=")),
         "a request without an _xsrf cookie gets a token of its own: {cookies:?}"
     );
+}
+
+#[test]
+fn the_memory_a_burst_of_connections_used_is_given_back_once_they_close() {
+    let server = Server::with(&["hello"], &["--max-connections", "10000"]);
+    let before = server.rss_kib();
+    let burst: Vec<_> = (0..3000)
+        .map(|_| {
+            let mut connection = Connection::open(server.addr);
+            let answer = connection.send("GET /hello/world HTTP/1.1\r\nHost: x\r\n\r\n");
+            assert_eq!(answer.status, 200);
+            connection
+        })
+        .collect();
+    let held = server.rss_kib().saturating_sub(before);
+    drop(burst);
+    // glibc keeps what a thread freed unless told; the server trims after a burst closes.
+    wait_until("half the burst's memory given back", || {
+        server.rss_kib() < before + held / 2
+    });
 }
