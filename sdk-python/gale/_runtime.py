@@ -15,7 +15,7 @@ from componentize_py_types import Err
 from wit_world import exports
 from wit_world.exports import app as wit
 
-from gale import _loop, routing, web
+from gale import _loop, _views, routing, web
 from gale._host import info, response, timers
 from gale._host import request as host_request
 from gale.httputil import HTTPServerRequest
@@ -51,6 +51,8 @@ def load(module_name):
         raise SystemExit("%s builds no tornado.web.Application: build one when the module "
                          "is imported, or define make_app() returning it" % module_name)
     _State.application = found
+    # Read and compiled now, into the snapshot: a running plugin has no files.
+    routing.notes.extend(_views.preload(found, module))
 
 
 def _target(spec, index):

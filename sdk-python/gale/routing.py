@@ -7,6 +7,8 @@ the sockets and the loop; what they would have done is explained in the log.
 
 import re
 
+from gale import _ui
+
 __all__ = ["Application", "URLSpec", "url"]
 
 # Every Application the plugin module built, in order: `gale._runtime` serves the last one.
@@ -51,7 +53,6 @@ def _spec(rule):
 _IGNORED = {
     "cookie_secret": "the cookie secret is gale's (--cookie-secret); this one is not used",
     "static_path": "static files are served from gale's --static directory",
-    "template_path": "templates are not supported: build the HTML in the handler",
     "debug": "gale reloads a plugin when its file changes (gale dev); debug is not used",
     "autoreload": "gale reloads a plugin when its file changes (gale dev)",
 }
@@ -60,7 +61,9 @@ _IGNORED = {
 class Application:
     """Tornado's ``Application(handlers, **settings)``: the plugin's routes and settings.
 
-    ``xsrf_cookies``, ``login_url`` and ``serve_traceback`` act as in Tornado; settings the
+    ``xsrf_cookies``, ``login_url``, ``serve_traceback`` and the templates' settings
+    (``template_path``, ``autoescape``, ``template_whitespace``, ``template_loader``,
+    ``ui_modules``, ``ui_methods``) act as in Tornado; settings the
     host owns (``cookie_secret``, ``static_path``) are noted in the log and not used.
     """
 
@@ -68,6 +71,10 @@ class Application:
         self.handlers = []
         self.named_handlers = {}
         self.settings = settings
+        self.ui_modules = dict(_ui.BUILT_IN)
+        self.ui_methods = {}
+        _ui.load_ui_modules(self.ui_modules, settings.get("ui_modules", {}))
+        _ui.load_ui_methods(self.ui_methods, settings.get("ui_methods", {}))
         for name, why in _IGNORED.items():
             if settings.get(name):
                 notes.append("setting %s: %s" % (name, why))

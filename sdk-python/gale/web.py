@@ -14,13 +14,15 @@ from gale import escape
 from gale._host import application as host_application, call, error, response, warning
 from gale._host import request as host_request
 from gale._methods import AccountMethods, CookieMethods, TopicMethods
+from gale._ui import TemplateModule, UIModule
+from gale._views import ViewMethods
 from gale.httputil import HTTPServerRequest
 from gale.log import access_log, app_log, gen_log  # noqa: F401 (tornado.web has them)
 from gale.routing import Application, URLSpec, url
 
 __all__ = ["AccountError", "Application", "Finish", "HTTPError", "MissingArgumentError",
-           "RedirectHandler", "RequestHandler", "StaticFileHandler", "URLSpec", "access_log",
-           "app_log", "authenticated", "gen_log", "url"]
+           "RedirectHandler", "RequestHandler", "StaticFileHandler", "TemplateModule",
+           "UIModule", "URLSpec", "access_log", "app_log", "authenticated", "gen_log", "url"]
 
 
 class HTTPError(Exception):
@@ -96,7 +98,7 @@ class _Done:
         return None
 
 
-class RequestHandler(CookieMethods, AccountMethods, TopicMethods):
+class RequestHandler(CookieMethods, AccountMethods, TopicMethods, ViewMethods):
     """Tornado's ``RequestHandler``: subclass it and define ``get``, ``post``…
 
     One handler object serves one request, in a sandboxed instance of the plugin (shared
@@ -271,13 +273,6 @@ class RequestHandler(CookieMethods, AccountMethods, TopicMethods):
             self.finish()
         else:
             response.finish_with_error_page()
-
-    def render(self, template_name, **kwargs):
-        """Templates are not supported yet: build the HTML in the handler."""
-        raise NotImplementedError("gale plugins have no templates yet: write the HTML "
-                                  "(escape values with tornado.escape.xhtml_escape)")
-
-    render_string = render
 
     # The application.
     def reverse_url(self, name, *args):

@@ -1,5 +1,4 @@
-"""``tornado.util``: its ``TimeoutError``, asyncio's (the builtin)."""
+"""``tornado.util``: gale's ``gale.util``."""
 
-TimeoutError = TimeoutError
-
-__all__ = ["TimeoutError"]
+from gale.util import *  # noqa: F401,F403
+from gale.util import __all__  # noqa: F401

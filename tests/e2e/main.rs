@@ -30,6 +30,7 @@ mod support;
 mod swap;
 mod topics;
 mod tutorial;
+mod views;
 mod websocket;
 mod wire;
 mod xsrf;

@@ -42,9 +42,9 @@ pub fn plugin(name: &str) -> PathBuf {
     dir.join(format!("{name}.wasm"))
 }
 
-/// The built Python plugin `name` (of `plugins-py/`), all built on first use with
-/// componentize-py; `None`, with a SKIPPED line, when componentize-py is missing and
-/// `GALE_REQUIRE_COMPONENTIZE_PY` is unset.
+/// The built Python plugin `name` (of `plugins-py/`, or `views`: `tests/tornado/views`), all
+/// built on first use with componentize-py; `None`, with a SKIPPED line, when componentize-py
+/// is missing and `GALE_REQUIRE_COMPONENTIZE_PY` is unset.
 pub fn python_plugin(name: &str) -> Option<PathBuf> {
     static BUILT: OnceLock<Option<PathBuf>> = OnceLock::new();
     let dir = BUILT.get_or_init(|| {
@@ -58,8 +58,9 @@ pub fn python_plugin(name: &str) -> Option<PathBuf> {
             return None;
         }
         let root = root();
-        let sources = gale_host::__private::build::find_crates(&[root.join("plugins-py")])
-            .expect("the Python plugins");
+        // The examples, and the templates corpus real Tornado also serves.
+        let dirs = [root.join("plugins-py"), root.join("tests/tornado/views")];
+        let sources = gale_host::__private::build::find_crates(&dirs).expect("the Python plugins");
         let out = root.join("target/gale/test-plugins-py");
         let wasm_target = root.join(gale_host::__private::build::WASM_TARGET_DIR);
         gale_host::__private::build::build_plugins(&sources, &wasm_target, &out)

@@ -1,0 +1,4 @@
+var title = {{ json_encode(title) }};
+
+
+   var   spaced   =   1;
