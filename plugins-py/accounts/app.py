@@ -1,9 +1,11 @@
 """The accounts app in Python: the course's register-and-login exercise on gale's account
-store, with the same routes and answers as plugins/accounts. Plain HTML forms with an xsrf
-field; the host hashes the passwords and keeps the sessions."""
+store, with the same routes and answers as plugins/accounts. Its pages are Tornado templates
+(`templates/`): HTML forms with an xsrf field; the host hashes the passwords and keeps the
+sessions."""
+
+import os
 
 import tornado.web
-from tornado.escape import xhtml_escape
 
 from gale.web import AccountError
 
@@ -12,20 +14,11 @@ HOME = "/me"
 
 
 class BaseHandler(tornado.web.RequestHandler):
-    """Pages and the account form, shared by the handlers."""
+    """The account form, shared by the handlers."""
 
-    def page(self, title, body):
-        self.write('<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>%s</title>'
-                   '</head><body><h1>%s</h1>%s</body></html>\n' % (title, title, body))
-
-    def form(self, title, action, message="", hidden=""):
-        if message:
-            message = '<p class="message">%s</p>' % xhtml_escape(message)
-        self.page(title, '%s<form method="post" action="%s">%s%s'
-                  '<label>Account <input name="account" autocomplete="username"></label>'
-                  '<label>Password <input name="password" type="password"></label>'
-                  '<button type="submit">%s</button></form>'
-                  % (message, action, self.xsrf_form_html(), hidden, title))
+    def form(self, title, action, message="", next_url=None):
+        self.render("form.html", title=title, action=action, message=message,
+                    next_url=next_url)
 
     def credentials(self):
         """The posted account and password exactly as typed: the store refuses a name with
@@ -53,8 +46,7 @@ class RegisterHandler(BaseHandler):
             self.form("Register", "/register", message)
             return
         self.set_status(201)
-        self.page("Registered", '<p>Registered <span id="account">%s</span>.</p>'
-                  '<p><a href="/login">Log in</a></p>' % xhtml_escape(user.account))
+        self.render("registered.html", title="Registered", account=user.account)
 
 
 def is_local_path(next_url):
@@ -72,9 +64,7 @@ class LoginHandler(BaseHandler):
     `/me`; anything else is 401 with one message."""
 
     def show(self, message=""):
-        hidden = '<input type="hidden" name="next" value="%s">' % xhtml_escape(
-            self.get_argument("next", HOME))
-        self.form("Log in", "/login", message, hidden)
+        self.form("Log in", "/login", message, self.get_argument("next", HOME))
 
     def get(self):
         self.show()
@@ -98,12 +88,7 @@ class MeHandler(BaseHandler):
 
     @tornado.web.authenticated
     def get(self):
-        self.page("Me", '<p>Account: <span id="account">%s</span></p>'
-                  '<p>UUID: <span id="uuid">%s</span></p>'
-                  '<form method="post" action="/logout">%s'
-                  '<button type="submit">Log out</button></form>'
-                  % (xhtml_escape(self.current_user.account), self.current_user.uuid,
-                     self.xsrf_form_html()))
+        self.render("me.html", title="Me")
 
 
 class LogoutHandler(BaseHandler):
@@ -119,4 +104,5 @@ application = tornado.web.Application([
     tornado.web.url(r"/login", LoginHandler, name="login"),
     tornado.web.url(r"/me", MeHandler, name="me"),
     tornado.web.url(r"/logout", LogoutHandler, name="logout"),
-], xsrf_cookies=True, login_url="/login")
+], xsrf_cookies=True, login_url="/login",
+    template_path=os.path.join(os.path.dirname(__file__), "templates"))

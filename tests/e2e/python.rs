@@ -98,7 +98,7 @@ fn building_python_without_componentize_py_says_what_to_install() {
 }
 
 #[test]
-fn dev_rebuilds_a_changed_python_plugin_and_keeps_the_old_version_on_an_error() {
+fn dev_swaps_in_each_change_of_code_or_template_and_keeps_the_old_version_on_an_error() {
     // Only with componentize-py (the same check the other Python tests make).
     if python_plugin("tutorial").is_none() {
         return;
@@ -123,14 +123,39 @@ fn dev_rebuilds_a_changed_python_plugin_and_keeps_the_old_version_on_an_error() 
     assert_eq!(answer(), "hello world");
 
     let changed = lesson.replace("hello world", "hello again");
-    std::fs::write(plugin.join("app.py"), changed).unwrap();
+    std::fs::write(plugin.join("app.py"), &changed).unwrap();
     crate::support::wait_until("the rebuilt version answers", || answer() == "hello again");
+
+    // The page from a template, then an edit of the template alone: both reach the client.
+    std::fs::create_dir(plugin.join("templates")).unwrap();
+    std::fs::write(plugin.join("templates/index.html"), "<p>{{ who }}</p>\n").unwrap();
+    let rendered = format!(
+        "import os\n{}",
+        changed
+            .replace(
+                "self.write('hello again')",
+                "self.render('index.html', who='<you>')"
+            )
+            .replace(
+                "[(r'/', IndexHandler)]",
+                "[(r'/', IndexHandler)], template_path=os.path.join(os.path.dirname(__file__), \
+                 'templates')"
+            )
+    );
+    std::fs::write(plugin.join("app.py"), rendered).unwrap();
+    crate::support::wait_until("the page is rendered", || {
+        answer() == "<p>&lt;you&gt;</p>\n"
+    });
+    std::fs::write(plugin.join("templates/index.html"), "<h1>{{ who }}</h1>\n").unwrap();
+    crate::support::wait_until("the edited template is rendered", || {
+        answer() == "<h1>&lt;you&gt;</h1>\n"
+    });
 
     std::fs::write(plugin.join("app.py"), "this is not Python").unwrap();
     crate::support::wait_until("the failed build is reported", || {
         server.log().contains("the previous version keeps serving")
     });
-    assert_eq!(answer(), "hello again");
+    assert_eq!(answer(), "<h1>&lt;you&gt;</h1>\n");
 }
 
 #[test]

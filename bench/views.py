@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+"""Views benchmark, one command: a page extending a base with a 100-row table of escaped user
+text (`bench/views/`), rendered by real Tornado 6.6.1 and by gale from the same `app.py` (one
+shared instance, Python's default; a fresh instance per request; fresh with
+`--reuse-instances`), each under the same wrk load in turn in one run: req/s, p50, p99, and
+the ratio to Tornado.
+
+Usage: python3 bench/views.py [--seconds S] [--connections N]
+Needs wrk, Tornado 6.6.1 and componentize-py 0.25.1. Builds the release host first.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+
+from common import ROOT, build, start
+from perf import rows_of, spawn
+
+SOURCE = ROOT / "bench/views"
+PATH = "/table"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    args = parser.parse_args()
+    plugins = build(str(SOURCE))
+    tornado = spawn([sys.executable, str(ROOT / "tests/tornado/run_app.py"),
+                     str(SOURCE / "app.py")])
+    rows = rows_of(tornado, args, ("Tornado 6.6.1, one process", PATH))
+    cache = tempfile.mkdtemp(prefix="gale-bench-cache-")
+    for flags, note in [((), "one shared instance (the default)"),
+                        (("--instances", "views=fresh"), "a fresh instance per request"),
+                        (("--instances", "views=fresh", "--reuse-instances", "views=1000"),
+                         "fresh, `--reuse-instances 1000`")]:
+        rows += rows_of(start(plugins, "--cache-dir", cache, *flags), args,
+                        (f"gale, the same app.py, {note}", PATH))
+    tornado_rps = rows[0][1]["rps"]
+    print(f"wrk -t1 -c{args.connections} -d{args.seconds}s, `GET {PATH}` (a base, a 100-row "
+          f"table, escaped text), {os.cpu_count()} cores shared by server and client")
+    print("| server | req/s | p50 | p99 | server CPU | RSS | req/s vs Tornado |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, r in rows:
+        print(f"| {name} | {r['rps']:,.0f} | {r['p50']} | {r['p99']} | {r['cpu']:.0f}% | "
+              f"{r['rss']:.1f} MiB | {r['rps'] / tornado_rps:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
