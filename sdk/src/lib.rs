@@ -19,6 +19,7 @@ mod response;
 #[doc(hidden)]
 pub mod runtime;
 mod topics;
+mod views;
 mod websocket;
 
 pub use accounts::{AccountError, User};
@@ -57,6 +58,7 @@ pub use request::Request;
 pub use response::Chunk;
 pub use serde_json::{self, Value, json};
 pub use topics::Published;
+pub use views::{Namespace, Template};
 pub use websocket::{Message, WebSocket, WebSocketHandler};
 
 /// The bindings generated from `wit/gale.wit`; plugins use them only through the SDK.

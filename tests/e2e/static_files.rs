@@ -119,7 +119,7 @@ fn static_url_adds_the_content_hash() {
 fn a_plugin_declares_a_static_route_over_a_directory_beside_it() {
     let server = Server::with(&["forms"], &[]);
     assert_eq!(get(server.addr, "/assets/app.js").status, 404);
-    let assets = server.plugin_dir().join("assets");
+    let assets = server.plugin_dir().join("site-assets");
     std::fs::create_dir(&assets).unwrap();
     std::fs::write(assets.join("app.js"), "alert(1)").unwrap();
     let script = get(server.addr, "/assets/app.js");
@@ -186,15 +186,15 @@ fn static_responses_match_tornados() {
 fn a_static_route_never_serves_the_plugin_directory_itself() {
     // A directory that links back to the plugin directory: every plugin's .wasm beside it.
     let server = Server::with(&["forms"], &[]);
-    std::os::unix::fs::symlink(".", server.plugin_dir().join("assets")).unwrap();
+    std::os::unix::fs::symlink(".", server.plugin_dir().join("site-assets")).unwrap();
     assert_eq!(get(server.addr, "/assets/forms.wasm").status, 403);
     server.wait_for_log("is the plugin directory");
     // A route whose directory is the plugin directory by name is refused at load: the
-    // route's `{"path": "assets"}` rewritten in the bytes (its string sits before "field").
+    // route's `{"path": "site-assets"}` rewritten in the bytes.
     let itself = crate::support::patched(
         &std::fs::read(crate::support::plugin("forms")).unwrap(),
-        "assetsfield",
-        "./././field",
+        "site-assets",
+        "./././././.",
     );
     let refused = Server::start(&[], &[("forms.wasm", itself)], &[], &[]);
     let line = refused.wait_for_log("refused");

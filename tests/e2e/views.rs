@@ -1,6 +1,7 @@
-//! Views: Tornado's templates render on gale byte for byte as on real Tornado 6.6.1, from the
-//! same files (`tests/tornado/views`: every directive, three levels of `extends`, both
-//! whitespace modes, UI modules), and their failures are Tornado's.
+//! Views: in Python, Tornado's templates render on gale byte for byte as on real Tornado 6.6.1
+//! from the same files (`tests/tornado/views`: every directive, three levels of `extends`,
+//! both whitespace modes, UI modules), and their failures are Tornado's; in Rust, templates
+//! compiled with the plugin render escaped, with Tornado's namespace.
 
 use crate::support::{Server, Tornado, get, root};
 
@@ -81,4 +82,38 @@ fn without_xsrf_tokens(text: &str) -> String {
         rest = &rest[at + token_len..];
     }
     out + rest
+}
+
+#[test]
+fn a_rust_page_renders_its_compiled_template_escaped_with_tornados_namespace() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("site.css"), "body {}").unwrap();
+    let statics = dir.path().display().to_string();
+    let server = Server::with(&["forms"], &["--static", &statics]);
+    let page = get(server.addr, "/page?who=%3Cb%3EAda%20%26%20co%3C/b%3E");
+    assert_eq!(page.status, 200, "{}", page.text());
+    let html = page.text();
+    // Extended from base.html, every value escaped, Tornado's names at hand.
+    for part in [
+        "<title>&#60;b&#62;Ada &#38; co&#60;/b&#62;</title>",
+        r#"<link href="/static/site.css?v="#,
+        r#"<form method="post" action="/form"><input type="hidden" name="_xsrf" value="2|"#,
+        "<li>&#60;one&#62;</li><li>two &#38; three</li><li>&#39;four&#39;</li>",
+        r#"<p id="user">guest</p>"#,
+    ] {
+        assert!(html.contains(part), "{part} in {html}");
+    }
+    assert!(
+        page.header("set-cookie")
+            .is_some_and(|cookie| cookie.starts_with("_xsrf=")),
+        "the field's token is the cookie's"
+    );
+    // A refusal inside a template (an unknown route name) is Tornado's 500, its reason logged.
+    assert_eq!(get(server.addr, "/page/broken").status, 500);
+    server.wait_for_log("rendering forms::Broken");
+    server.wait_for_log("nowhere");
+    // And without --static, static_url's refusal.
+    let bare = Server::with(&["forms"], &[]);
+    assert_eq!(get(bare.addr, "/page").status, 500);
+    bare.wait_for_log("static_url needs a static directory");
 }

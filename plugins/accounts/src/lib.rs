@@ -1,9 +1,10 @@
 //! The accounts app: the course's register-and-login exercise on the host's account store.
-//! Plain HTML forms with an xsrf field; the host hashes passwords and keeps the sessions.
+//! Its pages are templates (`templates/`, compiled with the plugin): HTML forms with an xsrf
+//! field; the host hashes passwords and keeps the sessions.
 
-use gale_sdk::escape::xhtml_escape;
 use gale_sdk::{
-    AccountError, ArgSource, HttpError, PathArgs, Request, RequestHandler, Result, json,
+    AccountError, ArgSource, HttpError, Namespace, PathArgs, Request, RequestHandler, Result,
+    Template, User, json,
 };
 
 /// The one answer for an unknown account and a wrong password alike.
@@ -12,29 +13,47 @@ const BAD_CREDENTIALS: &str = "Wrong account or password.";
 /// Where a login goes when it was not sent from a page that needs it.
 const HOME: &str = "/me";
 
-/// Writes a whole page.
-fn page(req: &mut Request, title: &str, body: &str) {
-    req.write(format!(
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
-         <body><h1>{title}</h1>{body}</body></html>\n"
-    ));
+/// The account-and-password form, posting to `action`, with a message above it and, for a
+/// login, where to go next.
+#[derive(Template)]
+#[template(path = "form.html")]
+struct Form<'a> {
+    title: &'a str,
+    action: &'a str,
+    message: &'a str,
+    next: Option<&'a str>,
+    ns: Namespace,
 }
 
-/// The account-and-password form, posting to `action`, with a message above it.
-fn form(req: &mut Request, title: &str, action: &str, message: &str, hidden: &str) {
-    let xsrf = req.xsrf_form_html();
-    let message = if message.is_empty() {
-        String::new()
-    } else {
-        format!("<p class=\"message\">{}</p>", xhtml_escape(message))
-    };
-    let body = format!(
-        "{message}<form method=\"post\" action=\"{action}\">{xsrf}{hidden}\
-         <label>Account <input name=\"account\" autocomplete=\"username\"></label>\
-         <label>Password <input name=\"password\" type=\"password\"></label>\
-         <button type=\"submit\">{title}</button></form>"
-    );
-    page(req, title, &body);
+/// A new account's page.
+#[derive(Template)]
+#[template(path = "registered.html")]
+struct Registered<'a> {
+    title: &'a str,
+    account: &'a str,
+    ns: Namespace,
+}
+
+/// The logged-in account's page.
+#[derive(Template)]
+#[template(path = "me.html")]
+struct Me<'a> {
+    title: &'a str,
+    user: &'a User,
+    ns: Namespace,
+}
+
+/// Renders the form.
+fn form(req: &mut Request, title: &str, action: &str, message: &str) -> Result {
+    let ns = req.namespace();
+    let next = None;
+    req.render(&Form {
+        title,
+        action,
+        message,
+        next,
+        ns,
+    })
 }
 
 /// The posted account and password, exactly as typed (not stripped: the store refuses a
@@ -55,8 +74,7 @@ struct RegisterHandler;
 
 impl RequestHandler for RegisterHandler {
     fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
-        form(req, "Register", "/register", "", "");
-        Ok(())
+        form(req, "Register", "/register", "")
     }
 
     fn post(&mut self, req: &mut Request, _args: PathArgs) -> Result {
@@ -64,13 +82,12 @@ impl RequestHandler for RegisterHandler {
         match req.register(&account, &password) {
             Ok(user) => {
                 req.set_status(201)?;
-                let body = format!(
-                    "<p>Registered <span id=\"account\">{}</span>.</p>\
-                     <p><a href=\"/login\">Log in</a></p>",
-                    xhtml_escape(&user.account)
-                );
-                page(req, "Registered", &body);
-                Ok(())
+                let (account, ns) = (&user.account, req.namespace());
+                req.render(&Registered {
+                    title: "Registered",
+                    account,
+                    ns,
+                })
             }
             Err(error @ (AccountError::Taken | AccountError::Invalid(_))) => {
                 req.set_status(error.status())?;
@@ -78,8 +95,7 @@ impl RequestHandler for RegisterHandler {
                     AccountError::Taken => "That account name is taken.".to_owned(),
                     other => format!("{}.", capitalized(&other.to_string())),
                 };
-                form(req, "Register", "/register", &message, "");
-                Ok(())
+                form(req, "Register", "/register", &message)
             }
             Err(error) => Err(error.into()),
         }
@@ -106,12 +122,15 @@ struct LoginHandler;
 impl LoginHandler {
     fn show(req: &mut Request, message: &str) -> Result {
         let next = req.get_argument_or("next", HOME)?;
-        let hidden = format!(
-            "<input type=\"hidden\" name=\"next\" value=\"{}\">",
-            xhtml_escape(&next)
-        );
-        form(req, "Log in", "/login", message, &hidden);
-        Ok(())
+        let (title, action, ns) = ("Log in", "/login", req.namespace());
+        let next = Some(next.as_str());
+        req.render(&Form {
+            title,
+            action,
+            message,
+            next,
+            ns,
+        })
     }
 }
 
@@ -145,17 +164,12 @@ impl RequestHandler for MeHandler {
         let Some(user) = req.authenticated()? else {
             return Ok(());
         };
-        let xsrf = req.xsrf_form_html();
-        let body = format!(
-            "<p>Account: <span id=\"account\">{}</span></p>\
-             <p>UUID: <span id=\"uuid\">{}</span></p>\
-             <form method=\"post\" action=\"/logout\">{xsrf}\
-             <button type=\"submit\">Log out</button></form>",
-            xhtml_escape(&user.account),
-            user.uuid
-        );
-        page(req, "Me", &body);
-        Ok(())
+        let ns = req.namespace();
+        req.render(&Me {
+            title: "Me",
+            user: &user,
+            ns,
+        })
     }
 }
 

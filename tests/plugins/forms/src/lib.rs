@@ -1,7 +1,9 @@
-//! A plugin with `xsrf_cookies` on (every POST, PUT, PATCH and DELETE needs the token) and
-//! a StaticFileHandler route of its own.
+//! A plugin with `xsrf_cookies` on (every POST, PUT, PATCH and DELETE needs the token), a
+//! StaticFileHandler route of its own (over `site-assets/` beside it), and pages from templates.
 
-use gale_sdk::{PathArgs, Request, RequestHandler, Result, StaticFileHandler, json};
+use gale_sdk::{
+    Namespace, PathArgs, Request, RequestHandler, Result, StaticFileHandler, Template, json,
+};
 
 /// `/form`: GET renders a form with the token; POST and DELETE answer only with it.
 #[derive(Default)]
@@ -33,8 +35,44 @@ impl RequestHandler for Form {
     }
 }
 
+/// The page `/page` renders: the `who` argument, escaped, and Tornado's namespace.
+#[derive(Template)]
+#[template(path = "page.html")]
+struct Page {
+    who: String,
+    items: [&'static str; 3],
+    ns: Namespace,
+}
+
+/// A template naming a route that does not exist.
+#[derive(Template)]
+#[template(
+    ext = "html",
+    source = r#"<a href="{{ ns.reverse_url("nowhere", [])? }}">x</a>"#
+)]
+struct Broken {
+    ns: Namespace,
+}
+
+/// `/page`: the page; `/page/broken`: a template that fails, so a 500.
+#[derive(Default)]
+struct PageHandler;
+
+impl RequestHandler for PageHandler {
+    fn get(&mut self, req: &mut Request, args: PathArgs) -> Result {
+        let ns = req.namespace();
+        if args.get(0) == Some("/broken") {
+            return req.render(&Broken { ns });
+        }
+        let who = req.get_argument_or("who", "nobody")?;
+        let items = ["<one>", "two & three", "'four'"];
+        req.render(&Page { who, items, ns })
+    }
+}
+
 gale_sdk::routes![
     settings = json!({"xsrf_cookies": true});
-    (r"/form", Form),
-    (r"/assets/(.*)", StaticFileHandler, json!({"path": "assets"})),
+    url(r"/form", Form, name = "form"),
+    (r"/page(/broken)?", PageHandler),
+    (r"/assets/(.*)", StaticFileHandler, json!({"path": "site-assets"})),
 ];
