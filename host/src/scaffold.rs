@@ -1,7 +1,7 @@
 //! `gale new NAME`: a plugin crate to start from, in a directory of its own, outside any
 //! checkout: its `Cargo.toml` (a `cdylib` on the matching `gale-sdk`, and `gale-testing` to
-//! test it with), a handler and its test, a `.gitignore` and a README that says how to
-//! serve, test, build and deploy it. The `accounts`, `chat` and `gateway` templates are the
+//! test it with), a handler, its page and its test, a `.gitignore` and a README that says
+//! how to serve, test, build and deploy it. The `accounts`, `chat` and `gateway` templates are the
 //! example plugins themselves, so what a new user starts from is
 //! what the test suite runs.
 
@@ -27,7 +27,14 @@ pub enum Template {
 const HELLO: &str = r#"//! NAME: a gale plugin. `gale dev .` serves it on http://127.0.0.1:8000/ and swaps in each
 //! change you save.
 
-use gale_sdk::{PathArgs, Request, RequestHandler, Result};
+use gale_sdk::{PathArgs, Request, RequestHandler, Result, Template};
+
+/// The page, from `templates/index.html` (compiled with the plugin; every value escaped).
+#[derive(Template)]
+#[template(path = "index.html")]
+struct Index {
+    name: String,
+}
 
 /// `GET /?name=you` greets you (`GET /` greets the world).
 #[derive(Default)]
@@ -36,17 +43,23 @@ struct Hello;
 impl RequestHandler for Hello {
     fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
         let name = req.get_argument_or("name", "world")?;
-        req.write(format!("Hello, {name}, from NAME"));
-        Ok(())
+        req.render(&Index { name })
     }
 }
 
 gale_sdk::routes![(r"/", Hello)];
 "#;
 
+/// The hello template's page.
+const HELLO_PAGE: &str = r#"<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>NAME</title></head>
+<body><h1>Hello, {{ name }}, from NAME</h1></body></html>
+"#;
+
 /// What each template's test asks of a real server running it.
 const HELLO_TEST: &str = r#"let app = gale_testing::TestApp::start().unwrap();
-        assert_eq!(app.get("/?name=bob").unwrap().text(), "Hello, bob, from NAME");"#;
+        let page = app.get("/?name=%3Cbob%3E").unwrap().text();
+        assert!(page.contains("<h1>Hello, &#60;bob&#62;, from NAME</h1>"), "{page}");"#;
 const ACCOUNTS_TEST: &str = r#"let app = gale_testing::TestApp::start().unwrap();
         assert_eq!(app.get("/register").unwrap().status, 200);
         // Not logged in: `/me` sends the visitor to the login page.
@@ -131,7 +144,7 @@ pub fn new_plugin(
     let (sdk, testing) = sdk_dependencies(sdk)?;
     let hello = HELLO.replace("NAME", name);
     let (manifest, source, test) = match template {
-        Template::Hello => ("", &*hello, HELLO_TEST),
+        Template::Hello => (HELLO_MANIFEST, &*hello, HELLO_TEST),
         Template::Accounts => (
             include_str!("../../plugins/accounts/Cargo.toml"),
             include_str!("../../plugins/accounts/src/lib.rs"),
@@ -168,12 +181,11 @@ pub fn new_plugin(
             format!("{source}{}", test.replace("NAME", name)),
         ),
     ];
-    if template == Template::Chat {
-        files.push((
-            "src/page.html",
-            include_str!("../../plugins/chat/src/page.html").into(),
-        ));
-    }
+    files.extend(
+        pages(template)
+            .iter()
+            .map(|(file, text)| (*file, text.replace("NAME", name))),
+    );
     for (file, text) in files {
         let path = dir.join(file);
         std::fs::create_dir_all(path.parent().unwrap_or(&dir))
@@ -183,14 +195,64 @@ pub fn new_plugin(
     Ok(dir)
 }
 
-/// The example plugin's dependencies besides the SDK, as its manifest lists them.
+/// The hello template's dependencies, in an example plugin's manifest's words.
+const HELLO_MANIFEST: &str = "[dependencies]\ngale-sdk.workspace = true\naskama.workspace = true\n";
+
+/// The pages a template brings besides its source: its templates, or the chat's page.
+fn pages(template: Template) -> &'static [(&'static str, &'static str)] {
+    match template {
+        Template::Hello => &[("templates/index.html", HELLO_PAGE)],
+        Template::Accounts => &[
+            (
+                "templates/page.html",
+                include_str!("../../plugins/accounts/templates/page.html"),
+            ),
+            (
+                "templates/form.html",
+                include_str!("../../plugins/accounts/templates/form.html"),
+            ),
+            (
+                "templates/registered.html",
+                include_str!("../../plugins/accounts/templates/registered.html"),
+            ),
+            (
+                "templates/me.html",
+                include_str!("../../plugins/accounts/templates/me.html"),
+            ),
+        ],
+        Template::Chat => &[(
+            "src/page.html",
+            include_str!("../../plugins/chat/src/page.html"),
+        )],
+        Template::Gateway => &[],
+    }
+}
+
+/// The example plugin's dependencies besides the SDK, as its manifest lists them; one the
+/// workspace names (`x.workspace = true`) as the workspace's manifest gives it, since a new
+/// crate is outside the workspace.
 fn other_dependencies(manifest: &str) -> impl Iterator<Item = &str> {
+    section(manifest, "[dependencies]")
+        .filter(|line| !line.starts_with("gale-sdk"))
+        .map(|line| match line.strip_suffix(".workspace = true") {
+            Some(name) => section(WORKSPACE, "[workspace.dependencies]")
+                .find(|given| given.split_whitespace().next() == Some(name))
+                .unwrap_or(line),
+            None => line,
+        })
+}
+
+/// The workspace's manifest: the versions its plugins build with.
+const WORKSPACE: &str = include_str!("../../Cargo.toml");
+
+/// The non-empty lines of a manifest's `header` section.
+fn section<'a>(manifest: &'a str, header: &str) -> impl Iterator<Item = &'a str> {
     manifest
         .lines()
-        .skip_while(|line| line.trim() != "[dependencies]")
+        .skip_while(move |line| line.trim() != header)
         .skip(1)
         .take_while(|line| !line.starts_with('['))
-        .filter(|line| !line.trim().is_empty() && !line.starts_with("gale-sdk"))
+        .filter(|line| !line.trim().is_empty())
 }
 
 fn cargo_toml(name: &str, dependencies: &str, testing: &str) -> String {
@@ -206,11 +268,12 @@ mod tests {
     use super::{check_name, other_dependencies};
 
     #[test]
-    fn a_template_brings_its_example_plugins_dependencies_but_the_sdk() {
-        let manifest = "[package]\nname = \"chat\"\n\n[dependencies]\ngale-sdk.workspace = true\ngetrandom = \"0.3\"\n\n[lints]\nx = 1\n";
+    fn a_template_brings_its_example_plugins_dependencies_but_the_sdk_with_the_workspaces_versions()
+    {
+        let manifest = "[package]\nname = \"chat\"\n\n[dependencies]\ngale-sdk.workspace = true\ngetrandom = \"0.3\"\naskama.workspace = true\n\n[lints]\nx = 1\n";
         assert_eq!(
             other_dependencies(manifest).collect::<Vec<_>>(),
-            ["getrandom = \"0.3\""]
+            ["getrandom = \"0.3\"", "askama = \"0.16\""]
         );
     }
 
