@@ -129,7 +129,7 @@ fn instantiate_hello(bencher: divan::Bencher) {
         &out,
     )
     .expect("building the hello plugin");
-    let runtime = Runtime::new(ServeOptions::defaults().handler_limits()).unwrap();
+    let runtime = Runtime::new(ServeOptions::defaults().handler_limits(), None).unwrap();
     let loop_ = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

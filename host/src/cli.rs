@@ -183,7 +183,7 @@ fn check(files: &[PathBuf], routes: bool) -> anyhow::Result<()> {
         instances: 4,
         ..ServeOptions::defaults().handler_limits()
     };
-    let runtime = Runtime::new(limits)?;
+    let runtime = Runtime::new(limits, None)?;
     let main_loop = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -13,6 +13,7 @@ use crate::config::ServeOptions;
 use crate::http::site::Site;
 use crate::http::xheaders::Scheme;
 use crate::plugins::cache::CodeCache;
+use crate::plugins::functions::FunctionCache;
 use crate::plugins::registry::Registry;
 use crate::plugins::reloader::Reloader;
 use crate::plugins::set::PluginSet;
@@ -38,12 +39,12 @@ pub fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
     if options.admin.is_some() {
         crate::metrics::enable();
     }
-    let runtime = Runtime::new(options.handler_limits())?;
+    let cache_dir = options.cache_dir();
+    let functions = cache_dir.as_deref().and_then(FunctionCache::open);
+    let runtime = Runtime::new(options.handler_limits(), functions.map(|f| f as _))?;
     let registry = Arc::new(Registry::default());
     let set = Arc::new(Mutex::new(PluginSet::new(registry.clone())));
-    let cache = options
-        .cache_dir()
-        .and_then(|cache_dir| CodeCache::open(cache_dir, &runtime.engine));
+    let cache = cache_dir.and_then(|cache_dir| CodeCache::open(cache_dir, &runtime.engine));
     let reloader = Reloader::new(runtime.clone(), cache, dir.clone(), set.clone());
     main_loop.block_on(reloader.reload_dir())?;
     if set.lock().is_ok_and(|set| set.is_empty()) {

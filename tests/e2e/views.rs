@@ -49,6 +49,31 @@ fn every_page_of_the_template_corpus_renders_byte_for_byte_as_on_tornado() {
 }
 
 #[test]
+fn templates_are_compiled_into_the_snapshot_at_build_not_per_request() {
+    let Some(gale) = Server::python("views", &["--instances", "views=fresh"]) else {
+        return;
+    };
+    // A fresh instance, before it renders anything, has every template that compiles.
+    let compiled = get(gale.addr, "/compiled").json();
+    let names: Vec<&str> = compiled["compiled"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|name| name.as_str().unwrap())
+        .collect();
+    for name in [
+        "base.html",
+        "layout.html",
+        "page.html",
+        "plain.txt",
+        "partials/card.html",
+    ] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+    assert!(!names.contains(&"broken.html"), "{names:?}");
+}
+
+#[test]
 fn a_template_failure_is_logged_with_the_template_its_line_and_the_reason() {
     let Some(gale) = Server::python("views", &[]) else {
         return;

@@ -303,7 +303,9 @@ mod tests {
             resident_memory: 2 << 20,
             ..ServeOptions::defaults().handler_limits()
         };
-        let error = crate::runtime::Runtime::new(limits).err().expect("refused");
+        let error = crate::runtime::Runtime::new(limits, None)
+            .err()
+            .expect("refused");
         let error = error.to_string();
         assert!(error.contains("cannot exceed --handler-memory"), "{error}");
     }

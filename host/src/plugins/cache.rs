@@ -139,7 +139,7 @@ impl CodeCache {
 
 /// Creates `dir` (mode 0700) when missing, then checks that this process's user owns it and
 /// that no one else may write to it.
-fn owned_privately(dir: &Path) -> Result<(), String> {
+pub(crate) fn owned_privately(dir: &Path) -> Result<(), String> {
     use std::os::unix::fs::{DirBuilderExt, MetadataExt};
     std::fs::DirBuilder::new()
         .recursive(true)

@@ -4,6 +4,7 @@
 
 pub mod build;
 pub mod cache;
+pub mod functions;
 pub mod loader;
 pub mod python;
 pub mod registry;

@@ -7,8 +7,8 @@ use tokio::sync::Semaphore;
 
 use wasmtime::component::Linker;
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimitsBuilder,
-    UpdateDeadline,
+    CacheStore, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
+    StoreLimitsBuilder, UpdateDeadline,
 };
 
 use super::bindings::exports::gale::web::app::InstanceMode;
@@ -136,8 +136,12 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// Builds the engine and linker, and starts the epoch ticker.
-    pub fn new(limits: HandlerLimits) -> anyhow::Result<Arc<Self>> {
+    /// Builds the engine (compiling through `functions`, Cranelift's incremental cache, when
+    /// given) and the linker, and starts the epoch ticker.
+    pub fn new(
+        limits: HandlerLimits,
+        functions: Option<Arc<dyn CacheStore>>,
+    ) -> anyhow::Result<Arc<Self>> {
         anyhow::ensure!(
             limits.resident_memory <= limits.memory,
             "--resident-memory ({} bytes) cannot exceed --handler-memory ({} bytes)",
@@ -171,6 +175,9 @@ impl Runtime {
         config
             .epoch_interruption(true)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+        if let Some(functions) = functions {
+            config.enable_incremental_compilation(functions)?;
+        }
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;

@@ -91,6 +91,17 @@ class MissingHandler(tornado.web.RequestHandler):
         self.render("nowhere.html")
 
 
+class CompiledHandler(tornado.web.RequestHandler):
+    """`/compiled` (gale only): the templates already compiled when this request starts. On
+    gale, every one that compiles, from the snapshot made at build, even in a fresh
+    instance."""
+
+    def get(self):
+        from gale import _views
+        self.write({"compiled": sorted(name for loader in _views._loaders.values()
+                                       for name in loader.templates)})
+
+
 def make_app():
     return tornado.web.Application(
         [
@@ -99,6 +110,7 @@ def make_app():
             (r"/direct", DirectHandler),
             (r"/default", DefaultPathHandler),
             (r"/missing", MissingHandler),
+            (r"/compiled", CompiledHandler),
             tornado.web.url(r"/item/(\d+)", PageHandler, name="item"),
         ],
         template_path=os.path.join(os.path.dirname(__file__), "templates"),
