@@ -44,6 +44,11 @@ def embed(directory, problems):
     return names
 
 
+def has(path):
+    """Whether the file at ``path`` was embedded."""
+    return os.path.abspath(path) in _files
+
+
 def source(path):
     """The bytes of the file at ``path``: embedded, else read (only while building: a running
     plugin has no files, so a template not embedded is not found, as a missing file)."""

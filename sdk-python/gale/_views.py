@@ -56,8 +56,9 @@ def loader_for(settings, template_path):
 
 def preload(application, module):
     """Embeds and compiles the plugin's templates while its snapshot is made: those under the
-    ``template_path`` setting, else beside each file that defines a handler (Tornado's default
-    is the directory of the file that calls ``render``). A template that does not parse is
+    ``template_path`` setting, else beside each file that defines a handler and in its
+    ``templates/`` (Tornado's default is the directory of the file that calls ``render``;
+    gale also looks in ``templates/`` there). A template that does not parse is
     left for ``render`` to raise, as on Tornado, and said in the log."""
     settings = application.settings
     if settings.get("template_path"):
@@ -65,15 +66,20 @@ def preload(application, module):
     else:
         files = {inspect.getfile(spec.handler_class) for spec in application.handlers}
         files.add(module.__file__)
-        paths = sorted({os.path.dirname(f) for f in files if not f.startswith(_SDK_DIR)})
+        beside = {os.path.dirname(f) for f in files if not f.startswith(_SDK_DIR)}
+        paths = sorted(beside | {os.path.join(d, "templates") for d in beside
+                                 if os.path.isdir(os.path.join(d, "templates"))})
     problems = []
     for path in paths:
         names = _embedded.embed(path, problems)
         if "template_loader" in settings:
             continue  # the application's own loader: it reads what it reads
         loader = _loaders.setdefault(path, loader_for(settings, path))
+        # A `templates/` below is a loader of its own: its files are compiled there, once.
+        inner = [p for p in paths if p.startswith(path + os.sep)]
         for name in names:
-            if name.endswith(_TEMPLATE_SUFFIXES):
+            inside = any(os.path.join(path, name).startswith(p + os.sep) for p in inner)
+            if name.endswith(_TEMPLATE_SUFFIXES) and not inside:
                 try:
                     loader.load(name)
                 except Exception as failed:  # noqa: BLE001 (render raises it again)
@@ -180,7 +186,7 @@ class ViewMethods:
             here = frame.f_code.co_filename
             while frame.f_code.co_filename == here and frame.f_back is not None:
                 frame = frame.f_back
-            template_path = os.path.dirname(frame.f_code.co_filename)
+            template_path = _beside(os.path.dirname(frame.f_code.co_filename), template_name)
         loader = _loaders.get(template_path)
         if loader is None:
             loader = _loaders[template_path] = self.create_template_loader(template_path)
@@ -208,12 +214,22 @@ class ViewMethods:
 
     def get_template_path(self):
         """The ``template_path`` setting (override per handler); without one, the directory
-        of the handler's file."""
+        of the handler's file, or its ``templates/``."""
         return self.application.settings.get("template_path")
 
     def create_template_loader(self, template_path):
         """The loader for ``template_path`` (override to use another)."""
         return loader_for(self.application.settings, template_path)
+
+
+def _beside(directory, template_name):
+    """Without a template path, Tornado looks in the directory of the file that renders;
+    gale also looks in its ``templates/``, when the template is there and not beside it."""
+    templates = os.path.join(directory, "templates")
+    if (not _embedded.has(os.path.join(directory, template_name))
+            and _embedded.has(os.path.join(templates, template_name))):
+        return templates
+    return directory
 
 
 class _ModuleParts:

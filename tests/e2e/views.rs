@@ -46,6 +46,11 @@ fn every_page_of_the_template_corpus_renders_byte_for_byte_as_on_tornado() {
         without_xsrf_tokens(&get(gale.addr, "/page/form.html").text()).contains("value=\"TOKEN\""),
         "the form has its token"
     );
+    // Without a template path, gale also finds a template in `templates/` beside the file.
+    assert_eq!(
+        get(gale.addr, "/beside").body,
+        get(tornado.addr, "/default").body
+    );
 }
 
 #[test]

@@ -84,6 +84,14 @@ class DefaultPathHandler(tornado.web.RequestHandler):
         self.render("templates/plain.txt", title="beside", hostile=HOSTILE, count=2)
 
 
+class BesideHandler(DefaultPathHandler):
+    """`/beside` (gale only): without a template path, gale also looks in `templates/`
+    beside the handler's file (Tornado: a 500)."""
+
+    def get(self):
+        self.render("plain.txt", title="beside", hostile=HOSTILE, count=2)
+
+
 class MissingHandler(tornado.web.RequestHandler):
     """`/missing`: a template that is not there."""
 
@@ -111,6 +119,7 @@ def make_app():
             (r"/default", DefaultPathHandler),
             (r"/missing", MissingHandler),
             (r"/compiled", CompiledHandler),
+            (r"/beside", BesideHandler),
             tornado.web.url(r"/item/(\d+)", PageHandler, name="item"),
         ],
         template_path=os.path.join(os.path.dirname(__file__), "templates"),
