@@ -237,6 +237,9 @@ fn the_compiled_code_cache_survives_a_restart_and_a_corrupt_entry_is_rebuilt() {
     );
     for entry in std::fs::read_dir(cache.path()).unwrap() {
         let path = entry.unwrap().path();
+        if path.is_dir() {
+            continue; // functions/: Cranelift's incremental cache, which checks its own
+        }
         let mut bytes = std::fs::read(&path).unwrap();
         let middle = bytes.len() / 2;
         bytes[middle] ^= 0xff;
