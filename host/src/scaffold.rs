@@ -198,7 +198,7 @@ pub fn new_plugin(
 /// The hello template's dependencies, in an example plugin's manifest's words.
 const HELLO_MANIFEST: &str = "[dependencies]\ngale-sdk.workspace = true\naskama.workspace = true\n";
 
-/// The pages a template brings besides its source: its templates, or the chat's page.
+/// The pages a template brings besides its source: its templates.
 fn pages(template: Template) -> &'static [(&'static str, &'static str)] {
     match template {
         Template::Hello => &[("templates/index.html", HELLO_PAGE)],
@@ -221,8 +221,8 @@ fn pages(template: Template) -> &'static [(&'static str, &'static str)] {
             ),
         ],
         Template::Chat => &[(
-            "src/page.html",
-            include_str!("../../plugins/chat/src/page.html"),
+            "templates/chat.html",
+            include_str!("../../plugins/chat/templates/chat.html"),
         )],
         Template::Gateway => &[],
     }

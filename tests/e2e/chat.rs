@@ -53,10 +53,32 @@ pub fn next_event(reader: &mut BufReader<TcpStream>) -> Value {
 }
 
 #[test]
-fn the_page_picks_its_transport() {
+fn the_page_picks_its_transport_and_refuses_an_unknown_one() {
     let server = Server::start(&[plugin("chat")], &[], &[], &[]);
     let page = get(server.addr, "/chat?transport=sse");
+    assert!(
+        page.text().contains(r#"<body data-transport="sse">"#),
+        "{}",
+        page.text()
+    );
     assert!(page.text().contains("EventSource"), "{}", page.text());
+    let unknown = get(server.addr, "/chat?transport=carrier-pigeon");
+    assert_eq!(unknown.status, 400, "{}", unknown.text());
+}
+
+#[test]
+fn the_page_shows_the_history_escaped_before_any_transport_connects() {
+    let server = Server::start(&[plugin("chat")], &[], &[], &[]);
+    let sent: Value = post(
+        server.addr,
+        "/chat/a/message/new",
+        "body=%3Cb%3Ehi%3C%2Fb%3E+%26+bye",
+    )
+    .json();
+    let page = get(server.addr, "/chat").text();
+    let id = sent["id"].as_str().unwrap();
+    let item = format!(r#"<li id="m{id}">&#60;b&#62;hi&#60;/b&#62; &#38; bye</li>"#);
+    assert!(page.contains(&item), "{item} is not in {page}");
 }
 
 /// The suite both chat plugins pass: the Rust one and the same demos written as Tornado code

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use gale_sdk::{
-    HttpError, Message, PathArgs, Published, Request, RequestHandler, Result, Value, WebSocket,
-    WebSocketHandler, json,
+    HttpError, Message, PathArgs, Published, Request, RequestHandler, Result, Template, Value,
+    WebSocket, WebSocketHandler, json,
 };
 
 /// The one topic.
@@ -42,14 +42,42 @@ fn parsed(messages: Vec<Published>) -> Vec<Value> {
         .collect()
 }
 
+/// The ways the page can follow the topic.
+const TRANSPORTS: [&str; 3] = ["ws", "poll", "sse"];
+
+/// The chat page (`templates/chat.html`): the history so far, escaped, then a script that
+/// follows the topic over `transport`.
+#[derive(Template)]
+#[template(path = "chat.html")]
+struct ChatPage<'a> {
+    transport: &'a str,
+    /// `(id, body)` of each message, oldest first.
+    history: Vec<(String, String)>,
+}
+
 /// `/chat`: the page, which picks its transport with `?transport=ws|poll|sse`.
 #[derive(Default)]
 struct Page;
 
 impl RequestHandler for Page {
     fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
-        req.write(include_str!("page.html"));
-        Ok(())
+        let transport = req.get_argument_or("transport", "ws")?;
+        if !TRANSPORTS.contains(&transport.as_str()) {
+            return Err(HttpError::new(400).with_message(format!(
+                "transport must be ws, poll or sse, not {transport:?}"
+            )));
+        }
+        let history = parsed(req.topic_history(TOPIC, None)?)
+            .iter()
+            .filter_map(|message| {
+                let text = |key: &str| Some(message.get(key)?.as_str()?.to_owned());
+                Some((text("id")?, text("body")?))
+            })
+            .collect();
+        req.render(&ChatPage {
+            transport: &transport,
+            history,
+        })
     }
 }
 
