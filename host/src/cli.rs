@@ -8,8 +8,8 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{LogFormat, PluginDir, ServeOptions};
 use crate::plugins::build::{self, WASM_TARGET_DIR};
-use crate::plugins::loader;
 use crate::plugins::set::short;
+use crate::plugins::{loader, python};
 use crate::runtime::{HandlerLimits, Runtime};
 use crate::scaffold::Template;
 use crate::serve::serve;
@@ -123,16 +123,27 @@ pub fn main() -> anyhow::Result<()> {
             let built = build::build_plugins(&crates, WASM_TARGET_DIR.as_ref(), &out)?;
             build::remove_others(&out, &built)?;
             options.waiting.allow_self(&built);
+            options.live_sources = python::sources_by_name(&crates);
             crate::dev::rebuild_on_change(crates, WASM_TARGET_DIR.into(), out.clone())?;
             serve(out, options)
         }
         Command::Build { crates, out } => {
             let crates = build::find_crates(&crates)?;
             let built = build::build_plugins(&crates, WASM_TARGET_DIR.as_ref(), &out)?;
-            // What a server would refuse is refused here, with what to do.
-            check(&built, false)
+            // What a server would refuse is refused here, with what to do. A Python plugin's
+            // static directories are found in its sources, and copied beside it.
+            let sources = python::sources_by_name(&crates);
+            for loaded in check(&built, false, sources.clone())? {
+                if let Some((_, dir)) = sources
+                    .iter()
+                    .find(|(name, _)| **name == *loaded.plugin.name)
+                {
+                    build::copy_static_dirs(&loaded.routes, dir, &out)?;
+                }
+            }
+            Ok(())
         }
-        Command::Check { file } => check(&[file], true),
+        Command::Check { file } => check(&[file], true, Vec::new()).map(drop),
         Command::New {
             name,
             template,
@@ -176,24 +187,32 @@ fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuar
     guard
 }
 
-/// `gale check` (and the end of `gale build`): loads each component as `serve` would and
-/// prints its version and (with `routes`) its routes.
-fn check(files: &[PathBuf], routes: bool) -> anyhow::Result<()> {
+/// `gale check` (and the end of `gale build`): loads each component as `serve` would (those
+/// of `live_sources` as `gale dev` would) and prints its version and (with `routes`) its
+/// routes.
+fn check(
+    files: &[PathBuf],
+    routes: bool,
+    live_sources: Vec<(String, PathBuf)>,
+) -> anyhow::Result<Vec<loader::Loaded>> {
     let limits = HandlerLimits {
         instances: 4,
+        live_sources,
         ..ServeOptions::defaults().handler_limits()
     };
     let runtime = Runtime::new(limits, None)?;
     let main_loop = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    let mut checked = Vec::new();
     for file in files {
         let loaded = main_loop
             .block_on(loader::load(&runtime, None, file))
             .with_context(|| format!("{} is refused", file.display()))?;
         print_plugin(file, &loaded, routes);
+        checked.push(loaded);
     }
-    Ok(())
+    Ok(checked)
 }
 
 fn print_plugin(file: &Path, loaded: &loader::Loaded, routes: bool) {

@@ -2,13 +2,18 @@
 
 A running plugin has no filesystem (gale gives its sandbox no directories), so the files its
 templates are loaded from are read at ``gale build``, when the plugin's module is imported,
-and kept in the snapshot; ``source`` finds them there.
+and kept in the snapshot; ``source`` finds them there. Under ``gale dev`` the plugin sees its
+sources again, read-only, where its build saw them: the files are then read as they are now,
+so an edited template is served without a build.
 """
 
 import os
 
 # Absolute path -> the file's bytes.
 _files = {}
+
+# The plugin's directory, as its build saw it.
+_root = None
 
 # A plugin's directory may hold more than templates (data, a virtualenv): past these the rest
 # is left out, and the log says so. Every instance maps the snapshot, so a byte kept here is
@@ -44,16 +49,50 @@ def embed(directory, problems):
     return names
 
 
+def watch(root):
+    """Records the plugin's directory: ``live`` asks whether it is there while serving."""
+    global _root
+    _root = os.path.abspath(root)
+
+
+def root():
+    """The plugin's directory, as its build saw it (``/`` before it is known)."""
+    return _root or os.sep
+
+
+def relative(path):
+    """``path`` relative to the plugin's directory when it is inside it, else as it is."""
+    if isinstance(path, str) and _root is not None and os.path.isabs(path):
+        inside = os.path.relpath(os.path.abspath(path), _root)
+        if inside != os.pardir and not inside.startswith(os.pardir + os.sep):
+            return inside
+    return path
+
+
+def live():
+    """Whether the plugin sees its sources now (``gale dev``): then templates are read at each
+    request, as Tornado's ``debug`` mode does, instead of once."""
+    # Asked afresh: a value kept would be the build's, in the snapshot. Without the
+    # directory, WASI's C library fails the call without asking the host.
+    return _root is not None and os.path.isdir(_root)
+
+
 def has(path):
-    """Whether the file at ``path`` was embedded."""
-    return os.path.abspath(path) in _files
+    """Whether the file at ``path`` was embedded, or is there now."""
+    path = os.path.abspath(path)
+    return path in _files or (live() and os.path.isfile(path))
 
 
 def source(path):
-    """The bytes of the file at ``path``: embedded, else read (only while building: a running
-    plugin has no files, so a template not embedded is not found, as a missing file)."""
-    found = _files.get(os.path.abspath(path))
-    if found is not None:
+    """The bytes of the file at ``path``: as it is now where the plugin sees its files (while
+    building, and under ``gale dev``), else as embedded; a template in neither place is not
+    found, as a missing file."""
+    path = os.path.abspath(path)
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        found = _files.get(path)
+        if found is None:
+            raise
         return found
-    with open(path, "rb") as f:
-        return f.read()

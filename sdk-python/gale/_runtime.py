@@ -15,7 +15,7 @@ from componentize_py_types import Err
 from wit_world import exports
 from wit_world.exports import app as wit
 
-from gale import _loop, _views, routing, web
+from gale import _embedded, _live, _loop, _views, routing, web
 from gale._host import info, response, timers
 from gale._host import request as host_request
 from gale.httputil import HTTPServerRequest
@@ -53,14 +53,29 @@ def load(module_name):
     _State.application = found
     # Read and compiled now, into the snapshot: a running plugin has no files.
     routing.notes.extend(_views.preload(found, module))
+    _live.watch(module)
 
 
 def _target(spec, index):
     builtin = {web.RedirectHandler: wit.Builtin.REDIRECT,
                web.StaticFileHandler: wit.Builtin.STATIC_FILES}.get(spec.handler_class)
+    if builtin == wit.Builtin.STATIC_FILES:
+        # Tornado's idiom, a path beside the module, is where the build saw the plugin's
+        # directory: the host takes it relative to the plugin's.
+        kwargs = dict(spec.kwargs, path=_embedded.relative(spec.kwargs.get("path")))
+        return wit.Target_Builtin(builtin), json.dumps(kwargs)
     if builtin is not None:
         return wit.Target_Builtin(builtin), json.dumps(spec.kwargs)
     return wit.Target_Handler(index), json.dumps(spec.kwargs, default=repr)
+
+
+def _routes(application):
+    """The route table ``application`` gives the host."""
+    table = []
+    for index, spec in enumerate(application.handlers):
+        target, init_args = _target(spec, index)
+        table.append(wit.Route(spec.pattern, target, init_args, spec.name))
+    return table
 
 
 class App(exports.App):
@@ -70,11 +85,7 @@ class App(exports.App):
         # The host asks once per load: the place to say what gale does differently.
         for note in routing.notes:
             info(note)
-        table = []
-        for index, spec in enumerate(_State.application.handlers):
-            target, init_args = _target(spec, index)
-            table.append(wit.Route(spec.pattern, target, init_args, spec.name))
-        return table
+        return _routes(_State.application)
 
     def instances(self):
         """Shared, as Tornado's one interpreter serves every request, unless the
@@ -145,6 +156,9 @@ def _failed(state, exception):
 
 
 def _new_handler(state, index):
+    if _embedded.live():  # under gale dev: templates and the module as they are now
+        _views.refresh()
+        _State.application = _live.edited(_State.application, _routes)
     spec = _State.application.handlers[index]
     # Cleared first: a handler whose initialize raises is not the one the error renders.
     state.handler, state.exc_info = None, None

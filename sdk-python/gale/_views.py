@@ -3,14 +3,15 @@ the loaders, as ``tornado.web.RequestHandler`` has them, over the vendored
 ``gale.template`` (Tornado's own), so that a page renders byte for byte as on Tornado.
 
 A running plugin has no files: ``preload`` reads the templates while the plugin's snapshot
-is made (at ``gale build``) and compiles them there, so a request only generates.
+is made (at ``gale build``) and compiles them there, so a request only generates; under
+``gale dev``, ``refresh`` has each request read them again.
 """
 
 import inspect
 import os
 import sys
 
-from gale import _embedded, escape, template
+from gale import _embedded, _static, escape, template
 from gale._host import response
 from gale._ui import UIModuleNamespace, is_absolute
 
@@ -69,7 +70,10 @@ def preload(application, module):
         beside = {os.path.dirname(f) for f in files if not f.startswith(_SDK_DIR)}
         paths = sorted(beside | {os.path.join(d, "templates") for d in beside
                                  if os.path.isdir(os.path.join(d, "templates"))})
+    _embedded.watch(os.path.dirname(module.__file__))
     problems = []
+    if settings.get("static_path"):
+        _static.remember(_static.directory(settings), problems)
     for path in paths:
         names = _embedded.embed(path, problems)
         if "template_loader" in settings:
@@ -85,6 +89,13 @@ def preload(application, module):
                 except Exception as failed:  # noqa: BLE001 (render raises it again)
                     problems.append("template %s does not compile: %s" % (name, failed))
     return problems
+
+
+def refresh():
+    """Drops the compiled templates, so that a request reads them as they are now: what
+    ``gale dev`` does before each (Tornado's ``compiled_template_cache=False``)."""
+    for loader in _loaders.values():
+        loader.reset()
 
 
 _SDK_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -7,7 +7,7 @@ the sockets and the loop; what they would have done is explained in the log.
 
 import re
 
-from gale import _ui
+from gale import _static, _ui
 
 __all__ = ["Application", "URLSpec", "url"]
 
@@ -52,7 +52,6 @@ def _spec(rule):
 
 _IGNORED = {
     "cookie_secret": "the cookie secret is gale's (--cookie-secret); this one is not used",
-    "static_path": "static files are served from gale's --static directory",
     "debug": "gale reloads a plugin when its file changes (gale dev); debug is not used",
     "autoreload": "gale reloads a plugin when its file changes (gale dev)",
 }
@@ -61,10 +60,10 @@ _IGNORED = {
 class Application:
     """Tornado's ``Application(handlers, **settings)``: the plugin's routes and settings.
 
-    ``xsrf_cookies``, ``login_url``, ``serve_traceback`` and the templates' settings
+    ``xsrf_cookies``, ``login_url``, ``serve_traceback``, the templates' settings
     (``template_path``, ``autoescape``, ``template_whitespace``, ``template_loader``,
-    ``ui_modules``, ``ui_methods``) act as in Tornado; settings the
-    host owns (``cookie_secret``, ``static_path``) are noted in the log and not used.
+    ``ui_modules``, ``ui_methods``) and ``static_path`` (with ``static_url_prefix``) act as
+    in Tornado; a setting the host owns (``cookie_secret``) is noted in the log and not used.
     """
 
     def __init__(self, handlers=None, default_host=None, transforms=None, **settings):
@@ -78,7 +77,8 @@ class Application:
         for name, why in _IGNORED.items():
             if settings.get(name):
                 notes.append("setting %s: %s" % (name, why))
-        self.add_handlers(".*$", handlers or [])
+        from gale.web import StaticFileHandler
+        self.add_handlers(".*$", _static.routes(settings, handlers, StaticFileHandler))
         built.append(self)
 
     def add_handlers(self, host_pattern, host_handlers):

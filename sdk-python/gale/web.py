@@ -10,7 +10,7 @@ import functools
 import traceback
 import urllib.parse
 
-from gale import escape
+from gale import _static, escape
 from gale._host import application as host_application, call, error, response, warning
 from gale._host import request as host_request
 from gale._methods import AccountMethods, CookieMethods, TopicMethods
@@ -280,8 +280,14 @@ class RequestHandler(CookieMethods, AccountMethods, TopicMethods, ViewMethods):
         return self.application.reverse_url(name, *args)
 
     def static_url(self, path, include_host=None, **kwargs):
-        """``/static/PATH?v=HASH`` for a file of gale's ``--static`` directory."""
-        url = call(host_application.static_url, path)
+        """``/static/PATH?v=HASH`` for a file of the ``static_path`` setting's directory (as
+        Tornado's), else of gale's ``--static`` directory."""
+        if self.settings.get("static_path"):
+            url = _static.url(self.settings, path, **kwargs)
+        else:
+            url = call(host_application.static_url, path)
+        if include_host is None:
+            include_host = getattr(self, "include_host", False)
         if include_host:
             url = self.request.protocol + "://" + self.request.host + url
         return url

@@ -78,6 +78,38 @@ fn a_tornado_scripts_listen_and_ioloop_are_accepted_and_explained_once_per_load(
 }
 
 #[test]
+fn gale_build_copies_a_python_plugins_static_path_beside_its_component() {
+    if python_plugin("tutorial").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = dir.path().join("site");
+    std::fs::create_dir_all(plugin.join("static/img")).unwrap();
+    std::fs::write(plugin.join("static/img/logo.svg"), "<svg/>").unwrap();
+    std::fs::write(
+        plugin.join("app.py"),
+        "import os\nimport tornado.web\n\napplication = tornado.web.Application([], \
+         static_path=os.path.join(os.path.dirname(__file__), 'static'))\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    // From the temporary directory: the build's own output goes under it.
+    let built = std::process::Command::new(crate::support::binary())
+        .current_dir(dir.path())
+        .args(["build", &plugin.display().to_string(), "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&built.stderr);
+    assert!(built.status.success(), "{said}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("static/img/logo.svg")).unwrap(),
+        "<svg/>"
+    );
+    assert!(!said.contains("does not exist"), "{said}");
+}
+
+#[test]
 fn building_python_without_componentize_py_says_what_to_install() {
     let dir = tempfile::tempdir().unwrap();
     let plugin = dir.path().join("greeter");
@@ -98,7 +130,8 @@ fn building_python_without_componentize_py_says_what_to_install() {
 }
 
 #[test]
-fn dev_swaps_in_each_change_of_code_or_template_and_keeps_the_old_version_on_an_error() {
+fn dev_serves_edited_code_and_templates_at_the_next_request_and_keeps_the_old_version_on_an_error()
+{
     // Only with componentize-py (the same check the other Python tests make).
     if python_plugin("tutorial").is_none() {
         return;
@@ -122,9 +155,15 @@ fn dev_swaps_in_each_change_of_code_or_template_and_keeps_the_old_version_on_an_
     let answer = || get(server.addr, "/").text();
     assert_eq!(answer(), "hello world");
 
+    // An edit of the code is served as edited at the next request (its build follows).
     let changed = lesson.replace("hello world", "hello again");
     std::fs::write(plugin.join("app.py"), &changed).unwrap();
-    crate::support::wait_until("the rebuilt version answers", || answer() == "hello again");
+    crate::support::wait_until("the edited version answers", || answer() == "hello again");
+    assert!(
+        server.log().contains("changed: served as edited"),
+        "{}",
+        server.log()
+    );
 
     // The page from a template, then an edit of the template alone: both reach the client.
     std::fs::create_dir(plugin.join("templates")).unwrap();
@@ -142,13 +181,41 @@ fn dev_swaps_in_each_change_of_code_or_template_and_keeps_the_old_version_on_an_
                  'templates')"
             )
     );
-    std::fs::write(plugin.join("app.py"), rendered).unwrap();
+    std::fs::write(plugin.join("app.py"), &rendered).unwrap();
     crate::support::wait_until("the page is rendered", || {
         answer() == "<p>&lt;you&gt;</p>\n"
     });
+    // The template is read as it is at each request: served with no build, nor a swap.
+    let builds = || server.log().matches("changed, rebuilding").count();
+    crate::support::wait_until("the builds the code's edits started are done", || {
+        builds() > 0 && builds() == server.log().matches("swapping it in").count()
+    });
+    let built = builds();
     std::fs::write(plugin.join("templates/index.html"), "<h1>{{ who }}</h1>\n").unwrap();
     crate::support::wait_until("the edited template is rendered", || {
         answer() == "<h1>&lt;you&gt;</h1>\n"
+    });
+    crate::support::wait_until("the edit is said to need no build", || {
+        server
+            .log()
+            .contains("it is read as it is now, no build needed")
+    });
+    assert_eq!(builds(), built, "{}", server.log());
+
+    // Static files from the sources: the new routes are served once the build is swapped in.
+    std::fs::create_dir(plugin.join("static")).unwrap();
+    std::fs::write(plugin.join("static/site.css"), "p { }\n").unwrap();
+    let with_static = rendered.replace(
+        "'templates')",
+        "'templates'), static_path=os.path.join(os.path.dirname(__file__), 'static')",
+    );
+    std::fs::write(plugin.join("app.py"), with_static).unwrap();
+    crate::support::wait_until("the change of routes is said", || {
+        answer();
+        server.log().contains("changes the routes")
+    });
+    crate::support::wait_until("the static file is served from the sources", || {
+        get(server.addr, "/static/site.css").text() == "p { }\n"
     });
 
     std::fs::write(plugin.join("app.py"), "this is not Python").unwrap();

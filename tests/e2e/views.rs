@@ -13,8 +13,17 @@ fn every_page_of_the_template_corpus_renders_byte_for_byte_as_on_tornado() {
     let Some(tornado) = Tornado::running(&root().join("tests/tornado/views/app.py")) else {
         return;
     };
+    // The static directory beside the component, as `gale build` puts it.
+    copy_dir(
+        &root().join("tests/tornado/views/static"),
+        &gale.plugin_dir().join("static"),
+    );
     let paths = [
         "/page/page.html",
+        "/page/static.html",
+        "/static/site.css",
+        "/static/js/app.js",
+        "/robots.txt",
         "/page/layout.html",
         "/page/base.html",
         "/page/plain.txt",
@@ -92,6 +101,19 @@ fn a_template_failure_is_logged_with_the_template_its_line_and_the_reason() {
     gale.wait_for_log("Missing {% end %} block for if at broken.html:1");
     assert_eq!(get(gale.addr, "/missing").status, 500);
     gale.wait_for_log("nowhere.html");
+}
+
+/// Copies the files of `from` (one level of directories) into `to`.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::create_dir_all(to).unwrap();
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
 }
 
 /// `text` with each xsrf token's random value (`2|mask|token|time`, escaped or not) replaced

@@ -273,6 +273,11 @@ pub struct ServeOptions {
     /// Serving HTTPS without a proxy.
     #[command(flatten)]
     pub tls: TlsOptions,
+
+    /// Python plugins served from their sources, by name (set by `gale dev`, not a flag):
+    /// their templates are read as they are at each request.
+    #[arg(skip)]
+    pub live_sources: Vec<(String, PathBuf)>,
 }
 
 /// Where `gale serve` finds its plugins.

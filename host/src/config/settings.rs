@@ -57,6 +57,7 @@ impl ServeOptions {
             modes: self.waiting.instances.clone(),
             pending: self.waiting.pending_limits(),
             wall_timeout: self.waiting.handler_wall_timeout,
+            live_sources: self.live_sources.clone(),
             websocket: WebSocketSettings {
                 max_message: self.websocket_max_message_size,
                 ping_interval: self.websocket_ping_interval,

@@ -135,6 +135,14 @@ impl StaticFiles {
         })
     }
 
+    /// A route's directory, relative to its plugin's (none for `--static`).
+    pub fn relative(&self) -> Option<&Path> {
+        match &self.root {
+            Root::BesidePlugin { relative, .. } => Some(relative),
+            Root::Path(_) => None,
+        }
+    }
+
     /// Opens the file `path` names, on the blocking pool, or says the status that refuses
     /// it: 403 outside the directory (`..`, a symlink out) or for a directory, 404 when
     /// missing.

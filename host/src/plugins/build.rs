@@ -108,6 +108,52 @@ pub fn build_plugins(
     Ok(installed)
 }
 
+/// Copies the static directories of `routes` (their `StaticFileHandler`s' paths) from the
+/// plugin's `sources` to beside its component in `out_dir`, where a server serves them; files
+/// already there are replaced, others kept (plugins may share a directory).
+pub fn copy_static_dirs(
+    routes: &[super::Route],
+    sources: &Path,
+    out_dir: &Path,
+) -> anyhow::Result<()> {
+    for route in routes {
+        let super::Target::Static(files) = &route.target else {
+            continue;
+        };
+        let Some(relative) = files.relative() else {
+            continue;
+        };
+        let (from, to) = (sources.join(relative), out_dir.join(relative));
+        if from.is_dir() {
+            copy_tree(&from, &to)?;
+            eprintln!("gale build: copied {} to {}", from.display(), to.display());
+        }
+    }
+    Ok(())
+}
+
+/// Copies the files under `from` into `to` (hidden ones left out), making directories.
+fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
+    let entries =
+        std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))?;
+    for entry in entries {
+        let entry = entry?;
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let (source, dest) = (entry.path(), to.join(entry.file_name()));
+        if entry.file_type()?.is_dir() {
+            copy_tree(&source, &dest)?;
+        } else {
+            std::fs::copy(&source, &dest).with_context(|| {
+                format!("cannot copy {} to {}", source.display(), dest.display())
+            })?;
+        }
+    }
+    Ok(())
+}
+
 /// Removes the components in `dir` that are not in `keep`, so a directory serves exactly
 /// what was just built.
 pub fn remove_others(dir: &Path, keep: &[PathBuf]) -> anyhow::Result<()> {

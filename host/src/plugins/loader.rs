@@ -69,7 +69,13 @@ pub async fn load_bytes(
     let mode = instance.gale_web_app().call_instances(&mut store).await;
     let mode = explain(mode, "its instances() trapped")?;
     let plugin = Arc::new(Plugin::new(name, hash, pre, routes, mode));
-    let dir = path.parent().unwrap_or(Path::new("."));
+    // A plugin's static files are beside it; under `gale dev`, a Python plugin's are in its
+    // sources, where it is edited.
+    let beside = path.parent().unwrap_or(Path::new("."));
+    let dir = runtime
+        .limits
+        .live_sources_of(&plugin.name)
+        .unwrap_or(beside);
     let routes = compile_routes(&plugin, dir)?;
     Ok(Loaded {
         plugin,

@@ -29,9 +29,11 @@ const SDK: &[(&str, &str)] = carried![
     "gale/_embedded.py",
     "gale/_host.py",
     "gale/_linkify.py",
+    "gale/_live.py",
     "gale/_loop.py",
     "gale/_methods.py",
     "gale/_runtime.py",
+    "gale/_static.py",
     "gale/_ui.py",
     "gale/_views.py",
     "gale/escape.py",
@@ -63,17 +65,37 @@ const SDK: &[(&str, &str)] = carried![
 /// The contract the component is built against.
 const WIT: &str = include_str!("../../../wit/gale.wit");
 
-/// Builds the Python plugin in `dir` into `target_dir/python/NAME.wasm` and returns it.
-pub fn build(dir: &Path, target_dir: &Path) -> anyhow::Result<PathBuf> {
-    let componentize = componentize_py()?;
-    let module = plugin_module(dir)?;
-    let name = dir
+/// Where a Python plugin's directory is while its snapshot is made: componentize-py shows
+/// the `-p` directories as `/0`, `/1`, … in order, and [`build`] gives the plugin's second.
+/// `gale dev` shows the sources there again while serving, so templates are read live.
+pub const PYTHON_SOURCES_AT: &str = "/1";
+
+/// The name the Python plugin in `dir` is served under: its directory's, `-` made `_`.
+pub fn plugin_name(dir: &Path) -> anyhow::Result<String> {
+    Ok(dir
         .canonicalize()
         .with_context(|| format!("no such directory: {}", dir.display()))?
         .file_name()
         .context("a plugin directory has a name")?
         .to_string_lossy()
-        .replace('-', "_");
+        .replace('-', "_"))
+}
+
+/// The Python plugins among `crates`, by the name each is served under, with its directory
+/// (where `gale dev` serves it from, and where `gale build` finds its static files).
+pub fn sources_by_name(crates: &[PathBuf]) -> Vec<(String, PathBuf)> {
+    crates
+        .iter()
+        .filter(|krate| is_python_plugin(krate))
+        .filter_map(|krate| Some((plugin_name(krate).ok()?, krate.canonicalize().ok()?)))
+        .collect()
+}
+
+/// Builds the Python plugin in `dir` into `target_dir/python/NAME.wasm` and returns it.
+pub fn build(dir: &Path, target_dir: &Path) -> anyhow::Result<PathBuf> {
+    let componentize = componentize_py()?;
+    let module = plugin_module(dir)?;
+    let name = plugin_name(dir)?;
     let work = target_dir.join("python");
     // The plugin's module body runs during the build, with the SDK on its path: each build
     // gets a copy of its own, so no plugin's build can change what a later one embeds.
@@ -92,7 +114,7 @@ pub fn build(dir: &Path, target_dir: &Path) -> anyhow::Result<PathBuf> {
         .args(["-w", "plugin", "componentize", "gale_entry"])
         .arg("-p")
         .arg(&entry)
-        .arg("-p")
+        .arg("-p") // the second: PYTHON_SOURCES_AT
         .arg(dir)
         .arg("-p")
         .arg(sdk.path())

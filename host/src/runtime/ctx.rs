@@ -1,13 +1,14 @@
 //! What a plugin instance's store holds: the request, the response being built, and the
 //! sandbox's own state.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
 use super::output::{PluginOutput, Stream};
 use super::pending::{Pending, PendingLimits};
@@ -17,6 +18,7 @@ use crate::http::body::{BodySender, ResponseBody, Sent};
 use crate::http::request::RequestData;
 use crate::http::response::ResponseState;
 use crate::outbound::Outbound;
+use crate::plugins::python::PYTHON_SOURCES_AT;
 use crate::topics::{Subscription, Topic, Topics};
 
 /// The data of one request's store, by concern: what the instance runs under for all its
@@ -182,12 +184,19 @@ pub struct SocketMemo {
 impl Ctx {
     /// The store data for `request`: no files, no network, no environment; stdout and
     /// stderr become log lines tagged with the plugin (so a panic message is seen),
-    /// rate-limited.
-    pub fn new(sandbox: Sandbox, request: Arc<RequestData>) -> Self {
-        let wasi = WasiCtx::builder()
-            .stdout(PluginOutput::new(sandbox.plugin.clone(), Stream::Stdout))
-            .stderr(PluginOutput::new(sandbox.plugin.clone(), Stream::Stderr))
-            .build();
+    /// rate-limited. Under `gale dev`, a Python plugin also sees its `sources`, read-only.
+    pub fn new(sandbox: Sandbox, request: Arc<RequestData>, sources: Option<&Path>) -> Self {
+        let mut wasi = WasiCtx::builder();
+        wasi.stdout(PluginOutput::new(sandbox.plugin.clone(), Stream::Stdout))
+            .stderr(PluginOutput::new(sandbox.plugin.clone(), Stream::Stderr));
+        if let Some(sources) = sources {
+            // Where its build saw them, so the paths in its snapshot name the files.
+            let shown = wasi.preopened_dir(sources, PYTHON_SOURCES_AT, FsPerms::ReadOnly);
+            if let Err(error) = shown {
+                tracing::warn!(plugin = %sandbox.plugin, "cannot show the plugin its sources at {}: {error}; its templates are those it was built with", sources.display());
+            }
+        }
+        let wasi = wasi.build();
         Self {
             sandbox,
             request,

@@ -49,6 +49,9 @@ pub struct HandlerLimits {
     pub pending: PendingLimits,
     /// How long a request's handler may take in all, waits included.
     pub wall_timeout: Duration,
+    /// Python plugins `gale dev` serves from their sources: each instance sees its plugin's
+    /// directory, read-only, where its build saw it, so templates are read as they are now.
+    pub live_sources: Vec<(String, std::path::PathBuf)>,
 }
 
 /// Tornado's `websocket_*` settings, as flags.
@@ -73,6 +76,14 @@ pub struct WebSocketSettings {
 }
 
 impl HandlerLimits {
+    /// The sources `gale dev` serves `plugin` from, when it does.
+    pub fn live_sources_of(&self, plugin: &str) -> Option<&std::path::Path> {
+        self.live_sources
+            .iter()
+            .find(|(name, _)| name == plugin)
+            .map(|(_, dir)| dir.as_path())
+    }
+
     /// The time limit of `plugin`'s handlers.
     pub fn timeout_for(&self, plugin: &str) -> Duration {
         per_plugin(&self.plugin_timeouts, plugin).unwrap_or(self.timeout)
@@ -220,7 +231,8 @@ impl Runtime {
             wall_timeout: self.limits.wall_timeout,
             running: Default::default(),
         };
-        let mut store = Store::new(&self.engine, Ctx::new(sandbox, request));
+        let sources = self.limits.live_sources_of(&sandbox.plugin);
+        let mut store = Store::new(&self.engine, Ctx::new(sandbox, request, sources));
         store.limiter(|ctx| &mut ctx.sandbox.limits);
         store.epoch_deadline_callback(move |store| {
             let ran = store.data().delivery.running_since.elapsed();

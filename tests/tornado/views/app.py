@@ -1,7 +1,8 @@
 """The templates corpus: every directive of Tornado's template language, three levels of
 `extends`, an `include` inside a block, both whitespace modes, every character
-`xhtml_escape` touches and `linkify` over `&` and `<`. tests/e2e/views.rs renders each page on
-real Tornado 6.6.1 and on gale from these same files and compares the bytes."""
+`xhtml_escape` touches, `linkify` over `&` and `<`, and `static_url` over `static_path`.
+tests/e2e/views.rs renders each page on real Tornado 6.6.1 and on gale from these same files
+and compares the bytes."""
 
 import os
 
@@ -123,6 +124,7 @@ def make_app():
             tornado.web.url(r"/item/(\d+)", PageHandler, name="item"),
         ],
         template_path=os.path.join(os.path.dirname(__file__), "templates"),
+        static_path=os.path.join(os.path.dirname(__file__), "static"),
         ui_modules={"Card": Card},
         ui_methods={"shout": shout},
     )
