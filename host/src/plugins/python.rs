@@ -65,11 +65,6 @@ const SDK: &[(&str, &str)] = carried![
 /// The contract the component is built against.
 const WIT: &str = include_str!("../../../wit/gale.wit");
 
-/// Where a Python plugin's directory is while its snapshot is made: componentize-py shows
-/// the `-p` directories as `/0`, `/1`, … in order, and [`build`] gives the plugin's second.
-/// `gale dev` shows the sources there again while serving, so templates are read live.
-pub const PYTHON_SOURCES_AT: &str = "/1";
-
 /// The name the Python plugin in `dir` is served under: its directory's, `-` made `_`.
 pub fn plugin_name(dir: &Path) -> anyhow::Result<String> {
     Ok(dir
@@ -114,7 +109,7 @@ pub fn build(dir: &Path, target_dir: &Path) -> anyhow::Result<PathBuf> {
         .args(["-w", "plugin", "componentize", "gale_entry"])
         .arg("-p")
         .arg(&entry)
-        .arg("-p") // the second: PYTHON_SOURCES_AT
+        .arg("-p") // the second: `runtime::ctx::PYTHON_SOURCES_AT`
         .arg(dir)
         .arg("-p")
         .arg(sdk.path())

@@ -18,7 +18,6 @@ use crate::http::body::{BodySender, ResponseBody, Sent};
 use crate::http::request::RequestData;
 use crate::http::response::ResponseState;
 use crate::outbound::Outbound;
-use crate::plugins::python::PYTHON_SOURCES_AT;
 use crate::topics::{Subscription, Topic, Topics};
 
 /// The data of one request's store, by concern: what the instance runs under for all its
@@ -180,6 +179,12 @@ pub struct SocketMemo {
     /// one per topic name, in the order first asked.
     pub subscriptions: Vec<(Arc<str>, Option<Subscription>)>,
 }
+
+/// Where a Python plugin's directory is while its snapshot is made: componentize-py shows the
+/// `-p` directories as `/0`, `/1`, … in order, and `plugins/python.rs` gives the plugin's
+/// second. `gale dev` shows the sources there again while serving, so the paths in the
+/// snapshot name them and templates are read live.
+pub const PYTHON_SOURCES_AT: &str = "/1";
 
 impl Ctx {
     /// The store data for `request`: no files, no network, no environment; stdout and
