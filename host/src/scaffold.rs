@@ -220,10 +220,17 @@ fn pages(template: Template) -> &'static [(&'static str, &'static str)] {
                 include_str!("../../plugins/accounts/templates/me.html"),
             ),
         ],
-        Template::Chat => &[(
-            "templates/chat.html",
-            include_str!("../../plugins/chat/templates/chat.html"),
-        )],
+        Template::Chat => &[
+            (
+                "templates/chat.html",
+                include_str!("../../plugins/chat/templates/chat.html"),
+            ),
+            // The example finds its script in the Python chat's templates (its askama.toml).
+            (
+                "templates/chat.js",
+                include_str!("../../plugins-py/chat/templates/chat.js"),
+            ),
+        ],
         Template::Gateway => &[],
     }
 }

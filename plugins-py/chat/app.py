@@ -1,9 +1,10 @@
-"""Tornado's two chat demos in Python, one message log, as plugins/chat (without its page):
+"""Tornado's two chat demos in Python, one message log, as plugins/chat:
 `demos/websocket/chatdemo.py` (WebSockets) and `demos/chat/chatdemo.py` (long polling), plus
 server-sent events. Every message goes through the host's `chat` topic, which keeps the last
 200 as history, so every transport sees the same messages in the same order."""
 
 import json
+import os
 import uuid
 
 import tornado.escape
@@ -13,6 +14,7 @@ from tornado.log import gen_log
 
 TOPIC = "chat"
 MAX_MESSAGE = 65536
+TRANSPORTS = ("ws", "poll", "sse")
 
 
 def new_message(handler, body):
@@ -20,6 +22,19 @@ def new_message(handler, body):
     message = {"id": uuid.uuid4().hex, "body": body}
     handler.publish(TOPIC, message["id"], tornado.escape.json_encode(message))
     return message
+
+
+class Page(tornado.web.RequestHandler):
+    """`/chat`: the page (`templates/chat.html`), the history so far escaped, then a script
+    that follows the topic over `?transport=ws|poll|sse`."""
+
+    def get(self):
+        transport = self.get_argument("transport", "ws")
+        if transport not in TRANSPORTS:
+            raise tornado.web.HTTPError(
+                400, "transport must be ws, poll or sse, not %r", transport)
+        history = [json.loads(message.data) for message in self.topic_history(TOPIC)]
+        self.render("chat.html", transport=transport, history=history)
 
 
 class ChatSocket(tornado.websocket.WebSocketHandler):
@@ -75,8 +90,9 @@ class Events(tornado.web.RequestHandler):
 
 
 application = tornado.web.Application([
+    (r"/chat", Page),
     (r"/chat/socket", ChatSocket),
     (r"/chat/a/message/new", MessageNew),
     (r"/chat/a/message/updates", MessageUpdates),
     (r"/chat/events", Events),
-])
+], template_path=os.path.join(os.path.dirname(__file__), "templates"))
