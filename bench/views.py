@@ -4,7 +4,8 @@ text, rendered by real Tornado 6.6.1 and by gale from the same `bench/views-py/a
 shared instance, Python's default; a fresh instance per request; fresh with
 `--reuse-instances`), and by gale from the same page in Rust (`bench/views-rs`, askama, a
 fresh instance per request), each under the same wrk load in turn in one run: req/s, p50,
-p99, and the ratio to Tornado.
+p99, and the ratio to Tornado. The ceiling, in the same run: bare hyper (`bench/baseline`)
+sending the page's bytes as they are.
 
 Usage: python3 bench/views.py [--seconds S] [--connections N]
 Needs wrk, Tornado 6.6.1 and componentize-py 0.25.1. Builds the release host first.
@@ -15,10 +16,12 @@ import os
 import pathlib
 import shutil
 import sys
+import subprocess
 import tempfile
+import urllib.request
 
 from common import ROOT, build, start
-from perf import rows_of, spawn
+from perf import RELEASE, rows_of, spawn
 
 SOURCE = ROOT / "bench/views-py"
 PATH = "/table"
@@ -38,9 +41,15 @@ def main():
     parser.add_argument("--connections", type=int, default=64)
     args = parser.parse_args()
     plugins = build(str(SOURCE), str(ROOT / "bench/views-rs"))
+    subprocess.run(["cargo", "build", "--release", "-p", "baseline"], cwd=ROOT, check=True)
     tornado = spawn([sys.executable, str(ROOT / "tests/tornado/run_app.py"),
                      str(SOURCE / "app.py")])
+    page = tempfile.NamedTemporaryFile(suffix=".html")
+    page.write(urllib.request.urlopen(f"http://{tornado[1]}{PATH}").read())
+    page.flush()
     rows = rows_of(tornado, args, ("Tornado 6.6.1, one process", PATH))
+    rows += rows_of(spawn([str(RELEASE / "baseline"), "127.0.0.1:0", page.name]), args,
+                    ("bare hyper, the page's bytes as they are (the ceiling)", "/"))
     cache = tempfile.mkdtemp(prefix="gale-bench-cache-")
     # Two plugins may not claim one route: each row serves one of them.
     rust, python = _apart(plugins, "views_rs.wasm")

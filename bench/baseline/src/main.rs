@@ -1,5 +1,7 @@
 //! Bare hyper answering `Hello, world` on one tokio `current_thread` loop: the yardstick the
-//! benchmarks measure gale against. Usage: `baseline [ADDR]` (default 127.0.0.1:8001).
+//! benchmarks measure gale against. Usage: `baseline [ADDR] [BODY_FILE]` (default
+//! 127.0.0.1:8001; the body is that file's bytes instead of `Hello, world`, the ceiling for a
+//! page of that size).
 
 use std::convert::Infallible;
 
@@ -14,6 +16,10 @@ fn main() -> std::io::Result<()> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:8001".into());
+    let body = match std::env::args().nth(2) {
+        Some(file) => Bytes::from(std::fs::read(file)?),
+        None => Bytes::from_static(b"Hello, world"),
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -23,14 +29,17 @@ fn main() -> std::io::Result<()> {
         loop {
             let (stream, _) = listener.accept().await?;
             let _ = stream.set_nodelay(true);
+            let body = body.clone();
             tokio::spawn(async move {
-                let service = service_fn(|_request| async {
-                    let mut response =
-                        hyper::Response::new(Full::new(Bytes::from_static(b"Hello, world")));
-                    response
-                        .headers_mut()
-                        .insert("content-type", "text/html; charset=UTF-8".parse().unwrap());
-                    Ok::<_, Infallible>(response)
+                let service = service_fn(move |_request| {
+                    let body = body.clone();
+                    async move {
+                        let mut response = hyper::Response::new(Full::new(body));
+                        response
+                            .headers_mut()
+                            .insert("content-type", "text/html; charset=UTF-8".parse().unwrap());
+                        Ok::<_, Infallible>(response)
+                    }
                 });
                 // A client that goes away mid-request is not the benchmark's concern.
                 let _ = http1::Builder::new()
