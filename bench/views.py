@@ -15,8 +15,8 @@ import argparse
 import os
 import pathlib
 import shutil
-import sys
 import subprocess
+import sys
 import tempfile
 import urllib.request
 

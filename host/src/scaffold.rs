@@ -225,10 +225,15 @@ fn pages(template: Template) -> &'static [(&'static str, &'static str)] {
                 "templates/chat.html",
                 include_str!("../../plugins/chat/templates/chat.html"),
             ),
-            // The example finds its script in the Python chat's templates (its askama.toml).
+            // The example finds its head and foot in the Python chat's templates (its
+            // askama.toml); a new crate has them beside its page.
             (
-                "templates/chat.js",
-                include_str!("../../plugins-py/chat/templates/chat.js"),
+                "templates/chat-head.html",
+                include_str!("../../plugins-py/chat/templates/chat-head.html"),
+            ),
+            (
+                "templates/chat-foot.html",
+                include_str!("../../plugins-py/chat/templates/chat-foot.html"),
             ),
         ],
         Template::Gateway => &[],
