@@ -17,6 +17,7 @@ mod builtin;
 mod cli;
 mod config;
 mod connection;
+mod databases;
 mod dev;
 mod http;
 mod intake;

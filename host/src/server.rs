@@ -15,6 +15,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::ServeOptions;
 use crate::connection::{self, Serves};
+use crate::databases::Databases;
 use crate::http::xheaders::Scheme;
 use crate::runtime::Services;
 use crate::tls::Certificates;
@@ -129,6 +130,7 @@ async fn serve_loop(
 ) -> anyhow::Result<()> {
     let accounts = Arc::new(shared.database.open()?);
     let outbound = Arc::new(crate::outbound::Outbound::new(shared.outbound.clone())?);
+    let databases = Arc::new(Databases::new(&shared.data_dir));
     // Connect and migrate now, so the first request need not, and an unreachable database
     // is reported at start; requests retry it until it answers.
     let warming = accounts.clone();
@@ -137,7 +139,11 @@ async fn serve_loop(
     let worker = Rc::new(Worker {
         shared,
         tasks: TaskTracker::new(),
-        services: Arc::new(Services { accounts, outbound }),
+        services: Arc::new(Services {
+            accounts,
+            outbound,
+            databases,
+        }),
         stopping: shutdown,
     });
     let mut accepting = Vec::new();

@@ -35,6 +35,9 @@ pub struct Shared {
     pub database: Arc<Database>,
     /// What handlers' fetches run under; each worker keeps its own connections.
     pub outbound: Arc<OutboundSettings>,
+    /// Where the plugins' own databases are kept (`--data-dir`); each worker keeps its own
+    /// pools on them.
+    pub data_dir: std::path::PathBuf,
 }
 
 /// One worker's state: what all workers share, the tasks (connections, `on_finish`
@@ -42,7 +45,7 @@ pub struct Shared {
 pub(crate) struct Worker {
     pub(crate) shared: Arc<Shared>,
     pub(crate) tasks: TaskTracker,
-    /// Its account store and outbound HTTP.
+    /// Its account store, outbound HTTP and plugins' databases.
     pub(crate) services: Arc<Services>,
     /// Turns true when the worker stops.
     pub(crate) stopping: watch::Receiver<bool>,

@@ -14,6 +14,7 @@ const LAYERS: &[&str] = &[
     "builtin",
     "topics",
     "outbound",
+    "databases",
     "runtime",
     "plugins",
     "config",

@@ -6,6 +6,7 @@
 //! only way to read them); without it each point costs one branch. Labels are bounded: a
 //! route is its *pattern*, a method outside HTTP's nine is `other`, a status is a number.
 
+mod database;
 mod labels;
 mod outbound;
 mod process;
@@ -87,6 +88,7 @@ pub struct Metrics {
     polls_parked: Gauge,
     published: Family<PluginLabels, Counter>,
     outbound: outbound::OutboundMetrics,
+    database: database::DatabaseMetrics,
     scraped: Arc<Scraped>,
 }
 
@@ -168,6 +170,7 @@ impl Metrics {
             published.clone(),
         );
         let outbound = outbound::OutboundMetrics::register(&mut registry);
+        let database = database::DatabaseMetrics::register(&mut registry);
         let scraped = Arc::new(Scraped(OnceLock::new()));
         registry.register_collector(Box::new(scraped.clone()));
         Self {
@@ -185,6 +188,7 @@ impl Metrics {
             polls_parked,
             published,
             outbound,
+            database,
             scraped,
         }
     }
@@ -296,6 +300,17 @@ impl Metrics {
     /// Counts a handler's fetch to `origin`, answered `code` (599 without a response).
     pub fn outbound_request(&self, plugin: &Arc<str>, origin: &str, code: u16, took: Duration) {
         self.outbound.fetched(plugin, origin, code, took);
+    }
+
+    /// Counts a statement a handler ran on its plugin's `database`, ended with `outcome`.
+    pub fn database_query(
+        &self,
+        plugin: &Arc<str>,
+        database: &str,
+        outcome: &'static str,
+        took: Duration,
+    ) {
+        self.database.ran(plugin, database, outcome, took);
     }
 }
 

@@ -10,6 +10,7 @@ wasmtime::component::bindgen!({
         "gale:web/response.flush": async | trappable,
         "gale:web/application.static-url": async | trappable,
         "gale:web/accounts": async | trappable,
+        "gale:web/database": async | trappable,
         default: trappable,
     },
     exports: { default: async },

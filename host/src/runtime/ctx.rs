@@ -14,6 +14,7 @@ use super::output::{PluginOutput, Stream};
 use super::pending::{Pending, PendingLimits};
 use super::refusal::Refusal;
 use crate::accounts::{AccountStore, User};
+use crate::databases::{Databases, OpenTransactions};
 use crate::http::body::{BodySender, ResponseBody, Sent};
 use crate::http::request::RequestData;
 use crate::http::response::ResponseState;
@@ -43,12 +44,15 @@ pub struct Ctx {
 }
 
 /// What a worker lends the requests it serves: its account store (its own pool on the
-/// database) and its outbound HTTP (its own connections).
+/// database), its outbound HTTP (its own connections) and the plugins' databases (its own
+/// pools).
 pub struct Services {
     /// The account store.
     pub accounts: Arc<AccountStore>,
     /// Outbound HTTP.
     pub outbound: Arc<Outbound>,
+    /// The plugins' own databases.
+    pub databases: Arc<Databases>,
 }
 
 /// What an instance runs under, the same for every request it serves.
@@ -57,6 +61,8 @@ pub struct Sandbox {
     pub plugin: Arc<str>,
     /// The memory and instance caps.
     pub limits: super::traps::MemoryCap,
+    /// The bytes of memory the instance may grow to (`--max-memory`).
+    pub memory: usize,
     /// The host memory a response may hold (`--max-response-buffer`).
     pub response_buffer: usize,
     /// The handler's time limit (`--handler-timeout`, or its plugin's).
@@ -142,6 +148,10 @@ pub struct RequestMemo {
     pub pending: Pending,
     /// Other requests of its (shared) instance that its stage made ready to go on.
     pub woken: Vec<u64>,
+    /// The transactions it holds open on its plugin's databases (rolled back if it ends so).
+    pub transactions: OpenTransactions,
+    /// The statements it has run on them.
+    pub database_calls: u32,
 }
 
 /// What a handler asked to wait for.

@@ -222,6 +222,7 @@ impl Runtime {
         let sandbox = Sandbox {
             plugin,
             limits: super::traps::MemoryCap::new(limits),
+            memory: self.limits.memory,
             response_buffer: self.limits.response_buffer,
             timeout,
             topics: self.topics.clone(),

@@ -10,6 +10,7 @@
 mod accounts;
 mod application;
 mod cookies;
+mod database;
 mod http_client;
 mod log;
 mod request;
@@ -26,6 +27,7 @@ use wasmtime::component::{HasData, Linker};
 use accounts::AccountsView;
 use application::ApplicationView;
 use cookies::CookieView;
+use database::DatabaseView;
 use http_client::HttpClientView;
 use log::LogView;
 use request::RequestView;
@@ -78,6 +80,13 @@ pub(crate) fn add_to_linker(linker: &mut Linker<Ctx>) -> wasmtime::Result<()> {
             sandbox: &ctx.sandbox,
             event_stream: &mut ctx.memo.event_stream,
             wait: &mut ctx.memo.wait,
+        },
+        database => DatabaseView by |ctx| DatabaseView {
+            sandbox: &ctx.sandbox,
+            databases: ctx.services.as_ref().map(|services| &services.databases),
+            transactions: &mut ctx.memo.transactions,
+            calls: &mut ctx.memo.database_calls,
+            running_since: ctx.delivery.running_since,
         },
         http_client => HttpClientView by |ctx| HttpClientView {
             sandbox: &ctx.sandbox,
