@@ -6,6 +6,7 @@ mod async_handler;
 mod builtins;
 mod cookies;
 mod coroutine;
+pub mod db;
 mod error;
 pub mod escape;
 mod handler;

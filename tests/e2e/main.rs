@@ -11,6 +11,7 @@ mod chat;
 mod client_attacks;
 mod cookies;
 mod coroutines;
+mod databases;
 mod hostile;
 mod https;
 mod isolation;

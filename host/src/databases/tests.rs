@@ -167,6 +167,11 @@ fn errors_say_which_kind_of_failure_they_are() {
         let placeholders = vec!["?"; MAX_PARAMETERS + 1].join(",");
         let wide = call(&format!("SELECT {placeholders}"), many);
         refused(databases.query(wide, &mut open).await, "parameters");
+        let long = format!("SELECT '{}'", "x".repeat(MAX_STATEMENT_BYTES));
+        refused(
+            databases.query(call(&long, vec![]), &mut open).await,
+            "100000",
+        );
         let mut bad_name = call("SELECT 1", vec![]);
         bad_name.database = "../accounts".into();
         let outcome = databases.query(bad_name, &mut open).await;

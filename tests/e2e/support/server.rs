@@ -15,7 +15,7 @@ pub fn root() -> PathBuf {
         .to_owned()
 }
 
-/// The built component `name` (`hello`, `tutorial`, `accounts`, `chat`, `gateway`, `probe`, `faults`, `forms`,
+/// The built component `name` (`hello`, `tutorial`, `accounts`, `chat`, `gateway`, `notes`, `probe`, `faults`, `forms`,
 /// `hostile`); all are built on first use, once per test run, in a target directory of
 /// their own.
 pub fn plugin(name: &str) -> PathBuf {
@@ -28,6 +28,7 @@ pub fn plugin(name: &str) -> PathBuf {
             root.join("plugins/accounts"),
             root.join("plugins/chat"),
             root.join("plugins/gateway"),
+            root.join("plugins/notes"),
             root.join("tests/plugins/probe"),
             root.join("tests/plugins/faults"),
             root.join("tests/plugins/forms"),
@@ -185,6 +186,14 @@ impl Server {
     /// the Python tests are skipped.
     pub fn python(name: &str, flags: &[&str]) -> Option<Server> {
         Some(Self::start(&[python_plugin(name)?], &[], flags, &[]))
+    }
+
+    /// The data directory the harness gave it, unless the test set `GALE_DATA_DIR`.
+    pub fn data_dir(&self) -> &Path {
+        self._data
+            .as_ref()
+            .expect("a data directory of the harness")
+            .path()
     }
 
     /// The directory it serves plugins from (when the harness made it).

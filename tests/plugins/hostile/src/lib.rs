@@ -1,12 +1,14 @@
 //! Handlers that attack the host on purpose, one route per attack: each tries to make the
 //! host hold memory past every limit, to split a response, to forge log lines, or to read
-//! or mint the host's session cookie, or to wait without end. Test-only; never shipped in `plugins/`.
+//! or mint the host's session cookie, to wait without end, or to
+//! reach past its own database. Test-only; never shipped in `plugins/`.
 
 use std::time::{Duration, SystemTime};
 
 use gale_sdk::{CookieOptions, PathArgs, Request, RequestHandler, Result};
 
 mod long_lived;
+mod sql;
 mod waits;
 
 /// A mebibyte of header-safe text.
@@ -216,4 +218,6 @@ gale_sdk::routes![
     (r"/waits/timers", async waits::ManyTimers),
     (r"/waits/sleep", async waits::Sleeper),
     (r"/waits/cases", async waits::Cases),
+    (r"/sql", sql::AnySql),
+    (r"/sql/many", sql::ManyStatements),
 ];

@@ -1,0 +1,188 @@
+//! A plugin's own SQL (`gale_sdk::db`): the notes example keeps each account's notes in its
+//! own SQLite file, and a hostile plugin's SQL cannot reach past its own.
+
+use std::path::Path;
+
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::support::{Server, Visitor, get};
+
+/// The hostile plugin's answer to `sql` with `params`: its rows, or its error's kind and
+/// message.
+fn sql(server: &Server, sql: &str, params: &[&str]) -> serde_json::Value {
+    let mut path = format!("/sql?sql={}", utf8_percent_encode(sql, NON_ALPHANUMERIC));
+    for param in params {
+        path.push_str(&format!(
+            "&param={}",
+            utf8_percent_encode(param, NON_ALPHANUMERIC)
+        ));
+    }
+    let response = get(server.addr, &path);
+    assert_eq!(response.status, 200, "{sql}: {}", response.text());
+    response.json()
+}
+
+/// Asserts the hostile plugin's `sql` was refused by the sandbox, saying `why`.
+fn assert_refused(server: &Server, statement: &str, why: &str) {
+    let answer = sql(server, statement, &[]);
+    assert_eq!(answer["error"], "refused", "{statement}: {answer}");
+    let message = answer["message"].as_str().unwrap();
+    assert!(message.contains(why), "{statement}: {message}");
+}
+
+/// A visitor registered and logged in as `account`.
+fn logged_in(server: &Server, account: &str) -> Visitor {
+    let mut visitor = Visitor::new(server);
+    assert_eq!(
+        visitor.register(account, "correct horse battery").status,
+        201
+    );
+    assert_eq!(visitor.login(account, "correct horse battery").status, 302);
+    visitor
+}
+
+/// The file mode's permission bits.
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn each_account_keeps_its_own_notes_in_the_plugins_database_across_a_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().to_str().unwrap();
+    let plugins = [
+        crate::support::plugin("accounts"),
+        crate::support::plugin("notes"),
+    ];
+    let serve = || Server::start(&plugins, &[], &[], &[("GALE_DATA_DIR", data_dir)]);
+    let server = serve();
+    let mut ann = logged_in(&server, "ann");
+    let mut bob = logged_in(&server, "bob");
+    assert_eq!(
+        Visitor::new(&server).get("/notes").status,
+        302,
+        "@authenticated"
+    );
+    let hostile = "<script>x</script>' OR '1'='1";
+    assert_eq!(ann.post("/notes", &[("body", "buy milk")]).status, 302);
+    assert_eq!(ann.post("/notes", &[("body", hostile)]).status, 302);
+    assert_eq!(bob.post("/notes", &[("body", "call ann")]).status, 302);
+    assert_eq!(
+        ann.post("/notes", &[("body", "")]).status,
+        400,
+        "CHECK refuses it"
+    );
+    let page = ann.get("/notes").text();
+    assert!(page.contains("buy milk"), "{page}");
+    assert!(
+        page.contains("&#60;script&#62;x&#60;/script&#62;&#39; OR &#39;1&#39;=&#39;1"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("call ann"),
+        "bob's note on ann's page: {page}"
+    );
+    assert_eq!(
+        bob.post("/notes/1/delete", &[]).status,
+        404,
+        "ann's note is not bob's"
+    );
+    assert_eq!(bob.post("/notes/3/delete", &[]).status, 302);
+    assert!(!bob.get("/notes").text().contains("call ann"));
+    let file = data.path().join("plugins/notes/default.sqlite3");
+    assert_eq!(mode(&file), 0o600);
+    assert_eq!(mode(file.parent().unwrap()), 0o700);
+    drop(server);
+    let server = serve();
+    let mut ann = Visitor::new(&server);
+    assert_eq!(ann.login("ann", "correct horse battery").status, 302);
+    let page = ann.get("/notes").text();
+    assert!(
+        page.contains("buy milk") && page.contains("&#60;script&#62;"),
+        "{page}"
+    );
+}
+
+#[test]
+fn a_plugins_sql_cannot_reach_another_plugins_database_or_the_account_store() {
+    let server = Server::with(&["accounts", "notes", "hostile"], &[]);
+    let mut ann = logged_in(&server, "ann");
+    assert_eq!(
+        ann.post("/notes", &[("body", "a secret of ann")]).status,
+        302
+    );
+    let data = server.data_dir();
+    let notes = data.join("plugins/notes/default.sqlite3");
+    let accounts = data.join("accounts.sqlite3");
+    for file in [&notes, &accounts] {
+        let path = file.to_str().unwrap();
+        assert_refused(
+            &server,
+            &format!("ATTACH DATABASE '{path}' AS stolen"),
+            "ATTACH",
+        );
+        let answer = sql(&server, "ATTACH DATABASE ? AS stolen", &[path]);
+        assert_eq!(answer["error"], "refused", "{answer}");
+        let uri = format!("ATTACH DATABASE 'file:{path}?mode=ro' AS stolen");
+        assert_refused(&server, &uri, "ATTACH");
+    }
+    let copy = data.join("plugins/hostile/copy.sqlite3");
+    let answer = sql(&server, &format!("VACUUM INTO '{}'", copy.display()), &[]);
+    assert!(answer["error"].is_string(), "{answer}");
+    assert!(!copy.exists(), "VACUUM INTO wrote a file");
+    assert_refused(
+        &server,
+        "SELECT load_extension('libm.so.6')",
+        "load_extension",
+    );
+    assert_refused(&server, "PRAGMA database_list", "PRAGMA database_list");
+    assert_refused(
+        &server,
+        "PRAGMA writable_schema = ON",
+        "PRAGMA writable_schema",
+    );
+    assert_refused(&server, "SELECT 1; DROP TABLE users", "one statement");
+    assert_refused(&server, "BEGIN", "transaction");
+    let own = sql(&server, "SELECT name FROM sqlite_schema", &[]);
+    assert_eq!(
+        own["rows"],
+        serde_json::json!([]),
+        "another plugin's tables: {own}"
+    );
+    let injected = sql(&server, "SELECT ?", &["x' OR '1'='1"]);
+    assert_eq!(injected["rows"], serde_json::json!([["x' OR '1'='1"]]));
+    let many = get(server.addr, "/sql/many").json();
+    assert_eq!(many["ran"], 1000, "{many}");
+    assert_eq!(many["error"], "refused");
+    assert!(
+        ann.get("/notes").text().contains("a secret of ann"),
+        "notes serve on"
+    );
+}
+
+#[test]
+fn a_statement_that_outruns_its_handler_is_stopped_and_the_worker_serves_on() {
+    let flags = ["--handler-timeout", "500ms", "--workers", "1"];
+    let server = Server::with(&["hostile"], &flags);
+    let forever = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) \
+                   SELECT count(*) FROM n";
+    let started = std::time::Instant::now();
+    let path = format!(
+        "/sql?sql={}",
+        utf8_percent_encode(forever, NON_ALPHANUMERIC)
+    );
+    let stopped = get(server.addr, &path);
+    let text = stopped.text();
+    assert!(
+        stopped.status == 503 || text.contains("time limit"),
+        "{text}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let own = sql(&server, "SELECT 40 + 2", &[]);
+    assert_eq!(
+        own["rows"],
+        serde_json::json!([["42"]]),
+        "its connection is free again"
+    );
+}
