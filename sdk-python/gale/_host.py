@@ -1,10 +1,10 @@
 """The host's imports, and how their refusals become the exceptions Tornado raises."""
 
 from componentize_py_types import Err
-from wit_world.imports import (accounts, application, cookies, http_client, log, request,
-                               response, timers, topics, websocket)
+from wit_world.imports import (accounts, application, cookies, database, http_client, log,
+                               request, response, timers, topics, websocket)
 
-__all__ = ["Err", "accounts", "application", "call", "cookies", "http_client", "log",
+__all__ = ["Err", "accounts", "application", "call", "cookies", "database", "http_client", "log",
            "request", "response", "timers", "topics", "websocket", "info", "warning", "error",
            "debug"]
 

@@ -43,6 +43,9 @@ _forgotten_early = set()  # handler classes whose requests are forgotten as thei
 def load(module_name):
     """Imports the plugin module and finds its Application: the last one it built on import
     (every Application registers itself), else what ``make_app()`` returns."""
+    # The standard library's sqlite3 comes first on the path and would open files the
+    # sandbox does not have: ``import sqlite3`` is the plugin's own database instead.
+    sys.modules["sqlite3"] = importlib.import_module("gale.sqlite")
     module = importlib.import_module(module_name)
     found = routing.built[-1] if routing.built else None
     if found is None and callable(getattr(module, "make_app", None)):

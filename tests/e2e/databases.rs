@@ -186,3 +186,49 @@ fn a_statement_that_outruns_its_handler_is_stopped_and_the_worker_serves_on() {
         "its connection is free again"
     );
 }
+
+#[test]
+fn python_code_written_for_sqlite3_answers_as_on_real_tornado() {
+    use crate::support::{Tornado, root, send};
+    let Some(gale) = Server::python("guestbook", &[]) else {
+        return;
+    };
+    let Some(tornado) = Tornado::running(&root().join("plugins-py/guestbook/app.py")) else {
+        return;
+    };
+    let request = |method: &str, path: &str, body: &str| {
+        format!(
+            "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\
+             \r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let cases = [
+        request(
+            "POST",
+            "/entries",
+            "name=ann&message=hi+%E2%9C%93&stars=4.5&avatar=xy",
+        ),
+        request("POST", "/entries", "name=ann"),
+        request("POST", "/entries", "name=%27+OR+%271%27%3D%271&stars=3"),
+        request("GET", "/entries", ""),
+        request("GET", "/entries?q=a%25", ""),
+        request("POST", "/entries/batch", "names=b,c,d&undo=1"),
+        request("POST", "/entries/batch", "names=b,c,d"),
+        request("POST", "/entries/batch", "names=e,b"),
+        request("POST", "/entries/uncommitted", ""),
+        request("GET", "/entries", ""),
+        request("GET", "/fetch", ""),
+        request("GET", "/errors/syntax", ""),
+        request("GET", "/errors/table", ""),
+        request("GET", "/errors/bindings", ""),
+        request("GET", "/errors/type", ""),
+        request("GET", "/errors/closed", ""),
+    ];
+    for case in cases {
+        let (ours, theirs) = (send(gale.addr, &case), send(tornado.addr, &case));
+        let line = case.lines().next().unwrap();
+        assert_eq!(ours.status, theirs.status, "{line}: {}", ours.text());
+        assert_eq!(ours.text(), theirs.text(), "{line}");
+    }
+}

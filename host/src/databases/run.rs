@@ -149,8 +149,10 @@ fn bound(call: &Call, parameters: usize) -> Result<Statement<'_>, DatabaseError>
         )));
     }
     if given != parameters {
+        // Python's `sqlite3` words, which its module maps to `ProgrammingError`.
         return Err(DatabaseError::Invalid(format!(
-            "the statement uses {parameters} parameters, and {given} were given"
+            "Incorrect number of bindings supplied. The current statement uses {parameters}, \
+             and there are {given} supplied."
         )));
     }
     Ok(call.params.iter().fold(sqlx::query(&call.sql), bind))

@@ -42,6 +42,7 @@ const SDK: &[(&str, &str)] = carried![
     "gale/httputil.py",
     "gale/log.py",
     "gale/routing.py",
+    "gale/sqlite.py",
     "gale/template.py",
     "gale/util.py",
     "gale/web.py",

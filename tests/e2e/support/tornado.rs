@@ -14,6 +14,8 @@ pub struct Tornado {
     /// Where it listens.
     pub addr: SocketAddr,
     child: Child,
+    /// Its working directory (where an app's own files go), removed when dropped.
+    _dir: tempfile::TempDir,
 }
 
 impl Tornado {
@@ -38,7 +40,7 @@ impl Tornado {
     }
 
     /// Real Tornado serving the app module at `app_py` unchanged (a Python plugin's source),
-    /// or `None` as [`Tornado::start`].
+    /// in a working directory of its own, or `None` as [`Tornado::start`].
     pub fn running(app_py: &Path) -> Option<Tornado> {
         Self::installed().then(|| {
             let mut command = Command::new("python3");
@@ -66,7 +68,9 @@ impl Tornado {
 
     /// Starts `command`, which prints its port (or an address ending in it) first.
     fn spawn(mut command: Command) -> Tornado {
+        let dir = tempfile::tempdir().expect("a working directory for Tornado");
         let mut child = command
+            .current_dir(dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -80,6 +84,7 @@ impl Tornado {
         Tornado {
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
             child,
+            _dir: dir,
         }
     }
 
