@@ -94,6 +94,7 @@ const SUBLAYERS: &[(&str, &[&str])] = &[
             "application",
             "response",
             "accounts",
+            "database",
             "topics",
             "websocket",
             "http_client",

@@ -55,7 +55,8 @@ fn each_account_keeps_its_own_notes_in_the_plugins_database_across_a_restart() {
         crate::support::plugin("accounts"),
         crate::support::plugin("notes"),
     ];
-    let serve = || Server::start(&plugins, &[], &[], &[("GALE_DATA_DIR", data_dir)]);
+    let flags = ["--admin", "127.0.0.1:0"];
+    let serve = || Server::start(&plugins, &[], &flags, &[("GALE_DATA_DIR", data_dir)]);
     let server = serve();
     let mut ann = logged_in(&server, "ann");
     let mut bob = logged_in(&server, "bob");
@@ -93,6 +94,18 @@ fn each_account_keeps_its_own_notes_in_the_plugins_database_across_a_restart() {
     let file = data.path().join("plugins/notes/default.sqlite3");
     assert_eq!(mode(&file), 0o600);
     assert_eq!(mode(file.parent().unwrap()), 0o700);
+    let metrics = get(server.admin_addr(), "/metrics").text();
+    let count = |outcome: &str| {
+        let series = format!(
+            "gale_db_queries_total{{plugin=\"notes\",database=\"default\",outcome=\"{outcome}\"}} "
+        );
+        let line = metrics.lines().find(|line| line.starts_with(&series));
+        line.map_or(0.0, |line| line[series.len()..].parse::<f64>().unwrap())
+    };
+    // Each request makes its table (a statement), then reads or writes.
+    assert!(count("ok") >= 14.0, "{metrics}");
+    assert_eq!(count("constraint"), 1.0, "the empty note: {metrics}");
+    assert!(metrics.contains("gale_db_query_duration_seconds_count{plugin=\"notes\"}"));
     drop(server);
     let server = serve();
     let mut ann = Visitor::new(&server);
