@@ -198,6 +198,7 @@ fn check(
     let limits = HandlerLimits {
         instances: 4,
         live_sources,
+        data_dir: None,
         ..ServeOptions::defaults().handler_limits()
     };
     let runtime = Runtime::new(limits, None)?;

@@ -43,6 +43,7 @@ pub mod __private {
     pub use crate::builtin::Redirect;
     pub use crate::cli::serve_in_process;
     pub use crate::config::{ServeOptions, parse_duration, parse_size};
+    pub use crate::databases::migrations;
     pub use crate::http::request::RequestData;
     pub use crate::http::{args, cookies, date, signed};
     pub use crate::plugins::{Route, RouteTable, Target};

@@ -102,8 +102,8 @@ fn each_account_keeps_its_own_notes_in_the_plugins_database_across_a_restart() {
         let line = metrics.lines().find(|line| line.starts_with(&series));
         line.map_or(0.0, |line| line[series.len()..].parse::<f64>().unwrap())
     };
-    // Each request makes its table (a statement), then reads or writes.
-    assert!(count("ok") >= 14.0, "{metrics}");
+    // Three notes added, two pages read, two deletes tried (the table is a migration's).
+    assert_eq!(count("ok"), 7.0, "{metrics}");
     assert_eq!(count("constraint"), 1.0, "the empty note: {metrics}");
     assert!(metrics.contains("gale_db_query_duration_seconds_count{plugin=\"notes\"}"));
     drop(server);
@@ -244,4 +244,50 @@ fn python_code_written_for_sqlite3_answers_as_on_real_tornado() {
         assert_eq!(ours.status, theirs.status, "{line}: {}", ours.text());
         assert_eq!(ours.text(), theirs.text(), "{line}");
     }
+}
+
+#[test]
+fn a_version_whose_migration_fails_or_was_edited_is_refused_and_the_one_before_serves() {
+    use gale_host::__private::migrations::{Migration, embed, embedded};
+    let server = Server::with(&["accounts", "notes"], &[]);
+    let mut ann = logged_in(&server, "ann");
+    assert_eq!(ann.post("/notes", &[("body", "before")]).status, 302);
+    let built = std::fs::read(crate::support::plugin("notes")).unwrap();
+    let first = embedded(&built).unwrap();
+    assert_eq!(
+        first.len(),
+        1,
+        "gale build embedded migrations/0001_notes.sql"
+    );
+    let with = |extra: &[(&str, &str)], edit_first: bool| {
+        let mut set = first.clone();
+        if edit_first {
+            set[0].sql.push_str("\n-- edited\n");
+        }
+        set.extend(extra.iter().map(|(name, sql)| Migration {
+            name: (*name).into(),
+            sql: (*sql).into(),
+        }));
+        let mut component = built.clone();
+        embed(&mut component, &set);
+        component
+    };
+    let failing = [(
+        "0002_pinned.sql",
+        "ALTER TABLE notes ADD pinned INTEGER;\n\nUPDATE nowhere SET x = 1;",
+    )];
+    crate::support::deploy(server.plugin_dir(), "notes.wasm", &with(&failing, false));
+    let line = server.wait_for_log("0002_pinned.sql, line 3: no such table: nowhere");
+    assert!(line.contains("refused"), "{line}");
+    crate::support::deploy(server.plugin_dir(), "notes.wasm", &with(&[], true));
+    server.wait_for_log("0001_notes.sql was applied with other contents");
+    assert!(
+        ann.get("/notes").text().contains("before"),
+        "the version before serves"
+    );
+    let good = [("0002_pinned.sql", "ALTER TABLE notes ADD pinned INTEGER;")];
+    crate::support::deploy(server.plugin_dir(), "notes.wasm", &with(&good, false));
+    server.wait_for_log("applied 0002_pinned.sql to its database");
+    assert!(ann.get("/notes").text().contains("before"));
+    assert_eq!(ann.post("/notes", &[("body", "after")]).status, 302);
 }

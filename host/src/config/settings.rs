@@ -58,6 +58,7 @@ impl ServeOptions {
             pending: self.waiting.pending_limits(),
             wall_timeout: self.waiting.handler_wall_timeout,
             live_sources: self.live_sources.clone(),
+            data_dir: Some(self.data_dir()),
             websocket: WebSocketSettings {
                 max_message: self.websocket_max_message_size,
                 ping_interval: self.websocket_ping_interval,

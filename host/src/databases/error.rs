@@ -78,6 +78,8 @@ impl From<sqlx::Error> for DatabaseError {
     }
 }
 
+impl std::error::Error for DatabaseError {}
+
 impl std::fmt::Display for DatabaseError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -97,12 +97,40 @@ pub(super) async fn check(
     }
     let mut handle = conn.lock_handle().await?;
     let db = handle.as_raw_handle();
-    CHECKING.with(|checking| *checking.borrow_mut() = Some(None));
     // SAFETY: the handle is locked for this thread until `handle` drops.
-    let checked = unsafe { prepare_one(db, sql) };
-    let refused = CHECKING.with(|checking| checking.borrow_mut().take().flatten());
+    let checked = checking(|| unsafe { prepare_one(db, sql) });
     handle.set_progress_handler(STEPS_PER_CLOCK_CHECK, move || Instant::now() < deadline);
-    match (checked, refused) {
+    checked
+}
+
+/// The length of `sql`'s first statement (with the spaces and comments before it), checked
+/// as a handler's statement is; `None` when `sql` holds nothing else. For a script, whose
+/// next statement may name what this one makes, so it is checked only once this one ran.
+pub(super) async fn statement_length(
+    conn: &mut SqliteConnection,
+    sql: &str,
+) -> Result<Option<usize>, DatabaseError> {
+    if sql.contains('\0') {
+        return Err(DatabaseError::Invalid(
+            "the SQL holds a NUL character".into(),
+        ));
+    }
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    // SAFETY: the handle is locked for this thread until `handle` drops.
+    checking(|| match unsafe { prepare(db, sql) }? {
+        (statement, _) if statement.0.is_null() => Ok(None),
+        (_, length) => Ok(Some(length)),
+    })
+}
+
+/// Runs `parse` (a prepare on this thread) as a plugin's statement: the authorizer refuses
+/// transaction statements too, and its reason replaces SQLite's "not authorized".
+fn checking<T>(parse: impl FnOnce() -> Result<T, DatabaseError>) -> Result<T, DatabaseError> {
+    CHECKING.with(|checking| *checking.borrow_mut() = Some(None));
+    let parsed = parse();
+    let refused = CHECKING.with(|checking| checking.borrow_mut().take().flatten());
+    match (parsed, refused) {
         (Err(_), Some(why)) => Err(DatabaseError::Refused(why)),
         (outcome, _) => outcome,
     }

@@ -5,6 +5,7 @@
 
 mod error;
 mod fence;
+pub mod migrations;
 mod run;
 
 use std::collections::HashMap;
@@ -116,7 +117,7 @@ impl Databases {
                 "a plugin may use {MAX_DATABASES_PER_PLUGIN} databases; `{name}` would be one more"
             )));
         }
-        let file = self.create_file(plugin, name)?;
+        let file = create_file(&self.root, plugin, name)?;
         let options = SqliteConnectOptions::new()
             .filename(file)
             .journal_mode(SqliteJournalMode::Wal)
@@ -130,33 +131,33 @@ impl Databases {
         own.insert(name.to_owned(), pool.clone());
         Ok(pool)
     }
+}
 
-    /// `plugins/PLUGIN/NAME.sqlite3`, made 0600 in 0700 directories if new (SQLite gives
-    /// its WAL and shared-memory files the same mode).
-    fn create_file(&self, plugin: &str, name: &str) -> Result<PathBuf, DatabaseError> {
-        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-        let dir = self.root.join(plugin);
-        let file = dir.join(format!("{name}.sqlite3"));
-        let created = std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&dir)
-            .and_then(|()| {
-                let mut options = std::fs::OpenOptions::new();
-                options.append(true).create(true).mode(0o600).open(&file)
-            });
-        if let Err(error) = created {
-            tracing::error!(
-                plugin,
-                "cannot create the database file {}: {error} (check --data-dir)",
-                file.display()
-            );
-            return Err(DatabaseError::Unavailable(format!(
-                "the database `{name}` cannot be created; the host's log says why"
-            )));
-        }
-        Ok(file)
+/// `ROOT/PLUGIN/NAME.sqlite3`, made 0600 in 0700 directories if new (SQLite gives its WAL
+/// and shared-memory files the same mode).
+fn create_file(root: &Path, plugin: &str, name: &str) -> Result<PathBuf, DatabaseError> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let dir = root.join(plugin);
+    let file = dir.join(format!("{name}.sqlite3"));
+    let created = std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .and_then(|()| {
+            let mut options = std::fs::OpenOptions::new();
+            options.append(true).create(true).mode(0o600).open(&file)
+        });
+    if let Err(error) = created {
+        tracing::error!(
+            plugin,
+            "cannot create the database file {}: {error} (check --data-dir)",
+            file.display()
+        );
+        return Err(DatabaseError::Unavailable(format!(
+            "the database `{name}` cannot be created; the host's log says why"
+        )));
     }
+    Ok(file)
 }
 
 /// Refuses a database name that is not `default` or letters, digits and `_` (it names a

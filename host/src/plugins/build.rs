@@ -6,6 +6,8 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, bail};
 
+use crate::databases::migrations;
+
 /// The target plugins are built for.
 pub const TARGET: &str = "wasm32-wasip2";
 
@@ -75,8 +77,9 @@ fn is_plugin_source(dir: &Path) -> bool {
 }
 
 /// Builds each crate to a component with cargo (a Python plugin with componentize-py) (release, in `target_dir`, its own so that a
-/// nested cargo never waits for an outer one) and copies the results into `out_dir`,
-/// replacing older versions atomically. Returns the installed files.
+/// nested cargo never waits for an outer one) and copies the results into `out_dir` with
+/// the crate's `migrations/*.sql` embedded, replacing older versions atomically. Returns
+/// the installed files.
 pub fn build_plugins(
     crates: &[PathBuf],
     target_dir: &Path,
@@ -98,8 +101,14 @@ pub fn build_plugins(
                 .context("a cargo artifact has no file name")?;
             let dest = out_dir.join(name);
             let partial = out_dir.join(format!(".{}.partial", name.to_string_lossy()));
-            std::fs::copy(&artifact, &partial)
-                .with_context(|| format!("cannot copy {}", artifact.display()))?;
+            let mut component = std::fs::read(&artifact)
+                .with_context(|| format!("cannot read {}", artifact.display()))?;
+            let migrations = migrations::read_dir(krate)?;
+            if !migrations.is_empty() {
+                migrations::embed(&mut component, &migrations);
+            }
+            std::fs::write(&partial, component)
+                .with_context(|| format!("cannot write {}", partial.display()))?;
             std::fs::rename(&partial, &dest)
                 .with_context(|| format!("cannot install {}", dest.display()))?;
             installed.push(dest);

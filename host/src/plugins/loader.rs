@@ -12,6 +12,7 @@ use super::Plugin;
 use super::Route;
 use super::cache::{self, CodeCache, Origin, content_hash};
 use super::registry::compile_routes;
+use crate::databases::migrations;
 use crate::http::request::RequestData;
 use crate::runtime::Runtime;
 use crate::runtime::bindings::{PluginPre, WIT_VERSION};
@@ -30,7 +31,7 @@ pub struct Loaded {
 
 /// Loads `path`: reads it, checks it is a component built against this host's contract,
 /// compiles it on a blocking thread (or takes it from `cache`), pre-links it, reads its
-/// routes and compiles them.
+/// routes and compiles them, and applies its migrations to its database.
 pub async fn load(
     runtime: &Arc<Runtime>,
     cache: Option<&CodeCache>,
@@ -50,6 +51,7 @@ pub async fn load_bytes(
     let started = Instant::now();
     let name: Arc<str> = plugin_name(path).into();
     check_is_component(&bytes)?;
+    let migrations = migrations::embedded(&bytes)?;
     let hash: Arc<str> = content_hash(&bytes).into();
     let (engine, cache, key) = (runtime.engine.clone(), cache.cloned(), hash.clone());
     let compiled =
@@ -77,6 +79,14 @@ pub async fn load_bytes(
         .live_sources_of(&plugin.name)
         .unwrap_or(beside);
     let routes = compile_routes(&plugin, dir)?;
+    if let (Some(data_dir), false) = (&runtime.limits.data_dir, migrations.is_empty()) {
+        let applied = migrations::apply(data_dir, &plugin.name, &migrations).await;
+        let applied = applied.context("its migration failed, and none of its set was applied")?;
+        if !applied.is_empty() {
+            let applied = applied.join(", ");
+            tracing::info!(plugin = &*plugin.name, "applied {applied} to its database");
+        }
+    }
     Ok(Loaded {
         plugin,
         routes,

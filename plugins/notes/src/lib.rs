@@ -1,18 +1,10 @@
 //! The notes app: each logged-in account keeps notes in the plugin's own SQLite database,
-//! which no other plugin can read. Log in through the accounts plugin (`/login`); the
+//! which no other plugin can read; its table is a migration (`migrations/0001_notes.sql`),
+//! applied when the plugin is loaded. Log in through the accounts plugin (`/login`); the
 //! session is the host's, so any plugin knows the user.
 
 use gale_sdk::db::{Database, params};
 use gale_sdk::{HttpError, Namespace, PathArgs, Request, RequestHandler, Result, Template, json};
-
-/// The plugin's table, made on first use (a statement SQLite answers from its schema once
-/// the table is there).
-const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS notes (
-    id INTEGER PRIMARY KEY,
-    owner TEXT NOT NULL,
-    body TEXT NOT NULL CHECK (length(body) BETWEEN 1 AND 10000),
-    created INTEGER NOT NULL DEFAULT (unixepoch())
-)";
 
 /// A note as the page shows it.
 struct Note {
@@ -29,11 +21,9 @@ struct Notes<'a> {
     ns: Namespace,
 }
 
-/// The plugin's database, its table made.
-fn database() -> Result<Database> {
-    let db = Database::open("default");
-    db.execute(SCHEMA, params![])?;
-    Ok(db)
+/// The plugin's database; `migrations/` made its table when this version was loaded.
+fn database() -> Database {
+    Database::open("default")
 }
 
 /// `/notes`: GET the account's notes, oldest first; POST `body` to add one. `@authenticated`.
@@ -45,7 +35,7 @@ impl RequestHandler for NotesHandler {
         let Some(user) = req.authenticated()? else {
             return Ok(());
         };
-        let rows = database()?.query(
+        let rows = database().query(
             "SELECT id, body FROM notes WHERE owner = ? ORDER BY id",
             params![&user.uuid],
         )?;
@@ -71,7 +61,7 @@ impl RequestHandler for NotesHandler {
             return Ok(());
         };
         let body = req.get_argument("body")?;
-        let added = database()?.execute(
+        let added = database().execute(
             "INSERT INTO notes (owner, body) VALUES (?, ?)",
             params![&user.uuid, body],
         );
@@ -98,7 +88,7 @@ impl RequestHandler for DeleteHandler {
             .get(0)
             .and_then(|id| id.parse().ok())
             .ok_or(HttpError::new(404))?;
-        let deleted = database()?.execute(
+        let deleted = database().execute(
             "DELETE FROM notes WHERE id = ? AND owner = ?",
             params![id, &user.uuid],
         )?;
