@@ -94,13 +94,11 @@ pub fn embedded(component: &[u8]) -> anyhow::Result<Vec<Migration>> {
         let payload = component
             .get(start..start + size)
             .context("a section runs past the end of the component")?;
-        if id == 0 {
-            if let Some((length, header)) = read_leb128(payload) {
-                let name = payload.get(header..header + length);
-                if name == Some(SECTION.as_bytes()) {
-                    found = Some(&payload[header + length..]);
-                }
-            }
+        if id == 0
+            && let Some((length, header)) = read_leb128(payload)
+            && payload.get(header..header + length) == Some(SECTION.as_bytes())
+        {
+            found = Some(&payload[header + length..]);
         }
         at = start + size;
     }
