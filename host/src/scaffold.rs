@@ -1,7 +1,7 @@
 //! `gale new NAME`: a plugin crate to start from, in a directory of its own, outside any
 //! checkout: its `Cargo.toml` (a `cdylib` on the matching `gale-sdk`, and `gale-testing` to
 //! test it with), a handler, its page and its test, a `.gitignore` and a README that says
-//! how to serve, test, build and deploy it. The `accounts`, `chat` and `gateway` templates are the
+//! how to serve, test, build and deploy it. The `accounts`, `chat`, `gateway` and `notes` templates are the
 //! example plugins themselves, so what a new user starts from is
 //! what the test suite runs.
 
@@ -22,6 +22,9 @@ pub enum Template {
     /// Waiting on other services: fetches pages of this server at once and combines them
     /// (`plugins/gateway`).
     Gateway,
+    /// A plugin's own data: each logged-in account's notes, its table a migration
+    /// (`plugins/notes`).
+    Notes,
 }
 
 const HELLO: &str = r#"//! NAME: a gale plugin. `gale dev .` serves it on http://127.0.0.1:8000/ and swaps in each
@@ -70,6 +73,9 @@ const GATEWAY_TEST: &str = r##"let app = gale_testing::TestApp::start().unwrap()
         // The test server serves this plugin alone: its own pages answer 404, fetched.
         let combined = app.get("/gateway").unwrap().text();
         assert!(combined.contains(r#""/":{"code":404"#), "{combined}");"##;
+const NOTES_TEST: &str = r#"let app = gale_testing::TestApp::start().unwrap();
+        // Not logged in: `/notes` sends the visitor to the login page.
+        assert_eq!(app.get("/notes").unwrap().status, 302);"#;
 
 const README: &str = r#"# NAME
 
@@ -160,6 +166,11 @@ pub fn new_plugin(
             include_str!("../../plugins/gateway/src/lib.rs"),
             GATEWAY_TEST,
         ),
+        Template::Notes => (
+            include_str!("../../plugins/notes/Cargo.toml"),
+            include_str!("../../plugins/notes/src/lib.rs"),
+            NOTES_TEST,
+        ),
     };
     let dependencies: Vec<&str> = std::iter::once(sdk.as_str())
         .chain(other_dependencies(manifest))
@@ -198,7 +209,7 @@ pub fn new_plugin(
 /// The hello template's dependencies, in an example plugin's manifest's words.
 const HELLO_MANIFEST: &str = "[dependencies]\ngale-sdk.workspace = true\naskama.workspace = true\n";
 
-/// The pages a template brings besides its source: its templates.
+/// The files a template brings besides its source: its templates and migrations.
 fn pages(template: Template) -> &'static [(&'static str, &'static str)] {
     match template {
         Template::Hello => &[("templates/index.html", HELLO_PAGE)],
@@ -237,6 +248,16 @@ fn pages(template: Template) -> &'static [(&'static str, &'static str)] {
             ),
         ],
         Template::Gateway => &[],
+        Template::Notes => &[
+            (
+                "templates/notes.html",
+                include_str!("../../plugins/notes/templates/notes.html"),
+            ),
+            (
+                "migrations/0001_notes.sql",
+                include_str!("../../plugins/notes/migrations/0001_notes.sql"),
+            ),
+        ],
     }
 }
 

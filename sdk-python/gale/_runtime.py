@@ -23,6 +23,12 @@ from gale.httputil import HTTPServerRequest
 
 class _State:
     application = None  # the plugin's Application
+    request = None  # the id of the request whose stage runs
+
+
+def current_request():
+    """The id of the request whose stage runs (an instance may hold several at once)."""
+    return _State.request
 
 
 class _Request:
@@ -98,6 +104,7 @@ class App(exports.App):
         return wit.InstanceMode.SHARED
 
     def dispatch(self, request, stage):
+        _State.request = request
         state = _requests.get(request)
         if state is None:
             state = _requests[request] = _Request()

@@ -15,6 +15,7 @@ Parameters are ``?`` with a sequence. Not here: named parameters with a dict,
 
 import re
 
+from gale import _runtime
 from gale._host import Err, database
 
 __all__ = ["connect", "Connection", "Cursor", "Row", "Error", "Warning", "InterfaceError",
@@ -148,8 +149,8 @@ class Connection:
         self.isolation_level = isolation_level
         self.row_factory = None
         self.text_factory = str
-        self.in_transaction = False
         self.total_changes = 0
+        self._transaction = None  # the request that began the open transaction
         self._closed = False
 
     def _check(self):
@@ -176,24 +177,31 @@ class Connection:
     def create_function(self, *args, **kwargs):
         raise NotSupportedError("gale: functions in Python run in the plugin, not in SQLite")
 
+    @property
+    def in_transaction(self):
+        """Whether a transaction is open. The host ends each with the request that began it,
+        so a connection kept in module state (shared between requests) has none open in the
+        next request."""
+        return self._transaction is not None and self._transaction == _runtime.current_request()
+
     def _begin(self):
         if not self.in_transaction:
             _call(database.begin, self._name)
-            self.in_transaction = True
+            self._transaction = _runtime.current_request()
+
+    def _end(self, end):
+        self._check()
+        if self.in_transaction:
+            _call(end, self._name)
+        self._transaction = None
 
     def commit(self):
         """Makes the open transaction's changes last."""
-        self._check()
-        if self.in_transaction:
-            self.in_transaction = False
-            _call(database.commit, self._name)
+        self._end(database.commit)
 
     def rollback(self):
         """Undoes the open transaction's changes."""
-        self._check()
-        if self.in_transaction:
-            self.in_transaction = False
-            _call(database.rollback, self._name)
+        self._end(database.rollback)
 
     def close(self):
         """Closes it, rolling back what was not committed."""

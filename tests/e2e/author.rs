@@ -56,7 +56,7 @@ fn gale_new_refuses_a_bad_name_an_existing_directory_and_an_unknown_template() {
     );
     let unknown = gale(dir.path(), &["new", "other", "--template", "blog"]);
     assert!(
-        stderr(&unknown).contains("[possible values: hello, accounts, chat, gateway]"),
+        stderr(&unknown).contains("[possible values: hello, accounts, chat, gateway, notes]"),
         "{}",
         stderr(&unknown)
     );
@@ -68,13 +68,19 @@ fn plugins_made_by_gale_new_outside_the_checkout_build_and_serve() {
     let made = gale(dir.path(), &["new", "greeter"]);
     assert!(made.status.success(), "{}", stderr(&made));
     assert!(String::from_utf8_lossy(&made.stdout).contains("gale dev ."));
-    for template in ["accounts", "chat", "gateway"] {
+    for template in ["accounts", "chat", "gateway", "notes"] {
         let name = format!("my-{template}");
         let made = gale(dir.path(), &["new", &name, "--template", template]);
         assert!(made.status.success(), "{}", stderr(&made));
     }
     // Pinned to the versions the workspace builds with, so the build reuses them.
-    for name in ["greeter", "my-accounts", "my-chat", "my-gateway"] {
+    for name in [
+        "greeter",
+        "my-accounts",
+        "my-chat",
+        "my-gateway",
+        "my-notes",
+    ] {
         std::fs::copy(
             root().join("Cargo.lock"),
             dir.path().join(name).join("Cargo.lock"),
@@ -96,10 +102,16 @@ fn plugins_made_by_gale_new_outside_the_checkout_build_and_serve() {
         stderr(&tested)
     );
     let out = dir.path().join("out");
-    let crates: Vec<String> = ["greeter", "my-accounts", "my-chat", "my-gateway"]
-        .iter()
-        .map(|name| dir.path().join(name).display().to_string())
-        .collect();
+    let crates: Vec<String> = [
+        "greeter",
+        "my-accounts",
+        "my-chat",
+        "my-gateway",
+        "my-notes",
+    ]
+    .iter()
+    .map(|name| dir.path().join(name).display().to_string())
+    .collect();
     let mut args = vec!["build"];
     args.extend(crates.iter().map(String::as_str));
     let out_text = out.display().to_string();
@@ -107,7 +119,7 @@ fn plugins_made_by_gale_new_outside_the_checkout_build_and_serve() {
     // From the checkout, so that the build shares its wasm target directory.
     let built = gale(&root(), &args);
     assert!(built.status.success(), "{}", stderr(&built));
-    let plugins: Vec<_> = ["greeter", "my_accounts", "my_chat"]
+    let plugins: Vec<_> = ["greeter", "my_accounts", "my_chat", "my_notes"]
         .iter()
         .map(|name| out.join(format!("{name}.wasm")))
         .collect();
@@ -116,6 +128,9 @@ fn plugins_made_by_gale_new_outside_the_checkout_build_and_serve() {
     assert!(page.contains("<h1>Hello, ada, from greeter</h1>"), "{page}");
     assert_eq!(get(server.addr, "/register").status, 200);
     assert!(get(server.addr, "/chat").text().contains("WebSocket"));
+    // Its table made by the migration it brought, applied when it loaded.
+    server.wait_for_log("applied 0001_notes.sql to its database");
+    assert_eq!(get(server.addr, "/notes").status, 302);
     // The gateway, beside the tutorial whose pages it fetches.
     let gateway = [
         out.join("my_gateway.wasm"),
@@ -161,7 +176,13 @@ fn building_against_an_sdk_of_another_contract_says_which_sdk_to_use() {
     let dir = tempfile::tempdir().unwrap();
     // An SDK whose WIT is another contract (0.1), beside its gale-testing, as `--sdk` expects.
     let other = dir.path().join("old-gale");
-    for part in ["sdk/src", "sdk/src/websocket", "testing/src", "wit"] {
+    for part in [
+        "sdk/src",
+        "sdk/src/db",
+        "sdk/src/websocket",
+        "testing/src",
+        "wit",
+    ] {
         std::fs::create_dir_all(other.join(part)).unwrap();
         for entry in std::fs::read_dir(root().join(part)).unwrap() {
             let path = entry.unwrap().path();

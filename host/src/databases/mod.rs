@@ -126,6 +126,9 @@ impl Databases {
             .row_buffer_size(ROWS_AHEAD);
         let pool = SqlitePoolOptions::new()
             .max_connections(CONNECTIONS)
+            // A ping before each statement is a round trip to sqlx's thread for a file that
+            // cannot have gone away.
+            .test_before_acquire(false)
             .after_connect(|conn, _| Box::pin(fence::fence(conn)))
             .connect_lazy_with(options);
         own.insert(name.to_owned(), pool.clone());
