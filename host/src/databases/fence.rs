@@ -90,11 +90,7 @@ pub(super) async fn check(
             sql.len()
         )));
     }
-    if sql.contains('\0') {
-        return Err(DatabaseError::Invalid(
-            "the SQL holds a NUL character".into(),
-        ));
-    }
+    refuse_nul(sql)?;
     let mut handle = conn.lock_handle().await?;
     let db = handle.as_raw_handle();
     // SAFETY: the handle is locked for this thread until `handle` drops.
@@ -110,11 +106,7 @@ pub(super) async fn statement_length(
     conn: &mut SqliteConnection,
     sql: &str,
 ) -> Result<Option<usize>, DatabaseError> {
-    if sql.contains('\0') {
-        return Err(DatabaseError::Invalid(
-            "the SQL holds a NUL character".into(),
-        ));
-    }
+    refuse_nul(sql)?;
     let mut handle = conn.lock_handle().await?;
     let db = handle.as_raw_handle().as_ptr();
     // SAFETY: the handle is locked for this thread until `handle` drops.
@@ -122,6 +114,17 @@ pub(super) async fn statement_length(
         (statement, _) if statement.0.is_null() => Ok(None),
         (_, length) => Ok(Some(length)),
     })
+}
+
+/// Refuses SQL with a NUL character: SQLite stops reading there, and what follows would
+/// pass unchecked.
+fn refuse_nul(sql: &str) -> Result<(), DatabaseError> {
+    match sql.contains('\0') {
+        true => Err(DatabaseError::Invalid(
+            "the SQL holds a NUL character".into(),
+        )),
+        false => Ok(()),
+    }
 }
 
 /// Runs `parse` (a prepare on this thread) as a plugin's statement: the authorizer refuses

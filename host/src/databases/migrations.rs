@@ -83,17 +83,20 @@ pub fn embed(component: &mut Vec<u8>, migrations: &[Migration]) {
 }
 
 /// The migrations embedded in `component` (the last [`SECTION`], when there are several),
-/// none without one.
+/// none without one. Sections are read only as far as they are whole: a broken component
+/// is the compiler's to refuse, with its own words.
 pub fn embedded(component: &[u8]) -> anyhow::Result<Vec<Migration>> {
     let mut found = None;
     let mut at = 8; // the preamble
     while at < component.len() {
         let id = component[at];
-        let (size, header) = read_leb128(&component[at + 1..]).context("a broken section")?;
+        let Some((size, header)) = read_leb128(&component[at + 1..]) else {
+            break;
+        };
         let start = at + 1 + header;
-        let payload = component
-            .get(start..start + size)
-            .context("a section runs past the end of the component")?;
+        let Some(payload) = component.get(start..start + size) else {
+            break;
+        };
         if id == 0
             && let Some((length, header)) = read_leb128(payload)
             && payload.get(header..header + length) == Some(SECTION.as_bytes())
@@ -276,8 +279,17 @@ mod tests {
         ];
         embed(&mut component, &long);
         assert_eq!(embedded(&component).unwrap(), long);
+        // A cut component: what is whole is read, the rest left to the compiler.
         let cut = &component[..component.len() - 10];
-        assert!(embedded(cut).is_err());
+        assert_eq!(embedded(cut).unwrap(), first);
+        let mut broken = component.clone();
+        embed(&mut broken, &[]);
+        let end = broken.len() - 2;
+        broken[end] = b'{';
+        assert!(
+            embedded(&broken).is_err(),
+            "a broken migrations section is refused"
+        );
     }
 
     #[test]
