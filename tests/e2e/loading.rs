@@ -251,3 +251,13 @@ fn a_plugin_built_against_a_newer_patch_of_the_contract_is_refused_with_what_to_
     );
     assert!(line.contains(&expected), "{line}");
 }
+
+#[test]
+fn a_plugin_built_against_an_older_patch_of_the_contract_is_served() {
+    // 0.4.1 added the `database` import; a plugin of 0.4.0 lacks it and is served as it was.
+    let (major_minor, patch) = WIT_VERSION.rsplit_once('.').unwrap();
+    let older = format!("{major_minor}.{}", patch.parse::<u32>().unwrap() - 1);
+    let server = Server::start(&[], &[("old.wasm", hello_built_against(&older))], &[], &[]);
+    server.wait_for_log("loaded old");
+    assert_eq!(get(server.addr, "/hello/world").text(), "Hello, world");
+}

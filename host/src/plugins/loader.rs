@@ -196,10 +196,10 @@ fn check_contract(runtime: &Runtime, component: &Component) -> anyhow::Result<()
             ),
         }
     }
-    if ty
-        .get_export(&runtime.engine, &format!("gale:web/app@{WIT_VERSION}"))
-        .is_none()
-    {
+    // Any version of `app` the loop above let through: an older patch is served.
+    let exports_app =
+        (ty.exports(&runtime.engine)).any(|(name, _)| name.starts_with("gale:web/app@"));
+    if !exports_app {
         bail!(
             "it does not export gale:web/app@{WIT_VERSION}: it is not a gale plugin (a plugin \
              crate declares its routes with `gale_sdk::routes![...]`, which exports it)"
