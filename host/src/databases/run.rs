@@ -38,20 +38,16 @@ impl Databases {
         call: Call,
         open: &mut OpenTransactions,
     ) -> Result<Executed, DatabaseError> {
-        let started = Instant::now();
-        let outcome = async {
+        measured(&call, async {
             let mut pooled = None;
-            let conn = self.connection(&call, open, &mut pooled).await?;
-            let Checked { parameters, .. } = check(conn, &call.sql, call.deadline).await?;
-            let done = bound(&call, parameters)?.execute(&mut *conn).await?;
+            let (conn, checked) = self.prepared(&call, open, &mut pooled).await?;
+            let done = bound(&call, checked.parameters)?.execute(conn).await?;
             Ok(Executed {
                 rows_affected: done.rows_affected(),
                 last_insert_id: done.last_insert_rowid(),
             })
-        }
-        .await;
-        measured(&call, started, &outcome);
-        outcome
+        })
+        .await
     }
 
     /// Runs a query and reads all its rows.
@@ -60,20 +56,15 @@ impl Databases {
         call: Call,
         open: &mut OpenTransactions,
     ) -> Result<Rows, DatabaseError> {
-        let started = Instant::now();
-        let outcome = async {
+        measured(&call, async {
             let mut pooled = None;
-            let conn = self.connection(&call, open, &mut pooled).await?;
-            let Checked {
-                columns,
-                parameters,
-            } = check(conn, &call.sql, call.deadline).await?;
+            let (conn, checked) = self.prepared(&call, open, &mut pooled).await?;
             let mut rows = Rows {
-                columns,
+                columns: checked.columns,
                 rows: Vec::new(),
             };
-            let query = bound(&call, parameters)?;
-            let (mut stream, mut held) = (query.fetch(&mut *conn), 0);
+            let query = bound(&call, checked.parameters)?;
+            let (mut stream, mut held) = (query.fetch(conn), 0);
             while let Some(row) = stream.try_next().await? {
                 let row = values(&row, &mut held)?;
                 if held > call.result_limit {
@@ -85,10 +76,8 @@ impl Databases {
                 rows.rows.push(row);
             }
             Ok(rows)
-        }
-        .await;
-        measured(&call, started, &outcome);
-        outcome
+        })
+        .await
     }
 
     /// Starts the request's transaction on `plugin`'s database `name`.
@@ -106,6 +95,18 @@ impl Databases {
         let transaction = self.pool(plugin, name)?.begin().await?;
         open.0.push((name.to_owned(), transaction));
         Ok(())
+    }
+
+    /// The connection `call` runs on, and its statement as the fence checked it.
+    async fn prepared<'a>(
+        &self,
+        call: &Call,
+        open: &'a mut OpenTransactions,
+        pooled: &'a mut Option<PoolConnection<Sqlite>>,
+    ) -> Result<(&'a mut SqliteConnection, Checked), DatabaseError> {
+        let conn = self.connection(call, open, pooled).await?;
+        let checked = check(conn, &call.sql, call.deadline).await?;
+        Ok((conn, checked))
     }
 
     /// The connection `call` runs on: its transaction's, or one from the pool (kept in
@@ -201,8 +202,13 @@ fn values(row: &SqliteRow, held: &mut usize) -> Result<Vec<Value>, DatabaseError
         .collect()
 }
 
-/// Counts and times a call, and logs it when slow.
-fn measured<T>(call: &Call, started: Instant, outcome: &Result<T, DatabaseError>) {
+/// `run`'s outcome, counted and timed, and logged when slow.
+async fn measured<T>(
+    call: &Call,
+    run: impl Future<Output = Result<T, DatabaseError>>,
+) -> Result<T, DatabaseError> {
+    let started = Instant::now();
+    let outcome = run.await;
     let took = started.elapsed();
     let label = outcome.as_ref().map_or_else(DatabaseError::label, |_| "ok");
     crate::metrics::record(|metrics| {
@@ -216,4 +222,5 @@ fn measured<T>(call: &Call, started: Instant, outcome: &Result<T, DatabaseError>
             "a statement took {took:?}: {statement}"
         );
     }
+    outcome
 }

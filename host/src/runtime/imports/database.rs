@@ -92,14 +92,14 @@ pub(super) struct DatabaseView<'a> {
 
 impl DatabaseView<'_> {
     /// The databases, and one more statement counted against the request's limit.
-    fn counted(&mut self) -> Result<Arc<Databases>, WitError> {
+    fn counted(&mut self) -> Result<Arc<Databases>, DatabaseError> {
         let Some(databases) = self.databases.cloned() else {
             let why = "a plugin's database is there for its handlers, not while its routes load";
-            return Err(WitError::Unavailable(why.into()));
+            return Err(DatabaseError::Unavailable(why.into()));
         };
         *self.calls += 1;
         if *self.calls > MAX_CALLS_PER_REQUEST {
-            return Err(WitError::Refused(format!(
+            return Err(DatabaseError::Refused(format!(
                 "a request may run {MAX_CALLS_PER_REQUEST} statements"
             )));
         }
@@ -119,6 +119,16 @@ impl DatabaseView<'_> {
     }
 }
 
+/// `wait`'s outcome within the handler's time, in the contract's words.
+async fn in_time<T: Into<W>, W>(
+    (sandbox, running_since): (&Sandbox, Instant),
+    call: &'static str,
+    wait: impl Future<Output = Result<T, DatabaseError>>,
+) -> HostResult<W, WitError> {
+    let done = sandbox.in_time(running_since, call, wait).await?;
+    Ok(done.map(Into::into).map_err(Into::into))
+}
+
 impl database::Host for DatabaseView<'_> {
     async fn execute(
         &mut self,
@@ -126,15 +136,13 @@ impl database::Host for DatabaseView<'_> {
         sql: String,
         params: Vec<WitValue>,
     ) -> HostResult<WitExecuted, WitError> {
-        let databases = match self.counted() {
-            Ok(databases) => databases,
-            Err(error) => return Ok(Err(error)),
+        let clock = (self.sandbox, self.running_since);
+        let run = async {
+            let databases = self.counted()?;
+            let call = self.call(name, sql, params);
+            databases.execute(call, self.transactions).await
         };
-        let call = self.call(name, sql, params);
-        let (sandbox, since) = (self.sandbox, self.running_since);
-        let run = databases.execute(call, self.transactions);
-        let done = sandbox.in_time(since, "execute", run).await?;
-        Ok(done.map(Into::into).map_err(Into::into))
+        in_time(clock, "execute", run).await
     }
 
     async fn query(
@@ -143,46 +151,32 @@ impl database::Host for DatabaseView<'_> {
         sql: String,
         params: Vec<WitValue>,
     ) -> HostResult<WitRows, WitError> {
-        let databases = match self.counted() {
-            Ok(databases) => databases,
-            Err(error) => return Ok(Err(error)),
+        let clock = (self.sandbox, self.running_since);
+        let run = async {
+            let databases = self.counted()?;
+            let call = self.call(name, sql, params);
+            databases.query(call, self.transactions).await
         };
-        let call = self.call(name, sql, params);
-        let (sandbox, since) = (self.sandbox, self.running_since);
-        let rows = databases.query(call, self.transactions);
-        let rows = sandbox.in_time(since, "query", rows).await?;
-        Ok(rows.map(Into::into).map_err(Into::into))
+        in_time(clock, "query", run).await
     }
 
     async fn begin(&mut self, name: String) -> HostResult<(), WitError> {
-        let databases = match self.counted() {
-            Ok(databases) => databases,
-            Err(error) => return Ok(Err(error)),
+        let clock = (self.sandbox, self.running_since);
+        let run = async {
+            let databases = self.counted()?;
+            let plugin = self.sandbox.plugin.clone();
+            databases.begin(&plugin, &name, self.transactions).await
         };
-        let (sandbox, since) = (self.sandbox, self.running_since);
-        let plugin = sandbox.plugin.clone();
-        let begun = databases.begin(&plugin, &name, self.transactions);
-        Ok(sandbox
-            .in_time(since, "begin", begun)
-            .await?
-            .map_err(Into::into))
+        in_time(clock, "begin", run).await
     }
 
     async fn commit(&mut self, name: String) -> HostResult<(), WitError> {
-        let (sandbox, since) = (self.sandbox, self.running_since);
-        let ended = self.transactions.end(&name, true);
-        Ok(sandbox
-            .in_time(since, "commit", ended)
-            .await?
-            .map_err(Into::into))
+        let clock = (self.sandbox, self.running_since);
+        in_time(clock, "commit", self.transactions.end(&name, true)).await
     }
 
     async fn rollback(&mut self, name: String) -> HostResult<(), WitError> {
-        let (sandbox, since) = (self.sandbox, self.running_since);
-        let ended = self.transactions.end(&name, false);
-        Ok(sandbox
-            .in_time(since, "rollback", ended)
-            .await?
-            .map_err(Into::into))
+        let clock = (self.sandbox, self.running_since);
+        in_time(clock, "rollback", self.transactions.end(&name, false)).await
     }
 }
