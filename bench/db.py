@@ -19,7 +19,7 @@ import urllib.parse
 import urllib.request
 
 from common import ROOT, build, start
-from perf import rows_of, spawn
+from perf import print_table, rows_of, spawn
 from views import _apart
 
 SOURCE = ROOT / "plugins-py/guestbook"
@@ -55,14 +55,8 @@ def main():
     rows += rows_of(seeded(serve(rust)), args,
                     ("gale, the same read in Rust, a fresh instance per request", PATH))
     rows += rows_of(serve(hello), args, ("gale, hello in Rust (no database: the floor)", "/hello/world"))
-    tornado_rps = rows[0][1]["rps"]
-    print(f"wrk -t1 -c{args.connections} -d{args.seconds}s, `GET {PATH}` (a table made, a "
-          f"query of {ENTRIES} rows by name), {os.cpu_count()} cores shared by server and client")
-    print("| server | req/s | p50 | p99 | server CPU | RSS | req/s vs Tornado |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for name, r in rows:
-        print(f"| {name} | {r['rps']:,.0f} | {r['p50']} | {r['p99']} | {r['cpu']:.0f}% | "
-              f"{r['rss']:.1f} MiB | {r['rps'] / tornado_rps:.2f} |")
+    print_table(rows, f"wrk -t1 -c{args.connections} -d{args.seconds}s, `GET {PATH}` "
+                f"(a table made, a query of {ENTRIES} rows by name)")
 
 
 if __name__ == "__main__":

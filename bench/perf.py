@@ -146,6 +146,18 @@ def python_rows(args):
     return rows
 
 
+def print_table(rows, heading):
+    """`rows` as a Markdown table under `heading` (what was measured), each row's req/s
+    against the first's (Tornado's)."""
+    first_rps = rows[0][1]["rps"]
+    print(f"{heading}, {os.cpu_count()} cores shared by server and client")
+    print("| server | req/s | p50 | p99 | server CPU | RSS | req/s vs Tornado |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, r in rows:
+        print(f"| {name} | {r['rps']:,.0f} | {r['p50']} | {r['p99']} | {r['cpu']:.0f}% | "
+              f"{r['rss']:.1f} MiB | {r['rps'] / first_rps:.2f} |")
+
+
 def print_ratios(rows):
     """The ratios issue 19 sets targets for, from the rows this run measured."""
     pairs = [

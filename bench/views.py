@@ -12,7 +12,6 @@ Needs wrk, Tornado 6.6.1 and componentize-py 0.25.1. Builds the release host fir
 """
 
 import argparse
-import os
 import pathlib
 import shutil
 import subprocess
@@ -21,7 +20,7 @@ import tempfile
 import urllib.request
 
 from common import ROOT, build, start
-from perf import RELEASE, rows_of, spawn
+from perf import RELEASE, print_table, rows_of, spawn
 
 SOURCE = ROOT / "bench/views-py"
 PATH = "/table"
@@ -61,14 +60,8 @@ def main():
                          "fresh, `--reuse-instances 1000`")]:
         rows += rows_of(start(python, "--cache-dir", cache, *flags), args,
                         (f"gale, the same app.py in Python, {note}", PATH))
-    tornado_rps = rows[0][1]["rps"]
-    print(f"wrk -t1 -c{args.connections} -d{args.seconds}s, `GET {PATH}` (a base, a 100-row "
-          f"table, escaped text), {os.cpu_count()} cores shared by server and client")
-    print("| server | req/s | p50 | p99 | server CPU | RSS | req/s vs Tornado |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for name, r in rows:
-        print(f"| {name} | {r['rps']:,.0f} | {r['p50']} | {r['p99']} | {r['cpu']:.0f}% | "
-              f"{r['rss']:.1f} MiB | {r['rps'] / tornado_rps:.2f} |")
+    print_table(rows, f"wrk -t1 -c{args.connections} -d{args.seconds}s, `GET {PATH}` "
+                f"(a base, a 100-row table, escaped text)")
 
 
 if __name__ == "__main__":
