@@ -198,7 +198,7 @@ fn check(
     let limits = HandlerLimits {
         instances: 4,
         live_sources,
-        data_dir: None,
+        databases: None,
         ..ServeOptions::defaults().handler_limits()
     };
     let runtime = Runtime::new(limits, None)?;

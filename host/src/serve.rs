@@ -88,7 +88,7 @@ pub fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
         open_connections: Arc::default(),
         intake: options.intake_settings(),
         connection,
-        data_dir: options.data_dir(),
+        databases: Arc::new(options.databases_settings()),
     });
     if let Some(addr) = options.admin {
         let listener = main_loop

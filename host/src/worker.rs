@@ -35,9 +35,9 @@ pub struct Shared {
     pub database: Arc<Database>,
     /// What handlers' fetches run under; each worker keeps its own connections.
     pub outbound: Arc<OutboundSettings>,
-    /// Where the plugins' own databases are kept (`--data-dir`); each worker keeps its own
-    /// pools on them.
-    pub data_dir: std::path::PathBuf,
+    /// Where the plugins' own databases are (`--data-dir`, `--plugin-database`); each worker
+    /// keeps its own pools on them.
+    pub databases: Arc<crate::databases::DatabasesSettings>,
 }
 
 /// One worker's state: what all workers share, the tasks (connections, `on_finish`

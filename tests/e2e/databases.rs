@@ -9,8 +9,14 @@ use crate::support::{Server, Visitor, get};
 
 /// The hostile plugin's answer to `sql` with `params`: its rows, or its error's kind and
 /// message.
-fn sql(server: &Server, sql: &str, params: &[&str]) -> serde_json::Value {
-    let mut path = format!("/sql?sql={}", utf8_percent_encode(sql, NON_ALPHANUMERIC));
+pub(crate) fn sql(server: &Server, sql: &str, params: &[&str]) -> serde_json::Value {
+    sql_on(server, "default", sql, params)
+}
+
+/// [`sql`] on the hostile plugin's database `db`.
+pub(crate) fn sql_on(server: &Server, db: &str, sql: &str, params: &[&str]) -> serde_json::Value {
+    let sql = utf8_percent_encode(sql, NON_ALPHANUMERIC);
+    let mut path = format!("/sql?db={db}&sql={sql}");
     for param in params {
         path.push_str(&format!(
             "&param={}",

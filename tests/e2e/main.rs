@@ -21,6 +21,7 @@ mod nginx;
 mod observing;
 mod outbound;
 mod plugin_attacks;
+mod plugin_mysql;
 mod prometheus;
 mod pubsub;
 mod python;

@@ -223,11 +223,18 @@ pub struct ServeOptions {
     #[arg(long, env = "GALE_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
+    /// Give a plugin a MySQL or MariaDB database as PLUGIN[:NAME]=mysql://USER:PASSWORD@HOST:PORT/DB
+    /// (repeat the flag, or separate with `;` in the variable): its handlers open it as
+    /// `default` (or NAME). Without it, a plugin's databases are SQLite files in --data-dir.
+    #[arg(long = "plugin-database", env = "GALE_PLUGIN_DATABASE", value_name = "PLUGIN=URL", value_delimiter = ';', value_parser = crate::databases::parse_given, hide_env_values = true)]
+    pub plugin_databases: Vec<crate::databases::GivenDatabase>,
+
     /// Database connections each worker keeps at most.
     #[arg(long, env = "GALE_DATABASE_CONNECTIONS", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub database_connections: u32,
 
-    /// How long a request waits for a database connection; past it, 503.
+    /// How long a request waits for a database connection (the account store's, or a
+    /// plugin's MySQL database's); past it, 503 (or the plugin's call fails as unavailable).
     #[arg(long, env = "GALE_DATABASE_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
     pub database_timeout: Duration,
 

@@ -2,10 +2,12 @@
 //! under never reaches it as the whole command line.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::ServeOptions;
 use crate::accounts::DatabaseSettings;
+use crate::databases::DatabasesSettings;
 use crate::http::site::SiteSettings;
 use crate::runtime::{HandlerLimits, WebSocketSettings};
 use crate::topics::TopicLimits;
@@ -58,7 +60,7 @@ impl ServeOptions {
             pending: self.waiting.pending_limits(),
             wall_timeout: self.waiting.handler_wall_timeout,
             live_sources: self.live_sources.clone(),
-            data_dir: Some(self.data_dir()),
+            databases: Some(Arc::new(self.databases_settings())),
             websocket: WebSocketSettings {
                 max_message: self.websocket_max_message_size,
                 ping_interval: self.websocket_ping_interval,
@@ -116,6 +118,15 @@ impl ServeOptions {
             cookie_secret_file: self.cookie_secret_file.clone(),
             shared_secret: self.shared_cookie_secret,
             static_dir: self.static_dir.clone(),
+        }
+    }
+
+    /// Where the plugins' own databases are.
+    pub fn databases_settings(&self) -> DatabasesSettings {
+        DatabasesSettings {
+            data_dir: self.data_dir(),
+            given: self.plugin_databases.clone(),
+            acquire_timeout: self.database_timeout,
         }
     }
 

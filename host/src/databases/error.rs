@@ -1,7 +1,9 @@
 //! Why a plugin's database call failed, as the four cases a handler can act on (PEP 249's
-//! `ProgrammingError`, `IntegrityError`, `NotSupportedError`, `OperationalError`).
+//! `ProgrammingError`, `IntegrityError`, `NotSupportedError`, `OperationalError`), from
+//! SQLite's result codes or MySQL's error numbers (`mysql.rs`).
 
 use libsqlite3_sys as ffi;
+use sqlx::mysql::MySqlDatabaseError;
 
 /// Why a database call failed; the text is SQLite's message or the host's.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +63,9 @@ impl From<sqlx::Error> for DatabaseError {
     fn from(error: sqlx::Error) -> Self {
         match error {
             sqlx::Error::Database(error) => {
+                if let Some(error) = error.try_downcast_ref::<MySqlDatabaseError>() {
+                    return super::mysql::error(error.number(), error.message());
+                }
                 let code = error.code().and_then(|code| code.parse().ok());
                 Self::from_code(code.unwrap_or(ffi::SQLITE_ERROR), error.message().into())
             }

@@ -1,9 +1,10 @@
 //! A plugin's migrations: `migrations/NNNN_name.sql` beside its source, embedded by `gale
 //! build` in a custom section of the component, and applied at load, in order, to the
-//! plugin's `default` database, each once. The whole set runs in one `BEGIN IMMEDIATE`
-//! transaction, so servers loading the same version at once apply it once between them, and
-//! a failing migration changes nothing: the version is refused and the one before keeps
-//! serving.
+//! plugin's `default` database, each once. On SQLite the whole set runs in one `BEGIN
+//! IMMEDIATE` transaction, so servers loading the same version at once apply it once between
+//! them, and a failing migration changes nothing: the version is refused and the one before
+//! keeps serving. (On MySQL, `mysql.rs`, a lock stands for the transaction, and a failing
+//! migration keeps what DDL it did, which MySQL cannot undo.)
 
 use std::path::Path;
 use std::time::Duration;
@@ -11,8 +12,9 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use sha2::{Digest, Sha256};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
-use sqlx::{ConnectOptions, Connection, Row, SqliteConnection};
+use sqlx::{ConnectOptions, Connection, SqliteConnection};
 
+use super::DatabasesSettings;
 use super::fence::{self, statement_length};
 
 /// The custom section of a component that holds its migrations.
@@ -23,7 +25,7 @@ const APPLIED: &str = "CREATE TABLE IF NOT EXISTS _gale_migrations (name TEXT PR
                        sha256 TEXT NOT NULL, applied INTEGER NOT NULL DEFAULT (unixepoch()))";
 
 /// How long a load waits for another server's migration (or a long write) to end.
-const LOCK_WAIT: Duration = Duration::from_secs(30);
+pub(super) const LOCK_WAIT: Duration = Duration::from_secs(30);
 
 /// One migration file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,15 +118,20 @@ pub fn embedded(component: &[u8]) -> anyhow::Result<Vec<Migration>> {
         .collect())
 }
 
-/// Applies what of `migrations` the `default` database of `plugin` (under `data_dir`) has not
-/// had, in order, in one transaction; returns the names of those it applied. A migration
-/// applied before with other contents, or one that fails, refuses them all.
+/// Applies what of `migrations` the `default` database of `plugin` has not had, in order;
+/// returns the names of those it applied. A migration applied before with other contents,
+/// or one that fails, refuses the set.
 pub async fn apply(
-    data_dir: &Path,
+    databases: &DatabasesSettings,
     plugin: &str,
     migrations: &[Migration],
 ) -> anyhow::Result<Vec<String>> {
-    let file = super::create_file(&data_dir.join("plugins"), plugin, "default")?;
+    let given =
+        (databases.given.iter()).find(|given| given.plugin == plugin && given.name == "default");
+    if let Some(given) = given {
+        return super::mysql::migrate(given, migrations).await;
+    }
+    let file = super::create_file(&databases.data_dir.join("plugins"), plugin, "default")?;
     let mut conn = SqliteConnectOptions::new()
         .filename(file)
         .journal_mode(SqliteJournalMode::Wal)
@@ -134,6 +141,7 @@ pub async fn apply(
         .await
         .context("cannot open the plugin's database")?;
     fence::fence(&mut conn).await?;
+    // One transaction: servers loading the same version at once apply it once between them.
     sqlx::query("BEGIN IMMEDIATE").execute(&mut conn).await?;
     let applied = apply_in(&mut conn, migrations).await;
     let end = if applied.is_ok() {
@@ -151,25 +159,11 @@ async fn apply_in(
     migrations: &[Migration],
 ) -> anyhow::Result<Vec<String>> {
     sqlx::query(APPLIED).execute(&mut *conn).await?;
-    let done = sqlx::query("SELECT name, sha256 FROM _gale_migrations")
+    let done = sqlx::query_as("SELECT name, sha256 FROM _gale_migrations")
         .fetch_all(&mut *conn)
         .await?;
     let mut applied = Vec::new();
-    for migration in migrations {
-        let sha256 = hex(&Sha256::digest(migration.sql.as_bytes()));
-        let before = done
-            .iter()
-            .find(|row| row.get::<String, _>(0) == migration.name);
-        if let Some(row) = before {
-            if row.get::<String, _>(1) != sha256 {
-                bail!(
-                    "the migration {} was applied with other contents: a migration is never \
-                     edited once deployed (add a new one)",
-                    migration.name
-                );
-            }
-            continue;
-        }
+    for (migration, sha256) in pending(migrations, &done)? {
         run_script(conn, &migration.sql)
             .await
             .map_err(|(line, error)| anyhow::anyhow!("{}, line {line}: {error}", migration.name))?;
@@ -181,6 +175,28 @@ async fn apply_in(
         applied.push(migration.name.clone());
     }
     Ok(applied)
+}
+
+/// What of `migrations` is not in `done` (name, SHA-256 of what was applied), each with its
+/// checksum; refuses the set when one in `done` was edited since.
+pub(super) fn pending<'m>(
+    migrations: &'m [Migration],
+    done: &[(String, String)],
+) -> anyhow::Result<Vec<(&'m Migration, String)>> {
+    let mut pending = Vec::new();
+    for migration in migrations {
+        let sha256 = hex(&Sha256::digest(migration.sql.as_bytes()));
+        match done.iter().find(|(name, _)| *name == migration.name) {
+            Some((_, before)) if *before != sha256 => bail!(
+                "the migration {} was applied with other contents: a migration is never \
+                 edited once deployed (add a new one)",
+                migration.name
+            ),
+            Some(_) => {}
+            None => pending.push((migration, sha256)),
+        }
+    }
+    Ok(pending)
 }
 
 /// Runs each statement of `sql` in turn (each checked by the fence as a handler's is, since
@@ -292,6 +308,14 @@ mod tests {
         );
     }
 
+    /// The plugins' databases as SQLite files in `dir`.
+    fn in_dir(dir: &tempfile::TempDir) -> DatabasesSettings {
+        DatabasesSettings {
+            data_dir: dir.path().to_owned(),
+            ..DatabasesSettings::default()
+        }
+    }
+
     #[test]
     fn a_set_is_applied_once_in_order_and_an_edited_one_is_refused() {
         let dir = tempfile::tempdir().unwrap();
@@ -306,11 +330,16 @@ mod tests {
             ),
         ];
         block_on(async {
-            assert_eq!(apply(dir.path(), "notes", &set).await.unwrap().len(), 2);
-            assert!(apply(dir.path(), "notes", &set).await.unwrap().is_empty());
+            assert_eq!(apply(&in_dir(&dir), "notes", &set).await.unwrap().len(), 2);
+            assert!(
+                apply(&in_dir(&dir), "notes", &set)
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
             let mut edited = set.clone();
             edited[0].sql.push_str("-- edited\n");
-            let error = apply(dir.path(), "notes", &edited)
+            let error = apply(&in_dir(&dir), "notes", &edited)
                 .await
                 .unwrap_err()
                 .to_string();
@@ -332,26 +361,29 @@ mod tests {
             ),
         ];
         block_on(async {
-            let error = apply(dir.path(), "p", &set).await.unwrap_err().to_string();
+            let error = apply(&in_dir(&dir), "p", &set)
+                .await
+                .unwrap_err()
+                .to_string();
             assert!(
                 error.contains("0002_bad.sql, line 4: no such table: missing"),
                 "{error}"
             );
             let attach = vec![migration("0001_x.sql", "ATTACH 'x.db' AS x;")];
-            let error = apply(dir.path(), "p", &attach)
+            let error = apply(&in_dir(&dir), "p", &attach)
                 .await
                 .unwrap_err()
                 .to_string();
             assert!(error.contains("line 1: ATTACH"), "{error}");
             let commit = vec![migration("0001_x.sql", "CREATE TABLE y (x);\nCOMMIT;")];
-            let error = apply(dir.path(), "p", &commit)
+            let error = apply(&in_dir(&dir), "p", &commit)
                 .await
                 .unwrap_err()
                 .to_string();
             assert!(error.contains("line 2: transaction statements"), "{error}");
             // Nothing of the failed sets stayed: the first set applies whole.
             assert_eq!(
-                apply(dir.path(), "p", &set[..1]).await.unwrap(),
+                apply(&in_dir(&dir), "p", &set[..1]).await.unwrap(),
                 ["0001_ok.sql"]
             );
         });

@@ -1,11 +1,13 @@
 //! A plugin's own SQL: SQLite files of its own under `--data-dir`
-//! (`plugins/PLUGIN/NAME.sqlite3`, 0600 in 0700 directories), which no other plugin reaches.
-//! Each worker keeps a small pool per (plugin, name); every connection is fenced in
-//! (`fence.rs`) and every statement checked before sqlx runs it.
+//! (`plugins/PLUGIN/NAME.sqlite3`, 0600 in 0700 directories), which no other plugin reaches,
+//! or a MySQL database the operator gives it (`--plugin-database`, `mysql.rs`). Each worker
+//! keeps a small pool per (plugin, name); every SQLite connection is fenced in (`fence.rs`)
+//! and every statement checked before sqlx runs it.
 
 mod error;
 mod fence;
 pub mod migrations;
+mod mysql;
 mod run;
 
 use std::collections::HashMap;
@@ -13,10 +15,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use sqlx::mysql::MySqlPool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
-use sqlx::{Sqlite, Transaction};
+use sqlx::{MySql, Sqlite, Transaction};
 
 pub use error::DatabaseError;
+pub use mysql::{GivenDatabase, parse_given};
 pub use run::Call;
 
 /// Parameters a statement may bind (Cloudflare D1's limit).
@@ -83,26 +87,59 @@ pub struct Executed {
 /// The transactions a request holds open, by database name; dropped with the request, which
 /// rolls each back.
 #[derive(Default)]
-pub struct OpenTransactions(Vec<(String, Transaction<'static, Sqlite>)>);
+pub struct OpenTransactions(Vec<(String, Open)>);
+
+/// A transaction open on one of a plugin's databases.
+enum Open {
+    Sqlite(Transaction<'static, Sqlite>),
+    MySql(Transaction<'static, MySql>),
+}
+
+/// The pool of one of a plugin's databases.
+#[derive(Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    MySql(MySqlPool),
+}
+
+/// Where the plugins' databases are: the embedded ones' directory, and the ones the operator
+/// gives.
+#[derive(Debug, Clone, Default)]
+pub struct DatabasesSettings {
+    /// `--data-dir`: the embedded databases are in its `plugins/`.
+    pub data_dir: PathBuf,
+    /// `--plugin-database`.
+    pub given: Vec<GivenDatabase>,
+    /// How long a call waits for a connection to a given database (`--database-timeout`).
+    pub acquire_timeout: Duration,
+}
 
 /// A worker's databases of every plugin, opened when first named.
 pub struct Databases {
     /// `DATA_DIR/plugins`.
     root: PathBuf,
-    pools: Mutex<HashMap<Arc<str>, HashMap<String, SqlitePool>>>,
+    settings: Arc<DatabasesSettings>,
+    pools: Mutex<HashMap<Arc<str>, HashMap<String, Pool>>>,
 }
 
 impl Databases {
-    /// The databases under `data_dir`, none opened yet.
-    pub fn new(data_dir: &Path) -> Self {
+    /// The databases of `settings`, none opened yet.
+    pub fn new(settings: Arc<DatabasesSettings>) -> Self {
         Self {
-            root: data_dir.join("plugins"),
+            root: settings.data_dir.join("plugins"),
+            settings,
             pools: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The pool of `plugin`'s database `name`, creating its file on first use.
-    fn pool(&self, plugin: &Arc<str>, name: &str) -> Result<SqlitePool, DatabaseError> {
+    /// The pool of `plugin`'s database `name`: the operator's MySQL database, or else its
+    /// SQLite file, created on first use. A MySQL session's statements stop at `time_limit`.
+    fn pool(
+        &self,
+        plugin: &Arc<str>,
+        name: &str,
+        time_limit: Duration,
+    ) -> Result<Pool, DatabaseError> {
         check_name(name)?;
         let mut pools = self
             .pools
@@ -116,6 +153,13 @@ impl Databases {
             return Err(DatabaseError::Refused(format!(
                 "a plugin may use {MAX_DATABASES_PER_PLUGIN} databases; `{name}` would be one more"
             )));
+        }
+        let given = (self.settings.given.iter())
+            .find(|given| *given.plugin == **plugin && given.name == name);
+        if let Some(given) = given {
+            let pool = mysql::pool(given, time_limit, self.settings.acquire_timeout);
+            own.insert(name.to_owned(), Pool::MySql(pool.clone()));
+            return Ok(Pool::MySql(pool));
         }
         let file = create_file(&self.root, plugin, name)?;
         let options = SqliteConnectOptions::new()
@@ -131,8 +175,8 @@ impl Databases {
             .test_before_acquire(false)
             .after_connect(|conn, _| Box::pin(fence::fence(conn)))
             .connect_lazy_with(options);
-        own.insert(name.to_owned(), pool.clone());
-        Ok(pool)
+        own.insert(name.to_owned(), Pool::Sqlite(pool.clone()));
+        Ok(Pool::Sqlite(pool))
     }
 }
 

@@ -5,12 +5,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::TryStreamExt;
-use sqlx::pool::PoolConnection;
-use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::{Decode, Row, Sqlite, SqliteConnection, TypeInfo, ValueRef};
+use sqlx::mysql::MySqlConnection;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Decode, Encode, Row, Sqlite, SqliteConnection, Type, TypeInfo, ValueRef};
 
 use super::fence::{Checked, check};
-use super::{DatabaseError, Databases, Executed, MAX_PARAMETERS, OpenTransactions, Rows, Value};
+use super::{
+    DatabaseError, Databases, Executed, MAX_PARAMETERS, Open, OpenTransactions, Pool, Rows, Value,
+    mysql,
+};
 
 /// A statement slower than this is logged (its first characters, never its parameters).
 const SLOW: Duration = Duration::from_secs(1);
@@ -27,8 +30,84 @@ pub struct Call {
     pub params: Vec<Value>,
     /// When the handler's time runs out: SQLite stops the statement there.
     pub deadline: Instant,
+    /// The handler's time limit: a MySQL session stops a statement running longer.
+    pub time_limit: Duration,
     /// The bytes its rows may hold.
     pub result_limit: usize,
+}
+
+/// What a call does, on either kind of database.
+trait Work {
+    /// What it gives back.
+    type Output: Send;
+    /// Runs it on an SQLite connection.
+    fn sqlite(
+        conn: &mut SqliteConnection,
+        call: &Call,
+    ) -> impl Future<Output = Result<Self::Output, DatabaseError>> + Send;
+    /// Runs it on a MySQL connection.
+    fn mysql(
+        conn: &mut MySqlConnection,
+        call: &Call,
+    ) -> impl Future<Output = Result<Self::Output, DatabaseError>> + Send;
+}
+
+/// A statement that returns no rows.
+struct Execute;
+
+impl Work for Execute {
+    type Output = Executed;
+
+    async fn sqlite(conn: &mut SqliteConnection, call: &Call) -> Result<Executed, DatabaseError> {
+        let Checked { parameters, .. } = check(conn, &call.sql, call.deadline).await?;
+        check_bindings(call, parameters)?;
+        let done = with_params(sqlx::query(&call.sql), &call.params)
+            .execute(conn)
+            .await?;
+        Ok(Executed {
+            rows_affected: done.rows_affected(),
+            last_insert_id: done.last_insert_rowid(),
+        })
+    }
+
+    fn mysql(
+        conn: &mut MySqlConnection,
+        call: &Call,
+    ) -> impl Future<Output = Result<Executed, DatabaseError>> + Send {
+        mysql::execute(conn, call)
+    }
+}
+
+/// A query, all its rows read.
+struct Query;
+
+impl Work for Query {
+    type Output = Rows;
+
+    async fn sqlite(conn: &mut SqliteConnection, call: &Call) -> Result<Rows, DatabaseError> {
+        let checked = check(conn, &call.sql, call.deadline).await?;
+        check_bindings(call, checked.parameters)?;
+        let mut rows = Rows {
+            columns: checked.columns,
+            rows: Vec::new(),
+        };
+        let query = with_params(sqlx::query(&call.sql), &call.params);
+        let (mut stream, mut held) = (query.fetch(conn), 0);
+        while let Some(row) = stream.try_next().await? {
+            let row = values(&row)?;
+            held += bytes_of(&row);
+            check_result(call, held)?;
+            rows.rows.push(row);
+        }
+        Ok(rows)
+    }
+
+    fn mysql(
+        conn: &mut MySqlConnection,
+        call: &Call,
+    ) -> impl Future<Output = Result<Rows, DatabaseError>> + Send {
+        mysql::query(conn, call)
+    }
 }
 
 impl Databases {
@@ -38,16 +117,7 @@ impl Databases {
         call: Call,
         open: &mut OpenTransactions,
     ) -> Result<Executed, DatabaseError> {
-        measured(&call, async {
-            let mut pooled = None;
-            let (conn, checked) = self.prepared(&call, open, &mut pooled).await?;
-            let done = bound(&call, checked.parameters)?.execute(conn).await?;
-            Ok(Executed {
-                rows_affected: done.rows_affected(),
-                last_insert_id: done.last_insert_rowid(),
-            })
-        })
-        .await
+        self.run::<Execute>(call, open).await
     }
 
     /// Runs a query and reads all its rows.
@@ -56,26 +126,27 @@ impl Databases {
         call: Call,
         open: &mut OpenTransactions,
     ) -> Result<Rows, DatabaseError> {
+        self.run::<Query>(call, open).await
+    }
+
+    /// Runs `W` for `call` on the request's transaction on its database, or else on a
+    /// pooled connection; counted, timed, and logged when slow.
+    async fn run<W: Work>(
+        &self,
+        call: Call,
+        open: &mut OpenTransactions,
+    ) -> Result<W::Output, DatabaseError> {
         measured(&call, async {
-            let mut pooled = None;
-            let (conn, checked) = self.prepared(&call, open, &mut pooled).await?;
-            let mut rows = Rows {
-                columns: checked.columns,
-                rows: Vec::new(),
-            };
-            let query = bound(&call, checked.parameters)?;
-            let (mut stream, mut held) = (query.fetch(conn), 0);
-            while let Some(row) = stream.try_next().await? {
-                let row = values(&row, &mut held)?;
-                if held > call.result_limit {
-                    return Err(DatabaseError::Refused(format!(
-                        "the result passed {} bytes, the most a query may return here",
-                        call.result_limit
-                    )));
-                }
-                rows.rows.push(row);
+            if let Some((_, open)) = open.0.iter_mut().find(|(name, _)| *name == call.database) {
+                return match open {
+                    Open::Sqlite(transaction) => W::sqlite(transaction, &call).await,
+                    Open::MySql(transaction) => W::mysql(transaction, &call).await,
+                };
             }
-            Ok(rows)
+            match self.pool(&call.plugin, &call.database, call.time_limit)? {
+                Pool::Sqlite(pool) => W::sqlite(&mut *pool.acquire().await?, &call).await,
+                Pool::MySql(pool) => W::mysql(&mut *pool.acquire().await?, &call).await,
+            }
         })
         .await
     }
@@ -83,45 +154,21 @@ impl Databases {
     /// Starts the request's transaction on `plugin`'s database `name`.
     pub async fn begin(
         &self,
-        plugin: &Arc<str>,
-        name: &str,
+        call: &Call,
         open: &mut OpenTransactions,
     ) -> Result<(), DatabaseError> {
+        let name = &call.database;
         if open.0.iter().any(|(open, _)| open == name) {
             return Err(DatabaseError::Invalid(format!(
                 "a transaction is open on `{name}` already"
             )));
         }
-        let transaction = self.pool(plugin, name)?.begin().await?;
+        let transaction = match self.pool(&call.plugin, name, call.time_limit)? {
+            Pool::Sqlite(pool) => Open::Sqlite(pool.begin().await?),
+            Pool::MySql(pool) => Open::MySql(pool.begin().await?),
+        };
         open.0.push((name.to_owned(), transaction));
         Ok(())
-    }
-
-    /// The connection `call` runs on, and its statement as the fence checked it.
-    async fn prepared<'a>(
-        &self,
-        call: &Call,
-        open: &'a mut OpenTransactions,
-        pooled: &'a mut Option<PoolConnection<Sqlite>>,
-    ) -> Result<(&'a mut SqliteConnection, Checked), DatabaseError> {
-        let conn = self.connection(call, open, pooled).await?;
-        let checked = check(conn, &call.sql, call.deadline).await?;
-        Ok((conn, checked))
-    }
-
-    /// The connection `call` runs on: its transaction's, or one from the pool (kept in
-    /// `pooled` for the call).
-    async fn connection<'a>(
-        &self,
-        call: &Call,
-        open: &'a mut OpenTransactions,
-        pooled: &'a mut Option<PoolConnection<Sqlite>>,
-    ) -> Result<&'a mut SqliteConnection, DatabaseError> {
-        if let Some((_, transaction)) = open.0.iter_mut().find(|(name, _)| *name == call.database) {
-            return Ok(&mut **transaction);
-        }
-        let pool = self.pool(&call.plugin, &call.database)?;
-        Ok(&mut **pooled.insert(pool.acquire().await?))
     }
 }
 
@@ -132,49 +179,83 @@ impl OpenTransactions {
         let Some(at) = self.0.iter().position(|(open, _)| open == name) else {
             return Ok(());
         };
-        let (_, transaction) = self.0.swap_remove(at);
-        match commit {
-            true => transaction.commit().await?,
-            false => transaction.rollback().await?,
+        match (self.0.swap_remove(at).1, commit) {
+            (Open::Sqlite(transaction), true) => transaction.commit().await?,
+            (Open::Sqlite(transaction), false) => transaction.rollback().await?,
+            (Open::MySql(transaction), true) => transaction.commit().await?,
+            (Open::MySql(transaction), false) => transaction.rollback().await?,
         }
         Ok(())
     }
 }
 
-/// `call`'s statement bound, once checked to take `parameters`.
-fn bound(call: &Call, parameters: usize) -> Result<Statement<'_>, DatabaseError> {
+/// Refuses `call` when it binds more parameters than allowed, or not as many as its
+/// statement takes (`expected`, as the database read it).
+pub(super) fn check_bindings(call: &Call, expected: usize) -> Result<(), DatabaseError> {
     let given = call.params.len();
     if given > MAX_PARAMETERS {
         return Err(DatabaseError::Refused(format!(
             "a statement may bind {MAX_PARAMETERS} parameters; {given} were given"
         )));
     }
-    if given != parameters {
+    if given != expected {
         // Python's `sqlite3` words, which its module maps to `ProgrammingError`.
         return Err(DatabaseError::Invalid(format!(
-            "Incorrect number of bindings supplied. The current statement uses {parameters}, \
+            "Incorrect number of bindings supplied. The current statement uses {expected}, \
              and there are {given} supplied."
         )));
     }
-    Ok(call.params.iter().fold(sqlx::query(&call.sql), bind))
+    Ok(())
 }
 
-/// A statement to run, as sqlx binds it.
-type Statement<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>;
-
-/// `query` with `value` bound to its next parameter.
-fn bind<'q>(query: Statement<'q>, value: &Value) -> Statement<'q> {
-    match value.clone() {
-        Value::Null => query.bind(None::<i64>),
-        Value::Integer(value) => query.bind(value),
-        Value::Real(value) => query.bind(value),
-        Value::Text(value) => query.bind(value),
-        Value::Blob(value) => query.bind(value),
+/// Refuses a result past `call`'s limit once it holds `held` bytes.
+pub(super) fn check_result(call: &Call, held: usize) -> Result<(), DatabaseError> {
+    match held > call.result_limit {
+        true => Err(DatabaseError::Refused(format!(
+            "the result passed {} bytes, the most a query may return here",
+            call.result_limit
+        ))),
+        false => Ok(()),
     }
 }
 
-/// A row's values, adding their bytes to `held`.
-fn values(row: &SqliteRow, held: &mut usize) -> Result<Vec<Value>, DatabaseError> {
+/// The bytes a row of values holds.
+pub(super) fn bytes_of(row: &[Value]) -> usize {
+    (row.iter())
+        .map(|value| match value {
+            Value::Text(text) => text.len(),
+            Value::Blob(bytes) => bytes.len(),
+            _ => 0,
+        } + std::mem::size_of::<Value>())
+        .sum()
+}
+
+/// `query` with `params` bound in order, on either database.
+pub(super) fn with_params<'q, DB: sqlx::Database>(
+    query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
+    params: &[Value],
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    Option<i64>: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    f64: Encode<'q, DB> + Type<DB>,
+    String: Encode<'q, DB> + Type<DB>,
+    Vec<u8>: Encode<'q, DB> + Type<DB>,
+{
+    params
+        .iter()
+        .cloned()
+        .fold(query, |query, value| match value {
+            Value::Null => query.bind(None::<i64>),
+            Value::Integer(value) => query.bind(value),
+            Value::Real(value) => query.bind(value),
+            Value::Text(value) => query.bind(value),
+            Value::Blob(value) => query.bind(value),
+        })
+}
+
+/// A row's values.
+fn values(row: &SqliteRow) -> Result<Vec<Value>, DatabaseError> {
     (0..row.len())
         .map(|at| {
             let raw = row.try_get_raw(at)?;
@@ -192,11 +273,6 @@ fn values(row: &SqliteRow, held: &mut usize) -> Result<Vec<Value>, DatabaseError
                 }
                 _ => Value::Blob(Decode::<Sqlite>::decode(raw).map_err(decoding)?),
             };
-            *held += match &value {
-                Value::Text(text) => text.len(),
-                Value::Blob(bytes) => bytes.len(),
-                _ => 0,
-            } + std::mem::size_of::<Value>();
             Ok(value)
         })
         .collect()

@@ -8,7 +8,10 @@ use super::*;
 /// A worker's databases in a new data directory, and a call maker for plugin `notes`.
 fn databases() -> (tempfile::TempDir, Databases) {
     let dir = tempfile::tempdir().unwrap();
-    let databases = Databases::new(dir.path());
+    let databases = Databases::new(Arc::new(DatabasesSettings {
+        data_dir: dir.path().to_owned(),
+        ..DatabasesSettings::default()
+    }));
     (dir, databases)
 }
 
@@ -19,6 +22,7 @@ fn call(sql: &str, params: Vec<Value>) -> Call {
         sql: sql.into(),
         params,
         deadline: Instant::now() + Duration::from_secs(5),
+        time_limit: Duration::from_secs(5),
         result_limit: MAX_RESULT_BYTES,
     }
 }
@@ -207,7 +211,6 @@ fn limits_stop_a_long_query_a_huge_value_and_a_huge_result() {
 #[test]
 fn a_transaction_is_the_requests_and_is_rolled_back_when_dropped_open() {
     let (_dir, databases) = databases();
-    let plugin: Arc<str> = Arc::from("notes");
     block_on(async {
         let mut open = OpenTransactions::default();
         let create = "CREATE TABLE t (v INTEGER)";
@@ -219,10 +222,7 @@ fn a_transaction_is_the_requests_and_is_rolled_back_when_dropped_open() {
             databases.execute(call("BEGIN", vec![]), &mut open).await,
             "transaction",
         );
-        databases
-            .begin(&plugin, "default", &mut open)
-            .await
-            .unwrap();
+        databases.begin(&call("", vec![]), &mut open).await.unwrap();
         let insert = || call("INSERT INTO t VALUES (1)", vec![]);
         databases.execute(insert(), &mut open).await.unwrap();
         drop(open);
@@ -230,10 +230,7 @@ fn a_transaction_is_the_requests_and_is_rolled_back_when_dropped_open() {
         let count = || call("SELECT count(*) FROM t", vec![]);
         let rows = databases.query(count(), &mut open).await.unwrap();
         assert_eq!(rows.rows, vec![vec![Value::Integer(0)]]);
-        databases
-            .begin(&plugin, "default", &mut open)
-            .await
-            .unwrap();
+        databases.begin(&call("", vec![]), &mut open).await.unwrap();
         databases.execute(insert(), &mut open).await.unwrap();
         open.end("default", true).await.unwrap();
         let rows = databases.query(count(), &mut open).await.unwrap();

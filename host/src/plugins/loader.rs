@@ -79,8 +79,8 @@ pub async fn load_bytes(
         .live_sources_of(&plugin.name)
         .unwrap_or(beside);
     let routes = compile_routes(&plugin, dir)?;
-    if let (Some(data_dir), false) = (&runtime.limits.data_dir, migrations.is_empty()) {
-        let applied = migrations::apply(data_dir, &plugin.name, &migrations).await;
+    if let (Some(databases), false) = (&runtime.limits.databases, migrations.is_empty()) {
+        let applied = migrations::apply(databases, &plugin.name, &migrations).await;
         let applied = applied.context("its migration failed, and none of its set was applied")?;
         if !applied.is_empty() {
             let applied = applied.join(", ");

@@ -52,9 +52,9 @@ pub struct HandlerLimits {
     /// Python plugins `gale dev` serves from their sources: each instance sees its plugin's
     /// directory, read-only, where its build saw it, so templates are read as they are now.
     pub live_sources: Vec<(String, std::path::PathBuf)>,
-    /// Where plugins' databases are migrated at load (`--data-dir`); none where loading only
-    /// checks a plugin (`gale check`), which must not change its data.
-    pub data_dir: Option<std::path::PathBuf>,
+    /// Where plugins' databases are, migrated at load (`--data-dir`, `--plugin-database`);
+    /// none where loading only checks a plugin (`gale check`), which must not change its data.
+    pub databases: Option<std::sync::Arc<crate::databases::DatabasesSettings>>,
 }
 
 /// Tornado's `websocket_*` settings, as flags.

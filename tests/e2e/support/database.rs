@@ -92,6 +92,11 @@ impl TestStore {
         crate::support::Server::with(plugins, &flags)
     }
 
+    /// The database's URL.
+    pub fn database_url(&self) -> &str {
+        &self.url
+    }
+
     /// Runs a statement.
     pub fn execute(&self, sql: &str) {
         execute(&self.url, sql);

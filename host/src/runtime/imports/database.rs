@@ -114,6 +114,7 @@ impl DatabaseView<'_> {
             sql,
             params: params.into_iter().map(Into::into).collect(),
             deadline: self.running_since + self.sandbox.timeout,
+            time_limit: self.sandbox.timeout,
             result_limit: MAX_RESULT_BYTES.min(self.sandbox.memory),
         }
     }
@@ -164,8 +165,8 @@ impl database::Host for DatabaseView<'_> {
         let clock = (self.sandbox, self.running_since);
         let run = async {
             let databases = self.counted()?;
-            let plugin = self.sandbox.plugin.clone();
-            databases.begin(&plugin, &name, self.transactions).await
+            let call = self.call(name, String::new(), Vec::new());
+            databases.begin(&call, self.transactions).await
         };
         in_time(clock, "begin", run).await
     }
