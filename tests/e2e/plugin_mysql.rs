@@ -118,3 +118,133 @@ fn a_plugins_database_that_is_down_fails_its_calls_and_the_rest_serves() {
         "SQLite serves"
     );
 }
+
+/// `method path` with a form `body` and the `session` cookie, as raw HTTP/1.1.
+fn request(method: &str, path: &str, body: &str, session: Option<&str>) -> String {
+    let cookie = session.map_or(String::new(), |id| format!("Cookie: session={id}\r\n"));
+    format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\n{cookie}Content-Type: \
+         application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// The `session` cookie a response sets.
+fn session_of(response: &crate::support::Response) -> Option<String> {
+    let cookie = response.header("set-cookie")?;
+    let value = cookie.strip_prefix("session=")?;
+    Some(
+        value
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim_matches('"')
+            .to_owned(),
+    )
+}
+
+#[test]
+fn the_courses_pymysql_code_answers_as_on_real_tornado_with_real_pymysql() {
+    use crate::support::{Tornado, python_plugin, root, send};
+    let Some(server) = mysql_server() else {
+        return;
+    };
+    let Some(course) = python_plugin("course") else {
+        return;
+    };
+    let (ours, theirs) = (TestStore::mysql(&server), TestStore::mysql(&server));
+    // mysql://USER@HOST:PORT/DATABASE, as the course's constants name it.
+    let url = theirs.database_url().strip_prefix("mysql://").unwrap();
+    let (user, rest) = url.split_once('@').unwrap();
+    let (address, database) = rest.split_once('/').unwrap();
+    let (host, port) = address.split_once(':').unwrap_or((address, "3306"));
+    let env = [
+        ("MYSQL_HOST", host),
+        ("MYSQL_PORT", port),
+        ("MYSQL_USER", user),
+        ("MYSQL_DATABASE", database),
+    ];
+    let app = root().join("plugins-py/course/app.py");
+    let Some(tornado) = Tornado::running_with_pymysql(&app, &env) else {
+        return;
+    };
+    let given = format!("course={}", ours.database_url());
+    let our_database = ours.database_url().rsplit('/').next().unwrap();
+    let gale = Server::start(&[course], &[], &["--plugin-database", &given], &[]);
+    let cases = [
+        (
+            "POST",
+            "/register",
+            "account=ann&password=pw&balance=12.50&avatar=xy",
+        ),
+        ("POST", "/register", "account=ann&password=other"),
+        ("POST", "/register", "account=b%E2%98%83b&password=pw"),
+        ("GET", "/me", ""),
+        ("POST", "/login", "account=ann&password=wrong"),
+        (
+            "POST",
+            "/login",
+            "account=%27+OR+%271%27%3D%271&password=pw",
+        ),
+        ("POST", "/login", "account=ann&password=pw"),
+        ("GET", "/me", ""),
+        ("POST", "/posts", "titles=a,b,c"),
+        ("POST", "/posts", "titles=d,e&undo=1"),
+        ("POST", "/posts", "titles=f"),
+        ("GET", "/posts?ids=1,2,3,4,5,6&like=%25", ""),
+        ("GET", "/posts?ids=1,2&like=%27+OR+%271%27%3D%271", ""),
+        ("GET", "/values", ""),
+        ("GET", "/errors/syntax", ""),
+        ("GET", "/errors/table", ""),
+        ("GET", "/errors/column", ""),
+    ];
+    let (mut our_session, mut their_session) = (None, None);
+    for (method, path, body) in cases {
+        let ours = send(
+            gale.addr,
+            &request(method, path, body, our_session.as_deref()),
+        );
+        let theirs = send(
+            tornado.addr,
+            &request(method, path, body, their_session.as_deref()),
+        );
+        assert_eq!(
+            ours.status,
+            theirs.status,
+            "{method} {path}: {}",
+            ours.text()
+        );
+        // The one difference: each server's database has a name of its own.
+        let (our_text, their_text) = (
+            ours.text().replace(our_database, "DB"),
+            theirs.text().replace(database, "DB"),
+        );
+        assert_eq!(our_text, their_text, "{method} {path}");
+        our_session = session_of(&ours).or(our_session);
+        their_session = session_of(&theirs).or(their_session);
+    }
+    assert!(our_session.is_some(), "logged in on gale");
+    assert_eq!(
+        ours.count("SELECT COUNT(*) FROM users"),
+        2,
+        "gale's rows on MariaDB"
+    );
+    assert_eq!(
+        ours.count("SELECT COUNT(*) FROM posts"),
+        4,
+        "the undone ones undone"
+    );
+}
+
+#[test]
+fn pymysql_in_a_plugin_given_no_mysql_database_fails_to_connect_saying_how_to_give_one() {
+    let Some(gale) = Server::python("course", &[]) else {
+        return;
+    };
+    assert_eq!(
+        get(gale.addr, "/me").status,
+        500,
+        "Tornado's answer to an exception"
+    );
+    gale.wait_for_log("OperationalError: (2003, \"Can't connect to MySQL server: gale gives");
+}

@@ -47,6 +47,12 @@ const SDK: &[(&str, &str)] = carried![
     "gale/util.py",
     "gale/web.py",
     "gale/websocket.py",
+    "pymysql/__init__.py",
+    "pymysql/connections.py",
+    "pymysql/constants/FIELD_TYPE.py",
+    "pymysql/constants/__init__.py",
+    "pymysql/cursors.py",
+    "pymysql/err.py",
     "tornado/__init__.py",
     "tornado/escape.py",
     "tornado/gen.py",
@@ -248,7 +254,7 @@ mod tests {
     fn every_file_of_the_python_sdk_is_carried() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk-python");
         let mut on_disk = Vec::new();
-        for package in ["gale", "tornado"] {
+        for package in ["gale", "pymysql", "pymysql/constants", "tornado"] {
             for entry in std::fs::read_dir(root.join(package)).unwrap() {
                 let name = entry.unwrap().file_name().to_string_lossy().into_owned();
                 if name.ends_with(".py") {

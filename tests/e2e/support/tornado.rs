@@ -51,6 +51,20 @@ impl Tornado {
         })
     }
 
+    /// [`Tornado::running`] with `env` set and real PyMySQL 1.1.1 importable (or `None`, as
+    /// [`Tornado::start`]).
+    pub fn running_with_pymysql(app_py: &Path, env: &[(&str, &str)]) -> Option<Tornado> {
+        let check = "import pymysql, sys; sys.exit(pymysql.VERSION_STRING != '1.1.1')";
+        (Self::installed() && Self::imports(check, "pip install pymysql==1.1.1")).then(|| {
+            let mut command = Command::new("python3");
+            command
+                .arg(root().join("tests/tornado/run_app.py"))
+                .arg(app_py)
+                .envs(env.iter().copied());
+            Self::spawn(command)
+        })
+    }
+
     /// Real Tornado serving `tests/tornado/upstream.py`: the service the outbound tests
     /// fetch from; `None` as [`Tornado::start`].
     pub fn upstream() -> Option<Tornado> {
@@ -91,22 +105,25 @@ impl Tornado {
     /// Whether python3 imports Tornado 6.6.1; when not, a SKIPPED line (or a failure under
     /// `GALE_REQUIRE_TORNADO`).
     fn installed() -> bool {
-        let has_tornado = Command::new("python3")
-            .args([
-                "-c",
-                "import tornado, sys; sys.exit(tornado.version != '6.6.1')",
-            ])
+        let check = "import tornado, sys; sys.exit(tornado.version != '6.6.1')";
+        Self::imports(check, "pip install tornado==6.6.1")
+    }
+
+    /// Whether python3 runs `check` (an import) without error; when not, a SKIPPED line
+    /// saying to `install` (or a failure under `GALE_REQUIRE_TORNADO`).
+    fn imports(check: &str, install: &str) -> bool {
+        let imported = Command::new("python3")
+            .args(["-c", check])
             .status()
             .is_ok_and(|status| status.success());
-        if !has_tornado {
+        if !imported {
             assert!(
                 std::env::var_os("GALE_REQUIRE_TORNADO").is_none(),
-                "GALE_REQUIRE_TORNADO is set but python3 cannot import tornado 6.6.1 \
-                 (pip install tornado==6.6.1)"
+                "GALE_REQUIRE_TORNADO is set but python3 cannot run `{check}` ({install})"
             );
-            eprintln!("SKIPPED: the comparison with real Tornado (pip install tornado==6.6.1)");
+            eprintln!("SKIPPED: the comparison with real Tornado ({install})");
         }
-        has_tornado
+        imported
     }
 }
 

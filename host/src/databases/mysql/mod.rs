@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use futures_util::TryStreamExt;
-use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlPool, MySqlPoolOptions};
+use sqlx::mysql::{MySqlColumn, MySqlConnectOptions, MySqlConnection, MySqlPool, MySqlPoolOptions};
 use sqlx::{Column as _, ConnectOptions, Connection, Executor, Row, Statement, TypeInfo};
 
 use super::migrations::{LOCK_WAIT, Migration, pending};
@@ -157,22 +157,31 @@ pub(super) async fn execute(
     })
 }
 
-/// Runs a query and reads its rows within the call's result limit.
-pub(super) async fn query(conn: &mut MySqlConnection, call: &Call) -> Result<Rows, DatabaseError> {
-    let statement = conn.prepare(&call.sql).await?;
-    check_bindings(call, parameters(&statement))?;
-    let columns = (statement.columns().iter())
+/// Columns with their names and MySQL's type names.
+fn described(columns: &[MySqlColumn]) -> Vec<Column> {
+    (columns.iter())
         .map(|column| Column {
             name: column.name().to_owned(),
             declared_type: Some(column.type_info().name().to_owned()),
         })
-        .collect();
+        .collect()
+}
+
+/// Runs a query and reads its rows within the call's result limit.
+pub(super) async fn query(conn: &mut MySqlConnection, call: &Call) -> Result<Rows, DatabaseError> {
+    let statement = conn.prepare(&call.sql).await?;
+    check_bindings(call, parameters(&statement))?;
     let mut rows = Rows {
-        columns,
+        columns: described(statement.columns()),
         rows: Vec::new(),
     };
     let (mut stream, mut held) = (with_params(statement.query(), &call.params).fetch(conn), 0);
     while let Some(row) = stream.try_next().await? {
+        if rows.rows.is_empty() {
+            // The result's own columns: a prepared `? AS u` is described as NULL until a
+            // value is bound.
+            rows.columns = described(row.columns());
+        }
         let row = (0..row.len())
             .map(|at| value(row.try_get_raw(at)?))
             .collect::<Result<Vec<_>, DatabaseError>>()?;

@@ -1,0 +1,1 @@
+"""PyMySQL's constants that code reads: the column type codes in ``description``."""
