@@ -46,23 +46,23 @@ def spawn(command, says_on="stdout", env=None):
     return process, re.search(r"http://([\d.:]+)", line).group(1)
 
 
-def measure(process, url, seconds, connections):
-    """wrk against `url`, with the server's CPU share and RSS over the run."""
-    wrk(url, 2, connections)  # warm-up
+def measure(process, url, seconds, connections, headers=()):
+    """wrk against `url` (with `headers`), with the server's CPU share and RSS over the run."""
+    wrk(url, 2, connections, headers=headers)  # warm-up
     cpu = ticks(process)
-    result = wrk(url, seconds, connections)
+    result = wrk(url, seconds, connections, headers=headers)
     result["cpu"] = (ticks(process) - cpu) / seconds * 100
     result["rss"] = memory(process, "VmRSS")
     return result
 
 
-def rows_of(server, args, *pages):
+def rows_of(server, args, *pages, headers=()):
     """`server` (a process and its address) measured at each `(name, path)` of `pages` in
-    turn, then stopped: a `(name, result)` row per page."""
+    turn (with `headers`), then stopped: a `(name, result)` row per page."""
     process, address = server
     try:
         return [(name, measure(process, f"http://{address}{path}", args.seconds,
-                               args.connections))
+                               args.connections, headers))
                 for name, path in pages]
     finally:
         stop(process)

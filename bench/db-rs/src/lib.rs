@@ -1,5 +1,6 @@
 //! `plugins-py/guestbook`'s `/entries` in Rust, for `bench/db.py`: the same table made on
-//! each request, the same query, the same JSON.
+//! each request, the same query, the same JSON; and `plugins-py/course`'s `/me`, for
+//! `bench/db_mysql.py`, on the MySQL database the operator gives it.
 
 use gale_sdk::db::{Database, Value, params};
 use gale_sdk::{PathArgs, Request, RequestHandler, Result, json};
@@ -51,4 +52,32 @@ impl RequestHandler for Entries {
     }
 }
 
-gale_sdk::routes![(r"/entries", Entries)];
+/// GET the logged-in account (by the `session` cookie), as the course's `/me` answers.
+#[derive(Default)]
+struct Me;
+
+impl RequestHandler for Me {
+    fn get(&mut self, req: &mut Request, _args: PathArgs) -> Result {
+        let session = req.get_cookie_or("session", "");
+        let rows = Database::open("default").query(
+            "SELECT u.account, u.balance, u.created, u.avatar FROM sessions s \
+             JOIN users u ON u.id = s.user_id WHERE s.id = ?",
+            params![session],
+        )?;
+        let Some(me) = rows.iter().next() else {
+            req.set_status(401)?;
+            req.write(json!({"error": "log in first"}));
+            return Ok(());
+        };
+        let avatar: Option<Vec<u8>> = me.get("avatar")?;
+        req.write(json!({
+            "account": me.get::<String>("account")?,
+            "balance": me.get::<String>("balance")?,
+            "created": me.get::<String>("created")?.replace(' ', "T"),
+            "avatar": avatar.map(|bytes| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()),
+        }));
+        Ok(())
+    }
+}
+
+gale_sdk::routes![(r"/entries", Entries), (r"/me", Me)];
