@@ -7,6 +7,8 @@ Where and as whom is the operator's to say (``--plugin-database PLUGIN=mysql://â
 gale's log says once.
 """
 
+import re
+
 from gale import _runtime
 from gale._host import Err, database
 from gale.log import gen_log
@@ -14,6 +16,10 @@ from pymysql import cursors, err
 
 __all__ = ["Connection"]
 
+# A read that takes no locks, which needs no transaction of its own.
+_PLAIN_READ = re.compile(r"(?!.*\b(?:FOR\s+UPDATE|FOR\s+SHARE|LOCK\s+IN\s+SHARE\s+MODE)\b)"
+                         r"\s*(?:--[^\n]*\n\s*|#[^\n]*\n\s*|/\*.*?\*/\s*)*"
+                         r"(?:\(|SELECT|SHOW|DESC|DESCRIBE|EXPLAIN)\b", re.IGNORECASE | re.DOTALL)
 # The name of the database the operator gives the plugin.
 _GIVEN = "default"
 # Whether the given database has answered as MySQL in this instance.
@@ -78,11 +84,12 @@ class Connection:
     def _in_transaction(self):
         return self._transaction is not None and self._transaction == _runtime.current_request()
 
-    def _statement(self):
-        """The database a statement runs on, in a transaction unless autocommit is on (as
-        MySQL begins one for a session with autocommit off)."""
+    def _statement(self, sql):
+        """The database ``sql`` runs on; with autocommit off, in the request's transaction
+        from its first statement that is not a plain read (a read before it needs none: one
+        round trip, not three, for a request that only reads)."""
         self._check()
-        if not self.autocommit_mode:
+        if not self.autocommit_mode and not _PLAIN_READ.match(sql):
             self.begin()
         return self._name
 

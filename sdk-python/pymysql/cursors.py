@@ -172,7 +172,7 @@ class Cursor:
         """Runs ``sql`` (placeholders ``?``) with ``values`` bound."""
         connection = self._connection()
         params = [_bound(value) for value in values]
-        name = connection._statement()
+        name = connection._statement(sql)
         if _ANSWERS_ROWS.match(sql):
             rows = connection._call(database.query, name, sql, params)
             types = [column.declared_type for column in rows.columns]

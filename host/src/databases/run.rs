@@ -145,7 +145,10 @@ impl Databases {
             }
             match self.pool(&call.plugin, &call.database, call.time_limit)? {
                 Pool::Sqlite(pool) => W::sqlite(&mut *pool.acquire().await?, &call).await,
-                Pool::MySql(pool) => W::mysql(&mut *pool.acquire().await?, &call).await,
+                Pool::MySql(pool) => {
+                    let mut conn = pool.acquire().await.map_err(mysql::unreachable)?;
+                    W::mysql(&mut conn, &call).await
+                }
             }
         })
         .await
@@ -165,7 +168,7 @@ impl Databases {
         }
         let transaction = match self.pool(&call.plugin, name, call.time_limit)? {
             Pool::Sqlite(pool) => Open::Sqlite(pool.begin().await?),
-            Pool::MySql(pool) => Open::MySql(pool.begin().await?),
+            Pool::MySql(pool) => Open::MySql(pool.begin().await.map_err(mysql::unreachable)?),
         };
         open.0.push((name.to_owned(), transaction));
         Ok(())

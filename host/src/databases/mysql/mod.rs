@@ -21,7 +21,7 @@ mod values;
 
 /// One `--plugin-database`: plugin `plugin`'s database `name` is the MySQL database at
 /// `options`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct GivenDatabase {
     /// The plugin.
     pub plugin: String,
@@ -29,6 +29,16 @@ pub struct GivenDatabase {
     pub name: String,
     /// Where it is, and as whom gale connects.
     pub options: MySqlConnectOptions,
+}
+
+impl std::fmt::Debug for GivenDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not the options: they hold the password.
+        (f.debug_struct("GivenDatabase"))
+            .field("plugin", &self.plugin)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Parses `PLUGIN[:NAME]=mysql://USER:PASSWORD@HOST:PORT/DATABASE`.
@@ -192,6 +202,19 @@ pub(super) async fn query(conn: &mut MySqlConnection, call: &Call) -> Result<Row
     Ok(rows)
 }
 
+/// The error of a connection the pool could not give: MySQL's client error 2003 when none
+/// could be made (the server down, or every connection busy) within `--database-timeout`.
+pub(super) fn unreachable(error: sqlx::Error) -> DatabaseError {
+    match error {
+        sqlx::Error::PoolTimedOut => DatabaseError::Unavailable(
+            "ERROR 2003: Can't connect to the MySQL server within --database-timeout (it is \
+             down, or every connection is busy)"
+                .into(),
+        ),
+        other => DatabaseError::from(other),
+    }
+}
+
 /// The error of MySQL's error `number` with its `message`, kept in the message as the
 /// `mysql` client shows it (`ERROR 1062: Duplicate entry …`), so a PEP 249 driver can give
 /// the number back.
@@ -226,6 +249,10 @@ mod tests {
         assert_eq!(
             (given.plugin.as_str(), given.name.as_str()),
             ("course", "default")
+        );
+        assert!(
+            !format!("{given:?}").contains("secret"),
+            "no password in logs"
         );
         let given = parse_given("course:orders=mariadb://app@db:3307/orders").unwrap();
         assert_eq!(given.name, "orders");
