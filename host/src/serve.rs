@@ -89,6 +89,7 @@ pub fn serve(dir: PathBuf, options: ServeOptions) -> anyhow::Result<()> {
         intake: options.intake_settings(),
         connection,
         databases: Arc::new(options.databases_settings()),
+        workers_databases: Default::default(),
     });
     if let Some(addr) = options.admin {
         let listener = main_loop

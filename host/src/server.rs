@@ -131,6 +131,7 @@ async fn serve_loop(
     let accounts = Arc::new(shared.database.open()?);
     let outbound = Arc::new(crate::outbound::Outbound::new(shared.outbound.clone())?);
     let databases = Arc::new(Databases::new(shared.databases.clone()));
+    shared.workers_databases.add(&databases);
     // Connect and migrate now, so the first request need not, and an unreachable database
     // is reported at start; requests retry it until it answers.
     let warming = accounts.clone();

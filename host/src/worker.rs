@@ -38,6 +38,8 @@ pub struct Shared {
     /// Where the plugins' own databases are (`--data-dir`, `--plugin-database`); each worker
     /// keeps its own pools on them.
     pub databases: Arc<crate::databases::DatabasesSettings>,
+    /// Every worker's pools on them, for `gale_db_connections`.
+    pub workers_databases: crate::databases::WorkersDatabases,
 }
 
 /// One worker's state: what all workers share, the tasks (connections, `on_finish`

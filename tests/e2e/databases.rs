@@ -112,6 +112,13 @@ fn each_account_keeps_its_own_notes_in_the_plugins_database_across_a_restart() {
     assert_eq!(count("ok"), 7.0, "{metrics}");
     assert_eq!(count("constraint"), 1.0, "the empty note: {metrics}");
     assert!(metrics.contains("gale_db_query_duration_seconds_count{plugin=\"notes\"}"));
+    let open = (metrics.lines())
+        .find_map(|line| line.strip_prefix("gale_db_connections{plugin=\"notes\"} "))
+        .map(|value| value.parse::<f64>().unwrap());
+    assert!(
+        open.is_some_and(|open| (1.0..=8.0).contains(&open)),
+        "{metrics}"
+    );
     drop(server);
     let server = serve();
     let mut ann = Visitor::new(&server);

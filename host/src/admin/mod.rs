@@ -177,6 +177,7 @@ fn now(set: &Mutex<PluginSet>, shared: &Shared) -> Now {
             .into_iter()
             .map(|(name, hash)| (name, short(&hash).into()))
             .collect(),
+        db_connections: shared.workers_databases.connections(),
     }
 }
 

@@ -114,6 +114,46 @@ pub struct DatabasesSettings {
     pub acquire_timeout: Duration,
 }
 
+/// Every worker's databases, for the gauge of connections open.
+#[derive(Default)]
+pub struct WorkersDatabases(Mutex<Vec<std::sync::Weak<Databases>>>);
+
+impl WorkersDatabases {
+    /// Counts a worker's `databases` in.
+    pub fn add(&self, databases: &Arc<Databases>) {
+        let mut all = self.0.lock().unwrap_or_else(|poison| poison.into_inner());
+        all.retain(|databases| databases.strong_count() > 0);
+        all.push(Arc::downgrade(databases));
+    }
+
+    /// Connections open to each plugin's databases, across workers, by plugin name.
+    pub fn connections(&self) -> Vec<(Arc<str>, usize)> {
+        let mut by_plugin = std::collections::BTreeMap::<Arc<str>, usize>::new();
+        let all = self.0.lock().unwrap_or_else(|poison| poison.into_inner());
+        for databases in all.iter().filter_map(std::sync::Weak::upgrade) {
+            let pools = databases
+                .pools
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner());
+            for (plugin, own) in pools.iter() {
+                *by_plugin.entry(plugin.clone()).or_default() +=
+                    own.values().map(Pool::size).sum::<usize>();
+            }
+        }
+        by_plugin.into_iter().collect()
+    }
+}
+
+impl Pool {
+    /// Its connections open, idle or lent.
+    fn size(&self) -> usize {
+        match self {
+            Self::Sqlite(pool) => pool.size() as usize,
+            Self::MySql(pool) => pool.size() as usize,
+        }
+    }
+}
+
 /// A worker's databases of every plugin, opened when first named.
 pub struct Databases {
     /// `DATA_DIR/plugins`.

@@ -70,6 +70,8 @@ pub struct Now {
     pub database_up: bool,
     /// The plugins in force: name and version (content hash).
     pub plugins: Vec<(Arc<str>, Arc<str>)>,
+    /// Connections open to each plugin's own databases, across workers.
+    pub db_connections: Vec<(Arc<str>, usize)>,
 }
 
 /// Every metric gale records.
@@ -403,6 +405,18 @@ impl Collector for Scraped {
         for (plugin, version) in now.plugins {
             let labels = labels::InfoLabels { plugin, version };
             ConstGauge::new(1i64).encode(info.encode_family(&labels)?)?;
+        }
+        drop(info);
+        let help = "Connections open to each plugin's own databases, across workers";
+        let mut open = encoder.encode_descriptor(
+            "gale_db_connections",
+            help,
+            None,
+            prometheus_client::metrics::MetricType::Gauge,
+        )?;
+        for (plugin, connections) in now.db_connections {
+            let labels = labels::PluginLabels { plugin };
+            ConstGauge::new(connections as i64).encode(open.encode_family(&labels)?)?;
         }
         process::encode(&mut encoder)
     }
