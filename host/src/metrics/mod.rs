@@ -406,7 +406,6 @@ impl Collector for Scraped {
             let labels = labels::InfoLabels { plugin, version };
             ConstGauge::new(1i64).encode(info.encode_family(&labels)?)?;
         }
-        drop(info);
         let help = "Connections open to each plugin's own databases, across workers";
         let mut open = encoder.encode_descriptor(
             "gale_db_connections",
