@@ -78,3 +78,24 @@ impl DatabaseMetrics {
         self.queries.get_or_create(&labels).inc();
     }
 }
+
+/// `gale_db_connections{plugin}`: `connections` open to each plugin's databases, as read at
+/// a scrape.
+pub(super) fn encode_connections(
+    encoder: &mut prometheus_client::encoding::DescriptorEncoder,
+    connections: Vec<(Arc<str>, usize)>,
+) -> Result<(), std::fmt::Error> {
+    use prometheus_client::encoding::EncodeMetric;
+    let help = "Connections open to each plugin's own databases, across workers";
+    let mut open = encoder.encode_descriptor(
+        "gale_db_connections",
+        help,
+        None,
+        prometheus_client::metrics::MetricType::Gauge,
+    )?;
+    for (plugin, count) in connections {
+        let gauge = prometheus_client::metrics::gauge::ConstGauge::new(count as i64);
+        gauge.encode(open.encode_family(&PluginLabels { plugin })?)?;
+    }
+    Ok(())
+}

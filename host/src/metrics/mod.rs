@@ -406,17 +406,7 @@ impl Collector for Scraped {
             let labels = labels::InfoLabels { plugin, version };
             ConstGauge::new(1i64).encode(info.encode_family(&labels)?)?;
         }
-        let help = "Connections open to each plugin's own databases, across workers";
-        let mut open = encoder.encode_descriptor(
-            "gale_db_connections",
-            help,
-            None,
-            prometheus_client::metrics::MetricType::Gauge,
-        )?;
-        for (plugin, connections) in now.db_connections {
-            let labels = labels::PluginLabels { plugin };
-            ConstGauge::new(connections as i64).encode(open.encode_family(&labels)?)?;
-        }
+        database::encode_connections(&mut encoder, now.db_connections)?;
         process::encode(&mut encoder)
     }
 }
