@@ -24,6 +24,7 @@
 //! # }
 //! ```
 
+mod decode;
 mod value;
 
 use std::fmt;
