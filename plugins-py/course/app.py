@@ -102,6 +102,14 @@ class LoginHandler(tornado.web.RequestHandler):
             conn.close()
 
 
+def account_of(me):
+    """The logged-in account's row as ``/me`` answers it, with each value's Python type."""
+    return {"account": me["account"], "balance": str(me["balance"]),
+            "created": me["created"].isoformat(),
+            "avatar": None if me["avatar"] is None else me["avatar"].hex(),
+            "types": {name: type(value).__name__ for name, value in me.items()}}
+
+
 class MeHandler(tornado.web.RequestHandler):
     def get(self):
         conn = connect()
@@ -115,10 +123,7 @@ class MeHandler(tornado.web.RequestHandler):
                 self.set_status(401)
                 self.write({"error": "log in first"})
                 return
-            self.write({"account": me["account"], "balance": str(me["balance"]),
-                        "created": me["created"].isoformat(),
-                        "avatar": None if me["avatar"] is None else me["avatar"].hex(),
-                        "types": {name: type(value).__name__ for name, value in me.items()}})
+            self.write(account_of(me))
         finally:
             conn.close()
 
